@@ -1,0 +1,424 @@
+//! The draw: frames, quotas, allocation over strata, selection, and the
+//! merged visits (DR1 steps 3 to 8 and 10).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::inputs::Inputs;
+use crate::key::{Digest, Salt, Seed};
+use crate::frame::{ExclusionReason, Frame};
+use crate::model::{Mode, Ratio, RiskClass};
+
+/// One selected entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selected {
+    /// The entity's position in [`Population::entities`](crate::Population::entities).
+    pub entity: usize,
+    /// Its DR1 key.
+    pub key: Digest,
+    /// Its 1-based rank by key within the stratum.
+    pub rank: u64,
+}
+
+/// The draw of one stratum of one department and class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StratumDraw {
+    /// The values of the plan's stratum columns.
+    pub values: Vec<String>,
+    /// Base-population entities in the stratum.
+    pub base: u64,
+    /// `|E_h|`, the eligible entities in the stratum.
+    pub eligible: u64,
+    /// The numerator of the exact share `q_h = n × |E_h| / |E|`; the denominator is the class's `eligible`.
+    pub share_numerator: u128,
+    /// `n_h`, the allocated count.
+    pub allocated: u64,
+    /// The selected entities, by key.
+    pub selected: Vec<Selected>,
+}
+
+impl StratumDraw {
+    /// The stratum's label: its values joined by `|`.
+    pub fn label(&self) -> String {
+        self.values.join("|")
+    }
+
+    /// The key of the last entity taken, if any.
+    pub fn threshold(&self) -> Option<Digest> {
+        self.selected.last().map(|s| s.key)
+    }
+}
+
+/// The draw of one department and class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassDraw {
+    /// The class.
+    pub class: RiskClass,
+    /// The class's ratio.
+    pub ratio: Ratio,
+    /// The class's mode.
+    pub mode: Mode,
+    /// `|B(d,c)|`, the base population.
+    pub base: u64,
+    /// `|E(d,c)|`, the eligible frame.
+    pub eligible: u64,
+    /// `ceil(r × |B|)`, before the cap.
+    pub quota: u64,
+    /// `n(d,c)`, the quota capped at `|E|`.
+    pub drawn: u64,
+    /// The allocation offset `v` (DR1 step 6), to be read as `v / 2^64`.
+    pub offset: u64,
+    /// Exclusions from the base population, by reason (`not_active` entities are outside it and counted too).
+    pub excluded: BTreeMap<ExclusionReason, u64>,
+    /// The strata, ordered by their values.
+    pub strata: Vec<StratumDraw>,
+}
+
+impl ClassDraw {
+    /// `quota − drawn`: how many the eligible frame could not supply.
+    pub fn shortfall(&self) -> u64 {
+        self.quota - self.drawn
+    }
+
+    /// The number selected.
+    pub fn selected(&self) -> u64 {
+        self.strata.iter().map(|s| s.selected.len() as u64).sum()
+    }
+}
+
+/// The draw of one department.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentDraw {
+    /// The department id.
+    pub department: String,
+    /// The classes A to D.
+    pub classes: Vec<ClassDraw>,
+}
+
+/// Why a department visits an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Basis {
+    /// Selected by the draw.
+    Random,
+    /// Named by a directed check.
+    Directed,
+}
+
+impl Basis {
+    /// The name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Random => "random",
+            Basis::Directed => "directed",
+        }
+    }
+}
+
+/// One department's part of a visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitPart {
+    /// The department.
+    pub department: String,
+    /// Random, directed, or both.
+    pub basis: BTreeSet<Basis>,
+    /// The items it checks, in plan order, then directed items in file order.
+    pub items: Vec<String>,
+}
+
+/// One visit: an entity and every department that goes there (进一次门、查多项事).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    /// The visit id, `V` and a 6-digit number in key order.
+    pub id: String,
+    /// The entity's position in [`Population::entities`](crate::Population::entities).
+    pub entity: usize,
+    /// The entity's DR1 key; visits are numbered in key order.
+    pub key: Digest,
+    /// The departments, in plan order.
+    pub parts: Vec<VisitPart>,
+}
+
+/// A complete draw: salts, per-department results, exclusions and visits.
+///
+/// # Example
+///
+/// ```
+/// use double_random::{Draw, Inputs, Seed};
+/// let plan = br#"{"plan_id": "P", "task_id": "T", "round_id": "1",
+///   "window": {"start": "2024-04-01", "end": "2024-06-30"}, "lead_department": "S",
+///   "inputs": {"entities": "e.csv", "items": "i.csv"},
+///   "departments": [{"id": "S", "items": ["I1"], "classes": {"A": {"ratio": "0.5"},
+///     "B": {"ratio": "0.5"}, "C": {"ratio": "0.5"}, "D": {"ratio": "1"}}}]}"#;
+/// let inputs = Inputs::from_files("plan.json", plan, |path| Ok(match path {
+///     "e.csv" => b"id,name,risk_class,region,industry,status,established\n\
+///                 E1,a,B,N,x,active,\nE2,b,B,N,x,active,\nE3,c,B,S,x,active,\nE4,d,B,S,x,active,\n".to_vec(),
+///     _ => b"id,department,name,kind,max_ratio\nI1,S,licence,key,\n".to_vec(),
+/// }))?;
+/// let draw = Draw::run(&inputs, &Seed::new("7 3 1 9")?);
+/// let b = &draw.departments[0].classes[1];
+/// assert_eq!((b.base, b.eligible, b.drawn, b.selected()), (4, 4, 2, 2));
+/// assert_eq!(draw.visits.len(), 2);
+/// # Ok::<(), double_random::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draw {
+    /// The seed.
+    pub seed: Seed,
+    /// The draw salt `T`.
+    pub salt: Salt,
+    /// Per department, in plan order.
+    pub departments: Vec<DepartmentDraw>,
+    /// The frame the draw was made on.
+    pub frame: Frame,
+    /// The visits, in key order.
+    pub visits: Vec<Visit>,
+}
+
+/// DR1 step 6: systematic rounding of the shares `n × sizes[k] / Σ sizes`
+/// with offset `v / 2^64`. Returns one count per stratum, in order; they sum
+/// to `n`, and each is the floor or the ceiling of its share.
+///
+/// `n` must not exceed `Σ sizes`.
+///
+/// # Example
+///
+/// ```
+/// use double_random::allocate;
+/// assert_eq!(allocate(3, &[5, 5, 5, 5], 0), [0, 1, 1, 1]);
+/// assert_eq!(allocate(3, &[5, 5, 5, 5], u64::MAX), [1, 1, 1, 0]);
+/// ```
+pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
+    let total: u128 = sizes.iter().map(|&s| u128::from(s)).sum();
+    if total == 0 {
+        return vec![0; sizes.len()];
+    }
+    let v = u128::from(v);
+    // floor(n × S / total + v / 2^64), exactly.
+    let floor_c = |s: u128| -> u128 {
+        let p = u128::from(n) * s;
+        let (a, r) = (p / total, p % total);
+        // a + floor((r × 2^64 + v × total) / (total × 2^64)); the fraction is < 2.
+        let extra = if total <= u128::from(u64::MAX) {
+            u128::from(v * total >= (total - r) << 64)
+        } else {
+            // Frames beyond 2^64 entities cannot exist in memory; keep exactness anyway.
+            u128::from(v * (total >> 64) >= (total - r))
+        };
+        a + extra
+    };
+    let mut out = Vec::with_capacity(sizes.len());
+    let mut running = 0u128;
+    let mut prev = floor_c(0);
+    for &s in sizes {
+        running += u128::from(s);
+        let cur = floor_c(running);
+        // OK because counts never exceed n, a u64.
+        out.push((cur - prev) as u64);
+        prev = cur;
+    }
+    out
+}
+
+fn cmp_key<'a>(a: &(Digest, u32), b: &(Digest, u32), ids: &dyn Fn(u32) -> &'a str) -> Ordering {
+    a.0.cmp(&b.0).then_with(|| ids(a.1).as_bytes().cmp(ids(b.1).as_bytes()))
+}
+
+/// DR1 step 7: the `n` members with the smallest keys (ties by id bytes),
+/// in key order, without sorting the whole stratum.
+pub(crate) fn smallest<'a>(mut members: Vec<(Digest, u32)>, n: usize, ids: &dyn Fn(u32) -> &'a str) -> Vec<(Digest, u32)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if n < members.len() {
+        members.select_nth_unstable_by(n - 1, |a, b| cmp_key(a, b, ids));
+        members.truncate(n);
+    }
+    members.sort_unstable_by(|a, b| cmp_key(a, b, ids));
+    members
+}
+
+#[cfg(feature = "parallel")]
+fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
+    use rayon::prelude::*;
+    inputs
+        .population
+        .entities()
+        .par_iter()
+        .map(|e| salt.entity_key(&e.id))
+        .collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
+    inputs
+        .population
+        .entities()
+        .iter()
+        .map(|e| salt.entity_key(&e.id))
+        .collect()
+}
+
+impl Draw {
+    /// Runs DR1 on loaded inputs with a seed. The result is a pure function
+    /// of the inputs' contents (not their row order) and the seed text.
+    pub fn run(inputs: &Inputs, seed: &Seed) -> Draw {
+        let plan = &inputs.plan;
+        let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
+        let keys = entity_keys(&salt, inputs);
+        let entities = inputs.population.entities();
+        let frame = Frame::build(inputs);
+        let ids = |i: u32| entities[i as usize].id.as_str();
+
+        let mut departments = Vec::with_capacity(plan.departments.len());
+        // entity → department index → basis and items
+        let mut visiting: BTreeMap<usize, BTreeMap<usize, (BTreeSet<Basis>, Vec<String>)>> = BTreeMap::new();
+
+        for (di, dep) in plan.departments.iter().enumerate() {
+            let mut classes = Vec::with_capacity(4);
+            for class in RiskClass::ALL {
+                let c = class.index();
+                let policy = dep.class(class);
+                let cf = &frame.departments[di].classes[c];
+                let eligible = cf.eligible();
+                let quota = policy.ratio.quota(cf.base);
+                let drawn = quota.min(eligible);
+                let offset = salt.alloc_offset(&dep.id, class.as_str());
+                let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();
+                let counts = allocate(drawn, &sizes, offset);
+                let mut out = Vec::with_capacity(cf.strata.len());
+                for (sf, n_h) in cf.strata.iter().zip(counts) {
+                    let size = sf.members.len() as u64;
+                    let members = sf.members.iter().map(|&i| (keys[i as usize], i)).collect();
+                    // OK because n_h <= |E_h| <= u32::MAX.
+                    let picked = smallest(members, n_h as usize, &ids);
+                    let selected: Vec<Selected> = picked
+                        .into_iter()
+                        .zip(1..)
+                        .map(|((key, i), rank)| Selected {
+                            entity: i as usize,
+                            key,
+                            rank,
+                        })
+                        .collect();
+                    for s in &selected {
+                        let part = visiting.entry(s.entity).or_default().entry(di).or_default();
+                        part.0.insert(Basis::Random);
+                    }
+                    out.push(StratumDraw {
+                        values: sf.values.clone(),
+                        base: sf.base,
+                        eligible: size,
+                        share_numerator: u128::from(drawn) * u128::from(size),
+                        allocated: n_h,
+                        selected,
+                    });
+                }
+                classes.push(ClassDraw {
+                    class,
+                    ratio: policy.ratio.clone(),
+                    mode: policy.mode,
+                    base: cf.base,
+                    eligible,
+                    quota,
+                    drawn,
+                    offset,
+                    excluded: cf.excluded.clone(),
+                    strata: out,
+                });
+            }
+            departments.push(DepartmentDraw {
+                department: dep.id.clone(),
+                classes,
+            });
+        }
+
+        // Random parts bring the department's plan items.
+        for parts in visiting.values_mut() {
+            for (&di, part) in parts.iter_mut() {
+                part.1 = plan.departments[di].items.clone();
+            }
+        }
+        // DR1 step 10: directed checks are visited regardless of the draw.
+        for d in &inputs.directed {
+            let (Some(e), Some(di)) = (
+                inputs.population.index_of(&d.entity_id),
+                plan.departments.iter().position(|p| p.id == d.department),
+            ) else {
+                continue; // OK because the loader rejected unknown entities and departments.
+            };
+            let part = visiting.entry(e).or_default().entry(di).or_default();
+            part.0.insert(Basis::Directed);
+            for item in &d.item_ids {
+                if !part.1.contains(item) {
+                    part.1.push(item.clone());
+                }
+            }
+        }
+        let mut visits: Vec<Visit> = visiting
+            .into_iter()
+            .map(|(entity, parts)| Visit {
+                id: String::new(),
+                entity,
+                key: keys[entity],
+                parts: parts
+                    .into_iter()
+                    .map(|(di, (basis, items))| VisitPart {
+                        department: plan.departments[di].id.clone(),
+                        basis,
+                        items,
+                    })
+                    .collect(),
+            })
+            .collect();
+        visits.sort_unstable_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| entities[a.entity].id.as_bytes().cmp(entities[b.entity].id.as_bytes()))
+        });
+        for (n, v) in visits.iter_mut().enumerate() {
+            v.id = format!("V{:06}", n + 1);
+        }
+
+        Draw {
+            seed: seed.clone(),
+            salt,
+            departments,
+            frame,
+            visits,
+        }
+    }
+
+    /// Every selection, as (department, class, stratum, selected), in output order.
+    pub fn selections(&self) -> impl Iterator<Item = (&str, &ClassDraw, &StratumDraw, &Selected)> {
+        self.departments.iter().flat_map(|d| {
+            d.classes.iter().flat_map(move |c| {
+                c.strata
+                    .iter()
+                    .flat_map(move |s| s.selected.iter().map(move |sel| (d.department.as_str(), c, s, sel)))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_sums_and_rounds() {
+        let sizes = [7, 0, 13, 1, 29];
+        for n in 0..=50 {
+            for v in [0, 1, u64::MAX / 3, u64::MAX / 2, u64::MAX] {
+                let out = allocate(n, &sizes, v);
+                assert_eq!(out.iter().sum::<u64>(), n, "n={n} v={v}");
+                for (&c, &s) in out.iter().zip(&sizes) {
+                    let q_num = u128::from(n) * u128::from(s);
+                    let floor = (q_num / 50) as u64;
+                    let ceil = q_num.div_ceil(50) as u64;
+                    assert!(c == floor || c == ceil, "n={n} v={v} s={s} c={c}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The one error type of the crate, and where an error happened.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A place in an input file: the file (as the plan names it), an optional
+/// 1-based line and an optional field (a CSV column or a JSON path).
+///
+/// Lines are 1-based and count physical lines, so the header row of a CSV
+/// file is line 1 and its first record is line 2.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The file, as the plan names it (relative to the plan), or as given on the command line.
+    pub file: String,
+    /// The 1-based line, when known.
+    pub line: Option<u64>,
+    /// The column name of a CSV file or the path of a JSON value (`departments[1].items[0]`).
+    pub field: Option<String>,
+}
+
+impl Location {
+    /// A location naming only a file.
+    pub fn file(file: impl Into<String>) -> Location {
+        Location {
+            file: file.into(),
+            line: None,
+            field: None,
+        }
+    }
+
+    /// A location naming a file and a line.
+    pub fn line(file: impl Into<String>, line: u64) -> Location {
+        Location {
+            file: file.into(),
+            line: Some(line),
+            field: None,
+        }
+    }
+
+    /// The same location with a field.
+    pub fn with_field(mut self, field: impl Into<String>) -> Location {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An error of this crate: bad input, an I/O failure, or a commitment that
+/// does not match the inputs.
+///
+/// It is one pointer wide, `Send + Sync`, and says where it happened; see
+/// [`Error::kind`] and [`Error::location`].
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong. Each input variant carries a [`Location`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file could not be read or written.
+    Io {
+        /// The path involved, as the user or the plan gave it.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file is not well-formed (not UTF-8, not CSV, not JSON, empty).
+    Syntax {
+        /// Where.
+        at: Location,
+        /// What is malformed.
+        message: String,
+    },
+    /// A required column is missing from a CSV header.
+    MissingColumn {
+        /// The file and line 1.
+        at: Location,
+        /// The missing column.
+        column: String,
+    },
+    /// A column appears twice in a CSV header.
+    DuplicateColumn {
+        /// The file, line 1 and the column.
+        at: Location,
+    },
+    /// A field holds a value of the wrong shape.
+    InvalidField {
+        /// Where.
+        at: Location,
+        /// What was expected, in words.
+        expected: String,
+        /// The offending value.
+        found: String,
+    },
+    /// An id appears twice.
+    DuplicateId {
+        /// The second occurrence.
+        at: Location,
+        /// The id.
+        id: String,
+        /// The line of the first occurrence.
+        first_line: u64,
+    },
+    /// A reference to an id that does not exist (an entity, a department, an item, a column).
+    UnknownReference {
+        /// Where the reference is.
+        at: Location,
+        /// What kind of thing is referenced ("entity", "department", "item", "column").
+        what: &'static str,
+        /// The referenced id.
+        id: String,
+    },
+    /// The plan's policy is inconsistent (decreasing ratios, an item cap below a ratio, …).
+    Policy {
+        /// Where.
+        at: Location,
+        /// What rule is broken.
+        message: String,
+    },
+    /// The seed text is not acceptable (empty, whitespace only, control characters).
+    InvalidSeed {
+        /// Why.
+        message: String,
+    },
+    /// The inputs differ from a commitment published before the draw.
+    CommitmentMismatch {
+        /// The commitment file.
+        commitment: String,
+        /// Each input that differs, in words.
+        differences: Vec<String>,
+    },
+    /// An output directory exists already.
+    OutputExists {
+        /// The directory.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Consumes the error and returns its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// Where in the inputs the error is, when it is about an input.
+    pub fn location(&self) -> Option<&Location> {
+        match &*self.0 {
+            ErrorKind::Syntax { at, .. }
+            | ErrorKind::MissingColumn { at, .. }
+            | ErrorKind::DuplicateColumn { at }
+            | ErrorKind::InvalidField { at, .. }
+            | ErrorKind::DuplicateId { at, .. }
+            | ErrorKind::UnknownReference { at, .. }
+            | ErrorKind::Policy { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an I/O error.
+    pub fn is_io(&self) -> bool {
+        matches!(&*self.0, ErrorKind::Io { .. })
+    }
+
+    /// Whether the inputs differ from a commitment.
+    pub fn is_commitment_mismatch(&self) -> bool {
+        matches!(&*self.0, ErrorKind::CommitmentMismatch { .. })
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        ErrorKind::Io {
+            path: path.into(),
+            source,
+        }
+        .into()
+    }
+
+    pub(crate) fn syntax(at: Location, message: impl Into<String>) -> Error {
+        ErrorKind::Syntax {
+            at,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    pub(crate) fn invalid(at: Location, expected: impl Into<String>, found: impl Into<String>) -> Error {
+        ErrorKind::InvalidField {
+            at,
+            expected: expected.into(),
+            found: found.into(),
+        }
+        .into()
+    }
+
+    pub(crate) fn unknown(at: Location, what: &'static str, id: impl Into<String>) -> Error {
+        ErrorKind::UnknownReference {
+            at,
+            what,
+            id: id.into(),
+        }
+        .into()
+    }
+
+    pub(crate) fn policy(at: Location, message: impl Into<String>) -> Error {
+        ErrorKind::Policy {
+            at,
+            message: message.into(),
+        }
+        .into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+/// Quotes a value for an error message, shortening very long ones.
+pub(crate) fn quote(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut out = String::from("\"");
+    for (i, ch) in value.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        out.extend(ch.escape_debug());
+    }
+    out.push('"');
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            ErrorKind::Syntax { at, message } => write!(f, "{at}: {message}"),
+            ErrorKind::MissingColumn { at, column } => write!(f, "{at}: missing column {column}"),
+            ErrorKind::DuplicateColumn { at } => write!(f, "{at}: column appears twice"),
+            ErrorKind::InvalidField {
+                at,
+                expected,
+                found,
+            } => write!(f, "{at}: {} is not {expected}", quote(found)),
+            ErrorKind::DuplicateId { at, id, first_line } => {
+                write!(f, "{at}: duplicate id {} (first on line {first_line})", quote(id))
+            }
+            ErrorKind::UnknownReference { at, what, id } => {
+                write!(f, "{at}: unknown {what} {}", quote(id))
+            }
+            ErrorKind::Policy { at, message } => write!(f, "{at}: {message}"),
+            ErrorKind::InvalidSeed { message } => write!(f, "seed: {message}"),
+            ErrorKind::CommitmentMismatch {
+                commitment,
+                differences,
+            } => {
+                write!(f, "{commitment}: the inputs differ from the commitment: ")?;
+                f.write_str(&differences.join("; "))
+            }
+            ErrorKind::OutputExists { path } => write!(
+                f,
+                "{}: output directory exists already (use --force to replace it)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

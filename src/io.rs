@@ -1,0 +1,241 @@
+//! CSV loading with positioned errors: every error names the file, the
+//! 1-based line and the column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use csv::{ByteRecord, StringRecord};
+
+use crate::error::{Error, ErrorKind, Location, Result, quote};
+
+/// The longest value accepted in any CSV field, in bytes.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Reads a whole file, naming it by `name` in errors.
+pub(crate) fn read_file(path: &Path, name: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(name, e))
+}
+
+/// A CSV file being read: the header, positioned rows, errors that say where.
+pub(crate) struct CsvFile<'a> {
+    name: &'a str,
+    reader: csv::Reader<&'a [u8]>,
+    headers: Vec<String>,
+    columns: BTreeMap<String, usize>,
+    record: ByteRecord,
+}
+
+/// One record of a [`CsvFile`].
+pub(crate) struct Row<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) line: u64,
+    record: StringRecord,
+    headers: &'a [String],
+}
+
+impl<'a> CsvFile<'a> {
+    /// Opens CSV bytes (UTF-8, LF or CRLF, an optional BOM) and reads the header.
+    pub(crate) fn open(name: &'a str, bytes: &'a [u8]) -> Result<CsvFile<'a>> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Error::syntax(
+                Location::file(name),
+                "the file is empty (expected a header row)",
+            ));
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(false)
+            .from_reader(bytes);
+        let mut header = ByteRecord::new();
+        reader
+            .read_byte_record(&mut header)
+            .map_err(|e| csv_error(name, e))?;
+        let mut headers = Vec::with_capacity(header.len());
+        let mut columns = BTreeMap::new();
+        for (i, field) in header.iter().enumerate() {
+            let text = std::str::from_utf8(field).map_err(|_| {
+                Error::syntax(
+                    Location::line(name, 1),
+                    format!("column {} of the header is not valid UTF-8", i + 1),
+                )
+            })?;
+            let text = text.trim().to_string();
+            if columns.insert(text.clone(), i).is_some() {
+                return Err(ErrorKind::DuplicateColumn {
+                    at: Location::line(name, 1).with_field(text),
+                }
+                .into());
+            }
+            headers.push(text);
+        }
+        Ok(CsvFile {
+            name,
+            reader,
+            headers,
+            columns,
+            record: ByteRecord::new(),
+        })
+    }
+
+    /// The index of a required column.
+    pub(crate) fn require(&self, column: &str) -> Result<usize> {
+        self.columns.get(column).copied().ok_or_else(|| {
+            ErrorKind::MissingColumn {
+                at: Location::line(self.name, 1),
+                column: column.to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// The index of an optional column.
+    pub(crate) fn optional(&self, column: &str) -> Option<usize> {
+        self.columns.get(column).copied()
+    }
+
+    /// The header, trimmed.
+    pub(crate) fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The next record, or `None` at the end.
+    pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        loop {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(self.name, e))?;
+            if !more {
+                return Ok(None);
+            }
+            // OK because a record that was just read has a position.
+            let line = self.record.position().map_or(0, |p| p.line());
+            // A blank line in the middle of a file is one empty field: skip it.
+            if self.record.len() == 1 && self.record[0].is_empty() && self.headers.len() > 1 {
+                continue;
+            }
+            for (i, field) in self.record.iter().enumerate() {
+                if field.len() > MAX_FIELD_BYTES {
+                    let at = Location::line(self.name, line).with_field(self.headers[i].clone());
+                    return Err(Error::syntax(
+                        at,
+                        format!("a value of {} bytes (at most {MAX_FIELD_BYTES} are accepted)", field.len()),
+                    ));
+                }
+            }
+            let record = StringRecord::from_byte_record(self.record.clone()).map_err(|e| {
+                let field = e.utf8_error().field();
+                let at = Location::line(self.name, line).with_field(self.headers[field].clone());
+                Error::syntax(at, "the value is not valid UTF-8")
+            })?;
+            return Ok(Some(Row {
+                file: self.name,
+                line,
+                record,
+                headers: &self.headers,
+            }));
+        }
+    }
+}
+
+fn csv_error(name: &str, e: csv::Error) -> Error {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => Error::syntax(
+            Location::line(name, pos.as_ref().map_or(0, |p| p.line())),
+            format!("the row has {len} fields, the header has {expected_len}"),
+        ),
+        csv::ErrorKind::Io(io) => Error::syntax(Location::file(name), io.to_string()),
+        _ => Error::syntax(Location::file(name), e.to_string()),
+    }
+}
+
+impl Row<'_> {
+    /// The raw value of column `i`.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        // OK because the reader is not flexible: every row has the header's length.
+        &self.record[i]
+    }
+
+    /// The location of column `i` of this row.
+    pub(crate) fn at(&self, i: usize) -> Location {
+        Location::line(self.file, self.line).with_field(self.headers[i].clone())
+    }
+
+    /// A required id: non-empty, no control characters.
+    pub(crate) fn id(&self, i: usize) -> Result<String> {
+        let v = self.get(i);
+        if v.trim().is_empty() || v.chars().any(char::is_control) || v.trim() != v {
+            return Err(Error::invalid(
+                self.at(i),
+                "an id (not empty, no surrounding spaces or control characters)",
+                v,
+            ));
+        }
+        Ok(v.to_string())
+    }
+
+    /// A value parsed with `parse`, or an error saying what was expected.
+    pub(crate) fn parse<T>(&self, i: usize, expected: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+        let v = self.get(i);
+        parse(v).ok_or_else(|| Error::invalid(self.at(i), expected, v))
+    }
+
+    /// A date in the form YYYY-MM-DD.
+    pub(crate) fn date(&self, i: usize) -> Result<NaiveDate> {
+        self.parse(i, "a date (YYYY-MM-DD)", parse_date)
+    }
+
+    /// A `;`-separated list; empty parts are ignored.
+    pub(crate) fn list(&self, i: usize) -> Vec<String> {
+        split_list(self.get(i))
+    }
+}
+
+/// Splits a `;`-separated list, trimming each part and dropping empty parts.
+pub(crate) fn split_list(v: &str) -> Vec<String> {
+    v.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Parses a date in exactly the form YYYY-MM-DD.
+pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+}
+
+/// Checks an id's first occurrence; `seen` maps ids to their first line.
+pub(crate) fn check_unique(seen: &mut BTreeMap<String, u64>, id: &str, at: Location) -> Result<()> {
+    let line = at.line.unwrap_or(0);
+    if let Some(&first_line) = seen.get(id) {
+        return Err(ErrorKind::DuplicateId {
+            at,
+            id: id.to_string(),
+            first_line,
+        }
+        .into());
+    }
+    seen.insert(id.to_string(), line);
+    Ok(())
+}
+
+/// A message for a value that is not one of a fixed set.
+pub(crate) fn one_of(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("one of {} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}

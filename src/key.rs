@@ -1,0 +1,201 @@
+//! DR1 hashing: the seed digest, the draw salt, entity keys and the
+//! allocation offset. Everything here is SHA-256 over length-prefixed
+//! byte strings, so it can be re-implemented in any language.
+
+use std::fmt;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{ErrorKind, Result};
+
+/// The id of the draw specification implemented by this crate.
+pub const SPEC_ID: &str = "DR1";
+
+/// A 32-byte SHA-256 digest, read as a big-endian unsigned integer when
+/// compared, and shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// The digest's bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The digest as 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<Digest> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(Digest(out))
+    }
+
+    /// SHA-256 of a byte string.
+    pub fn of_bytes(bytes: &[u8]) -> Digest {
+        Digest(Sha256::digest(bytes).into())
+    }
+
+    /// The first 8 bytes as a big-endian integer.
+    pub fn first_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[..8]);
+        u64::from_be_bytes(b)
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// An incremental SHA-256 over DR1 fields.
+#[derive(Clone, Default)]
+pub(crate) struct Hasher(Sha256);
+
+impl Hasher {
+    pub(crate) fn new() -> Hasher {
+        Hasher(Sha256::new())
+    }
+
+    /// Appends `enc(s)`: the 4-byte big-endian length of `s`, then its bytes.
+    pub(crate) fn enc(&mut self, s: &[u8]) -> &mut Hasher {
+        // OK because every input is capped far below 4 GiB per field; a
+        // longer field would be a field of an input file over 4 GiB, which
+        // the loaders reject as too large before hashing.
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        self.0.update(len.to_be_bytes());
+        self.0.update(s);
+        self
+    }
+
+    /// Appends raw bytes (a digest).
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> &mut Hasher {
+        self.0.update(bytes);
+        self
+    }
+
+    pub(crate) fn finish(&self) -> Digest {
+        Digest(self.0.clone().finalize().into())
+    }
+}
+
+/// The public seed of a draw: a text read out at a public ceremony
+/// (dice, lottery digits, a beacon value), never a number.
+///
+/// # Example
+///
+/// ```
+/// use double_random::Seed;
+/// let seed = Seed::new("31415926535897932384")?;
+/// assert_eq!(seed.as_str(), "31415926535897932384");
+/// assert!(Seed::new("  ").is_err());
+/// # Ok::<(), double_random::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Seed(String);
+
+impl Seed {
+    /// Checks a seed text: it must not be empty or only white space, and
+    /// must hold no control characters. It is used exactly as given (no
+    /// trimming), since an auditor must be able to hash the same bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidSeed`] when the text is empty, white space only,
+    /// or holds a control character.
+    pub fn new(text: impl Into<String>) -> Result<Seed> {
+        let text = text.into();
+        if text.trim().is_empty() {
+            return Err(ErrorKind::InvalidSeed {
+                message: "the seed is empty".into(),
+            }
+            .into());
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(ErrorKind::InvalidSeed {
+                message: format!("the seed holds the control character {:?}", c),
+            }
+            .into());
+        }
+        Ok(Seed(text))
+    }
+
+    /// The seed text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// DR1 step 1: `S = H(enc("DR1/seed") ‖ enc(seed_text))`.
+    pub fn digest(&self) -> Digest {
+        Hasher::new()
+            .enc(b"DR1/seed")
+            .enc(self.0.as_bytes())
+            .finish()
+    }
+}
+
+/// DR1 step 2: the draw salt `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))`,
+/// shared by every department of a task and round.
+///
+/// # Example
+///
+/// ```
+/// use double_random::{Seed, Salt};
+/// let salt = Salt::derive(&Seed::new("2024")?, "T1", "1");
+/// let key = salt.entity_key("91140930MA0K0001X1");
+/// assert_eq!(key.to_hex().len(), 64);
+/// # Ok::<(), double_random::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Salt(Digest);
+
+impl Salt {
+    /// Derives the salt of a task round from the seed.
+    pub fn derive(seed: &Seed, task_id: &str, round_id: &str) -> Salt {
+        Salt(
+            Hasher::new()
+                .enc(b"DR1/draw")
+                .raw(seed.digest().as_bytes())
+                .enc(task_id.as_bytes())
+                .enc(round_id.as_bytes())
+                .finish(),
+        )
+    }
+
+    /// The salt's digest.
+    pub fn digest(&self) -> Digest {
+        self.0
+    }
+
+    /// DR1 step 3: `K(e) = H(T ‖ enc(entity_id))`.
+    pub fn entity_key(&self, entity_id: &str) -> Digest {
+        Hasher::new()
+            .raw(self.0.as_bytes())
+            .enc(entity_id.as_bytes())
+            .finish()
+    }
+
+    /// DR1 step 6: the allocation offset `v`, the first 8 bytes of
+    /// `H(T ‖ enc("DR1/alloc") ‖ enc(department) ‖ enc(class))` as a
+    /// big-endian integer (read as `v / 2^64`).
+    pub fn alloc_offset(&self, department: &str, class: &str) -> u64 {
+        Hasher::new()
+            .raw(self.0.as_bytes())
+            .enc(b"DR1/alloc")
+            .enc(department.as_bytes())
+            .enc(class.as_bytes())
+            .finish()
+            .first_u64()
+    }
+}

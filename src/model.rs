@@ -1,0 +1,411 @@
+//! The domain vocabulary: risk classes, ratios, entities, check items,
+//! past visits and directed checks.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+/// A credit-risk class (企业信用风险分类), from A (low) to D (high).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RiskClass {
+    /// Low risk (信用风险低).
+    A,
+    /// General risk (信用风险一般).
+    B,
+    /// Fairly high risk (信用风险较高).
+    C,
+    /// High risk (信用风险高).
+    D,
+}
+
+impl RiskClass {
+    /// All classes, from low to high risk.
+    pub const ALL: [RiskClass; 4] = [RiskClass::A, RiskClass::B, RiskClass::C, RiskClass::D];
+
+    /// The class letter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskClass::A => "A",
+            RiskClass::B => "B",
+            RiskClass::C => "C",
+            RiskClass::D => "D",
+        }
+    }
+
+    /// Parses a class letter (`A`…`D`, upper case only).
+    pub fn parse(text: &str) -> Option<RiskClass> {
+        match text {
+            "A" => Some(RiskClass::A),
+            "B" => Some(RiskClass::B),
+            "C" => Some(RiskClass::C),
+            "D" => Some(RiskClass::D),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for RiskClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The registration status of an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// Trading.
+    Active,
+    /// A filed suspension of business (歇业): still registered, excluded from on-site work.
+    Suspended,
+    /// Deregistered (注销): not in any population.
+    Deregistered,
+    /// Licence revoked (吊销): not in any population.
+    Revoked,
+}
+
+impl Status {
+    /// The name used in input files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Deregistered => "deregistered",
+            Status::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a status name.
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "active" => Some(Status::Active),
+            "suspended" => Some(Status::Suspended),
+            "deregistered" => Some(Status::Deregistered),
+            "revoked" => Some(Status::Revoked),
+            _ => None,
+        }
+    }
+
+    /// Whether the registration still exists (active or suspended), which
+    /// is what puts an entity in a base population.
+    pub fn is_registered(self) -> bool {
+        matches!(self, Status::Active | Status::Suspended)
+    }
+}
+
+/// How a class is inspected by a department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Proactive on-site inspection (现场检查). Suspended entities are excluded.
+    #[default]
+    OnSite,
+    /// Proactive off-site inspection (书面检查, 网络监测). Suspended entities stay eligible.
+    OffSite,
+    /// No proactive draw: the class is only visited on a trigger (触发式监管).
+    TriggerOnly,
+}
+
+impl Mode {
+    /// The name used in plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::OnSite => "on_site",
+            Mode::OffSite => "off_site",
+            Mode::TriggerOnly => "trigger_only",
+        }
+    }
+
+    /// Parses a mode name.
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "on_site" => Some(Mode::OnSite),
+            "off_site" => Some(Mode::OffSite),
+            "trigger_only" => Some(Mode::TriggerOnly),
+            _ => None,
+        }
+    }
+}
+
+/// An exact ratio in [0, 1], written as a decimal string such as `"0.05"`.
+///
+/// Ratios are never floating point: `"0.05"` is 5/100 and quotas are
+/// computed from it in integers.
+///
+/// # Example
+///
+/// ```
+/// use double_random::Ratio;
+/// let r: Ratio = "0.05".parse()?;
+/// assert_eq!((r.numerator(), r.denominator()), (5, 100));
+/// assert_eq!(r.quota(101), 6); // ceil(0.05 × 101)
+/// assert!("1.5".parse::<Ratio>().is_err());
+/// # Ok::<(), double_random::RatioError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Ratio {
+    text: String,
+    num: u64,
+    den: u64,
+}
+
+/// Why a text is not a [`Ratio`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatioError(&'static str);
+
+impl fmt::Display for RatioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for RatioError {}
+
+/// The expected shape of a ratio, for error messages.
+pub(crate) const RATIO_EXPECTED: &str = "a decimal ratio between 0 and 1 written as a string, like \"0.05\"";
+
+impl FromStr for Ratio {
+    type Err = RatioError;
+
+    fn from_str(text: &str) -> Result<Ratio, RatioError> {
+        let (int, frac) = match text.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (text, ""),
+        };
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || !digits(int) || !digits(frac) || (text.contains('.') && frac.is_empty()) {
+            return Err(RatioError(RATIO_EXPECTED));
+        }
+        if frac.len() > 12 || int.len() > 12 {
+            return Err(RatioError("a ratio with at most 12 decimal places"));
+        }
+        // OK because both parts are at most 12 ASCII digits.
+        let int_v: u64 = int.parse().map_err(|_| RatioError(RATIO_EXPECTED))?;
+        let frac_v: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| RatioError(RATIO_EXPECTED))?
+        };
+        let den = 10u64.pow(frac.len() as u32);
+        let num = int_v * den + frac_v;
+        if num > den {
+            return Err(RatioError("a ratio between 0 and 1"));
+        }
+        Ok(Ratio {
+            text: text.to_string(),
+            num,
+            den,
+        })
+    }
+}
+
+impl Ratio {
+    /// The numerator of the exact fraction (not reduced: `"0.50"` is 50/100).
+    pub fn numerator(&self) -> u64 {
+        self.num
+    }
+
+    /// The denominator of the exact fraction, a power of ten.
+    pub fn denominator(&self) -> u64 {
+        self.den
+    }
+
+    /// The decimal text as written in the plan.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// DR1 step 5: `ceil(ratio × base)`, in integers.
+    pub fn quota(&self, base: u64) -> u64 {
+        let p = u128::from(self.num) * u128::from(base);
+        let d = u128::from(self.den);
+        // OK because num <= den, so the quotient is at most `base`.
+        p.div_ceil(d) as u64
+    }
+
+    /// Compares two ratios exactly.
+    pub fn cmp_value(&self, other: &Ratio) -> std::cmp::Ordering {
+        (u128::from(self.num) * u128::from(other.den)).cmp(&(u128::from(other.num) * u128::from(self.den)))
+    }
+
+    /// Whether the ratio is zero.
+    pub fn is_zero(&self) -> bool {
+        self.num == 0
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A market entity of the entity library (检查对象名录库).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// The official id (统一社会信用代码 where there is one), exactly as in the input.
+    pub id: String,
+    /// The registered name.
+    pub name: String,
+    /// The credit-risk class; `None` when unclassified (individual businesses, co-operatives).
+    pub class: Option<RiskClass>,
+    /// The area (片区) or jurisdiction.
+    pub region: String,
+    /// The industry.
+    pub industry: String,
+    /// The registration status.
+    pub status: Status,
+    /// The date of establishment, when known.
+    pub established: Option<NaiveDate>,
+    /// Every other column of the input, by column name.
+    pub extra: BTreeMap<String, String>,
+    /// The 1-based line of the input the entity came from.
+    pub line: u64,
+}
+
+impl Entity {
+    /// The value of a column: one of the named fields or an extra column.
+    pub fn column(&self, name: &str) -> Option<&str> {
+        match name {
+            "id" => Some(&self.id),
+            "name" => Some(&self.name),
+            "region" => Some(&self.region),
+            "industry" => Some(&self.industry),
+            "status" => Some(self.status.as_str()),
+            "risk_class" => Some(self.class.map_or("", RiskClass::as_str)),
+            _ => self.extra.get(name).map(String::as_str),
+        }
+    }
+}
+
+/// Whether an item is key (重点, no ratio cap) or general (一般, capped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// A key item (重点检查事项): no upper limit on the ratio.
+    Key,
+    /// A general item (一般检查事项): its ratio is strictly limited by `max_ratio`.
+    General,
+}
+
+impl ItemKind {
+    /// The name used in input files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Key => "key",
+            ItemKind::General => "general",
+        }
+    }
+}
+
+/// A check item of the list (随机抽查事项清单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckItem {
+    /// The item id.
+    pub id: String,
+    /// The department that checks it.
+    pub department: String,
+    /// The item name.
+    pub name: String,
+    /// Key or general.
+    pub kind: ItemKind,
+    /// The highest ratio the item may be drawn at (required for general items).
+    pub max_ratio: Option<Ratio>,
+    /// The legal basis, as listed.
+    pub legal_basis: String,
+    /// The method (on-site, written, online …).
+    pub method: String,
+    /// A qualification tag an inspector must hold, if any.
+    pub qualification: Option<String>,
+    /// The 1-based line of the input.
+    pub line: u64,
+}
+
+/// Whether a past visit was drawn or directed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VisitKind {
+    /// Drawn at random (双随机).
+    Random,
+    /// Directed by a trigger (complaint, alert, referral …); exempt from annual caps.
+    Directed,
+}
+
+/// A past visit from the history file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastVisit {
+    /// The entity visited.
+    pub entity_id: String,
+    /// The department that visited.
+    pub department: String,
+    /// The visit date.
+    pub date: NaiveDate,
+    /// Random or directed.
+    pub kind: VisitKind,
+    /// The inspectors who went.
+    pub inspector_ids: Vec<String>,
+    /// The 1-based line of the input.
+    pub line: u64,
+}
+
+/// Why a directed check is made (定向检查).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum DirectedReason {
+    /// A complaint or report (投诉举报).
+    Complaint,
+    /// A big-data alert (大数据监测).
+    BigData,
+    /// A referred or assigned case lead (转办交办).
+    Referral,
+    /// A legal requirement.
+    Legal,
+    /// A follow-up of a written commitment (告知承诺).
+    Commitment,
+}
+
+impl DirectedReason {
+    /// The name used in input files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectedReason::Complaint => "complaint",
+            DirectedReason::BigData => "big_data",
+            DirectedReason::Referral => "referral",
+            DirectedReason::Legal => "legal",
+            DirectedReason::Commitment => "commitment",
+        }
+    }
+
+    /// Parses a reason name.
+    pub fn parse(text: &str) -> Option<DirectedReason> {
+        match text {
+            "complaint" => Some(DirectedReason::Complaint),
+            "big_data" => Some(DirectedReason::BigData),
+            "referral" => Some(DirectedReason::Referral),
+            "legal" => Some(DirectedReason::Legal),
+            "commitment" => Some(DirectedReason::Commitment),
+            _ => None,
+        }
+    }
+}
+
+/// A directed check: an entity a department must visit regardless of the draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectedCheck {
+    /// The entity.
+    pub entity_id: String,
+    /// The department.
+    pub department: String,
+    /// Why.
+    pub reason: DirectedReason,
+    /// The items to check.
+    pub item_ids: Vec<String>,
+    /// The 1-based line of the input.
+    pub line: u64,
+}

@@ -1,0 +1,557 @@
+//! The plan: one task round of a joint task, with each department's
+//! scope, items and class policy. Parsed from JSON, validated once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result};
+use crate::io::parse_date;
+use crate::json::{Step, line_of, render};
+use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass};
+
+/// A validated plan: a task round, its window, and the policy of every
+/// participating department.
+///
+/// A `Plan` that exists is internally consistent (ratios in [0, 1] and
+/// non-decreasing from A to D unless the plan says otherwise, every class
+/// configured, a known lead department). Checks against the other input
+/// files happen in [`Inputs::load`](crate::Inputs::load).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The plan id (年度抽查工作计划).
+    pub plan_id: String,
+    /// The task id (抽查任务); part of the draw salt.
+    pub task_id: String,
+    /// The round id (批次); part of the draw salt.
+    pub round_id: String,
+    /// The task window; every time-dependent rule is evaluated against it.
+    pub window: Window,
+    /// The lead department (牵头部门).
+    pub lead_department: String,
+    /// The input files, as paths relative to the plan.
+    pub inputs: InputPaths,
+    /// The columns whose values split a frame into strata (default `region`).
+    pub strata: Vec<String>,
+    /// The class given to unclassified entities, if any.
+    pub unclassified_class: Option<RiskClass>,
+    /// Entities visited by the same department within this many days before the window start are excluded.
+    pub cooldown_days: u32,
+    /// Entities with this many random visits in the window's calendar year are excluded.
+    pub annual_cap: Option<u32>,
+    /// The observation period (观察期), if any.
+    pub observation: Option<Observation>,
+    /// Whether ratios must not decrease from A to D.
+    pub ratio_order: RatioOrder,
+    /// The participating departments, lead included, in plan order.
+    pub departments: Vec<DepartmentPolicy>,
+}
+
+/// The task window, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first day.
+    pub start: NaiveDate,
+    /// The last day.
+    pub end: NaiveDate,
+}
+
+/// The input files of a plan, as paths relative to the plan file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputPaths {
+    /// The entity library (检查对象名录库).
+    pub entities: String,
+    /// The check-item list (随机抽查事项清单).
+    pub items: String,
+    /// Past visits, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
+    /// Directed checks, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directed: Option<String>,
+}
+
+impl InputPaths {
+    /// Every input file, with its role, in a fixed order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("entities", Some(self.entities.as_str())),
+            ("items", Some(self.items.as_str())),
+            ("history", self.history.as_deref()),
+            ("directed", self.directed.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(role, path)| path.map(|p| (role, p)))
+    }
+}
+
+/// The observation period (观察期): entities of the named classes
+/// established fewer than `days` days before the window start are left out
+/// of proactive draws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// The length of the period in days.
+    pub days: u32,
+    /// The classes it applies to.
+    pub classes: Vec<RiskClass>,
+}
+
+/// Whether the plan requires ratios that do not decrease from A to D.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RatioOrder {
+    /// Ratios must not decrease from A to D (the national rule, 国市监信发〔2022〕6号).
+    #[default]
+    NonDecreasing,
+    /// The plan explicitly allows any order.
+    Any,
+}
+
+/// One department's part of the task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentPolicy {
+    /// The department id; part of the allocation hash.
+    pub id: String,
+    /// The department's name.
+    pub name: String,
+    /// The scope filter: an entity is in scope when, for every column named,
+    /// its value is one of the listed values. Empty: every entity.
+    pub scope: BTreeMap<String, Vec<String>>,
+    /// The check items this department brings to each visit.
+    pub items: Vec<String>,
+    /// The policy for each class, indexed A to D.
+    pub classes: [ClassPolicy; 4],
+}
+
+impl DepartmentPolicy {
+    /// The policy of one class.
+    pub fn class(&self, class: RiskClass) -> &ClassPolicy {
+        &self.classes[class.index()]
+    }
+}
+
+/// How a department treats one class: ratio, mode and rounds per year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassPolicy {
+    /// The share of the base population drawn in this round.
+    pub ratio: Ratio,
+    /// On-site, off-site or trigger-only.
+    pub mode: Mode,
+    /// Rounds per year (频次, in the first sense of DOMAIN.md §4).
+    pub rounds_per_year: u32,
+}
+
+// ---------------------------------------------------------------------------
+// The file shape.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    #[serde(default)]
+    spec: Option<String>,
+    plan_id: String,
+    task_id: String,
+    round_id: String,
+    window: WindowFile,
+    lead_department: String,
+    inputs: InputPaths,
+    #[serde(default)]
+    strata: Option<Vec<String>>,
+    #[serde(default)]
+    unclassified_class: Option<ClassName>,
+    #[serde(default)]
+    cooldown_days: u32,
+    #[serde(default)]
+    annual_cap: Option<u32>,
+    #[serde(default)]
+    observation: Option<ObservationFile>,
+    #[serde(default)]
+    ratio_order: Option<RatioOrderName>,
+    departments: Vec<DepartmentFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowFile {
+    start: DateText,
+    end: DateText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObservationFile {
+    days: u32,
+    classes: Vec<ClassName>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentFile {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    scope: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    items: Vec<String>,
+    classes: BTreeMap<String, ClassFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassFile {
+    ratio: Ratio,
+    #[serde(default)]
+    mode: ModeName,
+    #[serde(default = "one")]
+    rounds_per_year: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+struct DateText(NaiveDate);
+struct ClassName(RiskClass);
+#[derive(Default)]
+struct ModeName(Mode);
+struct RatioOrderName(RatioOrder);
+
+/// Deserializes a string through `parse`, or fails with `expected`.
+fn from_text<'de, D, T>(d: D, expected: &'static str, parse: fn(&str) -> Option<T>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct V<T> {
+        expected: &'static str,
+        parse: fn(&str) -> Option<T>,
+    }
+    impl<T> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expected)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.parse)(v).ok_or_else(|| E::custom(format!("{} is not {}", crate::error::quote(v), self.expected)))
+        }
+    }
+    d.deserialize_any(V { expected, parse })
+}
+
+impl<'de> Deserialize<'de> for Ratio {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ratio, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Ratio;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(RATIO_EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Ratio, E> {
+                v.parse::<Ratio>()
+                    .map_err(|e| E::custom(format!("{} is not {e}", crate::error::quote(v))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ratio, E> {
+                Err(E::custom(format!(
+                    "the JSON number {v} is not a ratio: write ratios as decimal strings, like \"0.05\""
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Ratio, E> {
+                Err(E::custom(format!(
+                    "the JSON number {v} is not a ratio: write ratios as decimal strings, like \"0.05\""
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ratio, E> {
+                Err(E::custom(format!(
+                    "the JSON number {v} is not a ratio: write ratios as decimal strings, like \"0.05\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for DateText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DateText, D::Error> {
+        from_text(d, "a date (YYYY-MM-DD)", parse_date).map(DateText)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ClassName, D::Error> {
+        from_text(d, "a risk class (A, B, C or D)", RiskClass::parse).map(ClassName)
+    }
+}
+
+impl<'de> Deserialize<'de> for ModeName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ModeName, D::Error> {
+        from_text(d, "a mode (on_site, off_site or trigger_only)", Mode::parse).map(ModeName)
+    }
+}
+
+impl<'de> Deserialize<'de> for RatioOrderName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RatioOrderName, D::Error> {
+        from_text(d, "a ratio order (non_decreasing or any)", |s| match s {
+            "non_decreasing" => Some(RatioOrder::NonDecreasing),
+            "any" => Some(RatioOrder::Any),
+            _ => None,
+        })
+        .map(RatioOrderName)
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+impl Plan {
+    /// Parses and validates a plan from JSON text; `file` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Syntax`](crate::ErrorKind::Syntax) for malformed JSON or
+    /// a value of the wrong type (a JSON number where a ratio string is
+    /// expected, an unknown field), [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField)
+    /// for a bad id or window, [`ErrorKind::DuplicateId`](crate::ErrorKind::DuplicateId)
+    /// for a department listed twice, [`ErrorKind::UnknownReference`](crate::ErrorKind::UnknownReference)
+    /// for an unknown lead department or class, and
+    /// [`ErrorKind::Policy`](crate::ErrorKind::Policy) for ratios that
+    /// decrease from A to D. Every error names the file, line and field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use double_random::{Plan, RiskClass};
+    /// let json = r#"{
+    ///   "plan_id": "P1", "task_id": "T1", "round_id": "1",
+    ///   "window": {"start": "2024-04-01", "end": "2024-06-30"},
+    ///   "lead_department": "SAMR",
+    ///   "inputs": {"entities": "entities.csv", "items": "items.csv"},
+    ///   "departments": [{"id": "SAMR", "items": ["A01"], "classes": {
+    ///     "A": {"ratio": "0.01"}, "B": {"ratio": "0.02"},
+    ///     "C": {"ratio": "0.10"}, "D": {"ratio": "0.30"}}}]
+    /// }"#;
+    /// let plan = Plan::from_json("plan.json", json)?;
+    /// assert_eq!(plan.departments[0].class(RiskClass::D).ratio.as_str(), "0.30");
+    /// assert_eq!(plan.strata, ["region"]);
+    ///
+    /// let bad = json.replace(r#""0.30""#, "0.3");
+    /// let err = Plan::from_json("plan.json", &bad).unwrap_err();
+    /// assert!(err.to_string().starts_with("plan.json, line 9, field departments[0].classes.D.ratio: the JSON number 0.3"));
+    /// # Ok::<(), double_random::Error>(())
+    /// ```
+    pub fn from_json(file: &str, text: &str) -> Result<Plan> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: PlanFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let mut message = inner.to_string();
+            if let Some(i) = message.rfind(" at line ") {
+                message.truncate(i);
+            }
+            let mut at = Location::line(file, inner.line() as u64);
+            if path != "." && !inner.is_syntax() && !inner.is_eof() {
+                at = at.with_field(path);
+            }
+            Error::syntax(at, message)
+        })?;
+        let loc = |path: &[Step<'_>]| {
+            let at = match line_of(text, path) {
+                Some(line) => Location::line(file, line),
+                None => Location::file(file),
+            };
+            at.with_field(render(path))
+        };
+        raw.validate(&loc)
+    }
+}
+
+fn check_id(value: &str, at: impl FnOnce() -> Location) -> Result<()> {
+    if value.trim().is_empty() || value.trim() != value || value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            at(),
+            "an id (not empty, no surrounding spaces or control characters)",
+            value,
+        ));
+    }
+    Ok(())
+}
+
+impl PlanFile {
+    fn validate(self, loc: &dyn Fn(&[Step<'_>]) -> Location) -> Result<Plan> {
+        if let Some(spec) = &self.spec
+            && spec != crate::SPEC_ID
+        {
+            return Err(Error::invalid(loc(&[Step::Key("spec")]), "\"DR1\", the spec this crate implements", spec));
+        }
+        check_id(&self.plan_id, || loc(&[Step::Key("plan_id")]))?;
+        check_id(&self.task_id, || loc(&[Step::Key("task_id")]))?;
+        check_id(&self.round_id, || loc(&[Step::Key("round_id")]))?;
+        let window = Window {
+            start: self.window.start.0,
+            end: self.window.end.0,
+        };
+        if window.end < window.start {
+            return Err(Error::invalid(
+                loc(&[Step::Key("window"), Step::Key("end")]),
+                format!("a date on or after the window start {}", window.start),
+                window.end.to_string(),
+            ));
+        }
+        if self.departments.is_empty() {
+            return Err(Error::policy(loc(&[Step::Key("departments")]), "the plan has no department"));
+        }
+        let strata = self.strata.unwrap_or_else(|| vec!["region".to_string()]);
+        let mut seen_strata = BTreeMap::new();
+        for (i, column) in strata.iter().enumerate() {
+            if seen_strata.insert(column.as_str(), i).is_some() {
+                return Err(Error::policy(
+                    loc(&[Step::Key("strata"), Step::Index(i)]),
+                    format!("the stratum column {} is listed twice", crate::error::quote(column)),
+                ));
+            }
+        }
+        let ratio_order = self.ratio_order.map_or(RatioOrder::NonDecreasing, |o| o.0);
+        let mut departments = Vec::with_capacity(self.departments.len());
+        let mut seen = BTreeMap::new();
+        for (i, d) in self.departments.into_iter().enumerate() {
+            let at_dep = |rest: &[Step<'_>]| {
+                let mut path = vec![Step::Key("departments"), Step::Index(i)];
+                path.extend_from_slice(rest);
+                loc(&path)
+            };
+            check_id(&d.id, || at_dep(&[Step::Key("id")]))?;
+            if let Some(first) = seen.insert(d.id.clone(), i) {
+                return Err(crate::ErrorKind::DuplicateId {
+                    at: at_dep(&[Step::Key("id")]),
+                    id: d.id,
+                    first_line: line_of_dep(loc, first),
+                }
+                .into());
+            }
+            let mut classes: [Option<ClassPolicy>; 4] = Default::default();
+            for (name, c) in d.classes {
+                let Some(class) = RiskClass::parse(&name) else {
+                    return Err(Error::unknown(
+                        at_dep(&[Step::Key("classes"), Step::Key(&name)]),
+                        "risk class (expected A, B, C or D)",
+                        name,
+                    ));
+                };
+                if c.rounds_per_year == 0 {
+                    return Err(Error::invalid(
+                        at_dep(&[Step::Key("classes"), Step::Key(&name), Step::Key("rounds_per_year")]),
+                        "a number of rounds per year of at least 1",
+                        "0",
+                    ));
+                }
+                classes[class.index()] = Some(ClassPolicy {
+                    ratio: c.ratio,
+                    mode: c.mode.0,
+                    rounds_per_year: c.rounds_per_year,
+                });
+            }
+            let mut full = Vec::with_capacity(4);
+            for class in RiskClass::ALL {
+                match classes[class.index()].take() {
+                    Some(p) => full.push(p),
+                    None => {
+                        return Err(Error::policy(
+                            at_dep(&[Step::Key("classes")]),
+                            format!("class {class} has no policy (every class A to D needs a ratio)"),
+                        ));
+                    }
+                }
+            }
+            if ratio_order == RatioOrder::NonDecreasing {
+                for pair in RiskClass::ALL.windows(2) {
+                    let (lo, hi) = (&full[pair[0].index()], &full[pair[1].index()]);
+                    if hi.ratio.cmp_value(&lo.ratio).is_lt() {
+                        return Err(Error::policy(
+                            at_dep(&[Step::Key("classes"), Step::Key(pair[1].as_str()), Step::Key("ratio")]),
+                            format!(
+                                "the ratio of class {} ({}) is below that of class {} ({}); ratios must not decrease from A to D unless the plan sets \"ratio_order\": \"any\"",
+                                pair[1], hi.ratio, pair[0], lo.ratio
+                            ),
+                        ));
+                    }
+                }
+            }
+            let classes: [ClassPolicy; 4] = match full.try_into() {
+                Ok(c) => c,
+                // OK because exactly four policies were pushed above.
+                Err(_) => unreachable!("four class policies"),
+            };
+            departments.push(DepartmentPolicy {
+                name: d.name.unwrap_or_else(|| d.id.clone()),
+                id: d.id,
+                scope: d.scope,
+                items: d.items,
+                classes,
+            });
+        }
+        if !seen.contains_key(&self.lead_department) {
+            return Err(Error::unknown(
+                loc(&[Step::Key("lead_department")]),
+                "department (the lead must be one of the plan's departments)",
+                self.lead_department,
+            ));
+        }
+        let observation = self.observation.map(|o| Observation {
+            days: o.days,
+            classes: o.classes.into_iter().map(|c| c.0).collect(),
+        });
+        Ok(Plan {
+            plan_id: self.plan_id,
+            task_id: self.task_id,
+            round_id: self.round_id,
+            window,
+            lead_department: self.lead_department,
+            inputs: self.inputs,
+            strata,
+            unclassified_class: self.unclassified_class.map(|c| c.0),
+            cooldown_days: self.cooldown_days,
+            annual_cap: self.annual_cap,
+            observation,
+            ratio_order,
+            departments,
+        })
+    }
+}
+
+fn line_of_dep(loc: &dyn Fn(&[Step<'_>]) -> Location, index: usize) -> u64 {
+    loc(&[Step::Key("departments"), Step::Index(index), Step::Key("id")])
+        .line
+        .unwrap_or(0)
+}
+
+impl Plan {
+    /// The department with this id.
+    pub fn department(&self, id: &str) -> Option<&DepartmentPolicy> {
+        self.departments.iter().find(|d| d.id == id)
+    }
+
+    /// Warnings that do not stop a draw: a cooldown longer than the
+    /// interval between a class's rounds, which makes later quotas
+    /// unreachable for entities drawn in an earlier round.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in &self.departments {
+            for class in RiskClass::ALL {
+                let p = d.class(class);
+                if p.mode == Mode::TriggerOnly || p.ratio.is_zero() {
+                    continue;
+                }
+                let interval = 365 / p.rounds_per_year.max(1);
+                if p.rounds_per_year > 1 && self.cooldown_days > interval {
+                    out.push(format!(
+                        "department {}, class {class}: the cooldown of {} days is longer than the {interval} days between its {} rounds a year, so entities drawn in one round cannot be drawn in the next",
+                        d.id, self.cooldown_days, p.rounds_per_year
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
