@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod audit;
 mod draw;
 mod error;
 mod frame;
@@ -11,7 +12,13 @@ mod json;
 mod key;
 mod model;
 mod plan;
+mod synth;
 
+pub use crate::audit::{
+    AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
+    RecordPlan, RecordSeed, RecordStratum, Verification, draw_to_dir, verify, write_file_atomically,
+};
+pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};

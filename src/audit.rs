@@ -1,0 +1,810 @@
+//! The audit trail: the commitment published before the seed, the output
+//! files, the audit record, and verification by replay.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::draw::{ClassDraw, Draw};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::frame::Frame;
+use crate::inputs::Inputs;
+use crate::key::{Digest, SPEC_ID, Seed};
+
+/// The crate version written into records.
+pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One file and its SHA-256, as written in commitments and records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDigest {
+    /// What the file holds (`plan`, `entities`, `items`, `history`, `directed`, or an output name).
+    pub role: String,
+    /// The path relative to the plan (inputs) or the output directory (outputs).
+    pub path: String,
+    /// SHA-256 of the file's bytes, 64 hex digits.
+    pub sha256: String,
+}
+
+/// A commitment to the inputs of a draw, published before the seed exists.
+///
+/// # Example
+///
+/// ```no_run
+/// use double_random::{Commitment, Inputs};
+/// let inputs = Inputs::load("fixtures/plan.json")?;
+/// let commitment = Commitment::compute(&inputs);
+/// assert!(commitment.differences(&inputs).is_empty());
+/// # Ok::<(), double_random::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    /// The spec id, `DR1`.
+    pub spec: String,
+    /// The plan id.
+    pub plan_id: String,
+    /// The task id.
+    pub task_id: String,
+    /// The round id.
+    pub round_id: String,
+    /// Every input file with its digest, plan first.
+    pub inputs: Vec<FileDigest>,
+    /// The canonical frame digest (see [`Frame::digest`]).
+    pub frame_sha256: String,
+}
+
+fn input_digests(inputs: &Inputs) -> Vec<FileDigest> {
+    inputs
+        .files
+        .iter()
+        .map(|f| FileDigest {
+            role: f.role.to_string(),
+            path: f.path.clone(),
+            sha256: f.digest.to_hex(),
+        })
+        .collect()
+}
+
+impl Commitment {
+    /// Computes the commitment of loaded inputs.
+    pub fn compute(inputs: &Inputs) -> Commitment {
+        Commitment::with_frame(inputs, &Frame::build(inputs))
+    }
+
+    fn with_frame(inputs: &Inputs, frame: &Frame) -> Commitment {
+        let plan = &inputs.plan;
+        Commitment {
+            spec: SPEC_ID.to_string(),
+            plan_id: plan.plan_id.clone(),
+            task_id: plan.task_id.clone(),
+            round_id: plan.round_id.clone(),
+            inputs: input_digests(inputs),
+            frame_sha256: frame.digest(inputs).to_hex(),
+        }
+    }
+
+    /// Parses a commitment file; `file` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Syntax`] for anything that is not a commitment.
+    pub fn from_json(file: &str, bytes: &[u8]) -> Result<Commitment> {
+        parse_json(file, bytes)
+    }
+
+    /// The commitment as pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+
+    /// How the inputs differ from this commitment, one sentence each;
+    /// empty when they match.
+    pub fn differences(&self, inputs: &Inputs) -> Vec<String> {
+        self.differences_from(&Commitment::compute(inputs))
+    }
+
+    fn differences_from(&self, now: &Commitment) -> Vec<String> {
+        let mut out = Vec::new();
+        for (field, a, b) in [
+            ("spec", &self.spec, &now.spec),
+            ("plan_id", &self.plan_id, &now.plan_id),
+            ("task_id", &self.task_id, &now.task_id),
+            ("round_id", &self.round_id, &now.round_id),
+        ] {
+            if a != b {
+                out.push(format!("{field} is {b}, committed {a}"));
+            }
+        }
+        for f in &now.inputs {
+            match self.inputs.iter().find(|c| c.role == f.role) {
+                None => out.push(format!("{}: not in the commitment", f.path)),
+                Some(c) if c.path != f.path => {
+                    out.push(format!("{}: the commitment names {} for the {}", f.path, c.path, f.role))
+                }
+                Some(c) if c.sha256 != f.sha256 => out.push(format!(
+                    "{}: sha256 {} differs from the committed {}",
+                    f.path, f.sha256, c.sha256
+                )),
+                Some(_) => {}
+            }
+        }
+        for c in &self.inputs {
+            if !now.inputs.iter().any(|f| f.role == c.role) {
+                out.push(format!("{}: committed but not an input of the plan", c.path));
+            }
+        }
+        if self.frame_sha256 != now.frame_sha256 {
+            out.push(format!(
+                "the frame digest {} differs from the committed {}",
+                now.frame_sha256, self.frame_sha256
+            ));
+        }
+        out
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut message = inner.to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        let mut at = Location::line(file, inner.line() as u64);
+        if path != "." && !inner.is_syntax() && !inner.is_eof() {
+            at = at.with_field(path);
+        }
+        Error::syntax(at, message)
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // OK because these types hold only strings, integers, vectors and options, which always serialize.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+// ---------------------------------------------------------------------------
+// Output files.
+
+/// The files of a draw's output directory, rendered in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs {
+    /// `(file name, bytes)`, `record.json` last.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The names of the files a draw writes, `record.json` last.
+pub const OUTPUT_FILES: [&str; 5] = ["selection.csv", "strata.csv", "exclusions.csv", "visits.csv", "record.json"];
+
+fn csv_bytes(header: &[&str], rows: impl FnMut(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
+    let mut rows = rows;
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    // OK because writing CSV into a Vec cannot fail.
+    let _ = w.write_record(header).and_then(|()| rows(&mut w));
+    w.into_inner().unwrap_or_default()
+}
+
+/// The exact quota share `q_h = num / den`, reduced, as `p/q` (or `p` when whole).
+fn fraction(num: u128, den: u64) -> String {
+    if den == 0 || num == 0 {
+        return "0".to_string();
+    }
+    let (mut a, mut b) = (num, u128::from(den));
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let (p, q) = (num / a, u128::from(den) / a);
+    if q == 1 { p.to_string() } else { format!("{p}/{q}") }
+}
+
+impl Outputs {
+    /// Renders every output of a draw. `plan_path` is the plan's path
+    /// relative to the output directory, and `commitment` the commitment
+    /// the draw was checked against, if any.
+    pub fn render(inputs: &Inputs, draw: &Draw, plan_path: &str, commitment: Option<&Commitment>) -> Outputs {
+        let entities = inputs.population.entities();
+        let plan = &inputs.plan;
+        let selection = csv_bytes(&["department", "entity_id", "class", "stratum", "key", "rank"], |w| {
+            for (dep, class, stratum, s) in draw.selections() {
+                let label = stratum.label();
+                w.write_record([
+                    dep,
+                    &entities[s.entity].id,
+                    class.class.as_str(),
+                    &label,
+                    &s.key.to_hex(),
+                    &s.rank.to_string(),
+                ])?;
+            }
+            Ok(())
+        });
+        let strata = csv_bytes(
+            &[
+                "department",
+                "class",
+                "stratum",
+                "base",
+                "eligible",
+                "quota_share",
+                "allocated",
+                "selected",
+                "threshold",
+            ],
+            |w| {
+                for d in &draw.departments {
+                    for c in &d.classes {
+                        for s in &c.strata {
+                            w.write_record([
+                                d.department.as_str(),
+                                c.class.as_str(),
+                                &s.label(),
+                                &s.base.to_string(),
+                                &s.eligible.to_string(),
+                                &fraction(s.share_numerator, c.eligible),
+                                &s.allocated.to_string(),
+                                &s.selected.len().to_string(),
+                                &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
+                            ])?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        );
+        let exclusions = csv_bytes(&["department", "entity_id", "class", "reason"], |w| {
+            for x in &draw.frame.exclusions {
+                w.write_record([
+                    plan.departments[x.department].id.as_str(),
+                    &entities[x.entity].id,
+                    x.class.as_str(),
+                    x.reason.as_str(),
+                ])?;
+            }
+            Ok(())
+        });
+        let visits = csv_bytes(
+            &["visit_id", "entity_id", "entity_name", "key", "departments", "items", "basis"],
+            |w| {
+                for v in &draw.visits {
+                    let e = &entities[v.entity];
+                    let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
+                    let items: Vec<&str> = v.parts.iter().flat_map(|p| p.items.iter().map(String::as_str)).collect();
+                    let basis: Vec<String> = v
+                        .parts
+                        .iter()
+                        .map(|p| {
+                            let b: Vec<&str> = p.basis.iter().map(|b| b.as_str()).collect();
+                            format!("{}:{}", p.department, b.join("+"))
+                        })
+                        .collect();
+                    w.write_record([
+                        v.id.as_str(),
+                        &e.id,
+                        &e.name,
+                        &v.key.to_hex(),
+                        &departments.join(";"),
+                        &items.join(";"),
+                        &basis.join(";"),
+                    ])?;
+                }
+                Ok(())
+            },
+        );
+        let mut files = vec![
+            ("selection.csv".to_string(), selection),
+            ("strata.csv".to_string(), strata),
+            ("exclusions.csv".to_string(), exclusions),
+            ("visits.csv".to_string(), visits),
+        ];
+        let record = AuditRecord::new(inputs, draw, plan_path, commitment, &files);
+        files.push(("record.json".to_string(), record.to_json().into_bytes()));
+        Outputs { files }
+    }
+
+    /// Writes the files into `dir` atomically: into a temporary directory
+    /// beside it, then renamed into place, so a failed draw leaves nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::OutputExists`] when `dir` exists and `replace` is
+    /// false, and [`ErrorKind::Io`] when a file cannot be written.
+    pub fn write_dir(&self, dir: &Path, replace: bool) -> Result<()> {
+        if dir.exists() && !replace {
+            return Err(ErrorKind::OutputExists { path: dir.to_path_buf() }.into());
+        }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".double-random-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        for (name, bytes) in &self.files {
+            let path = tmp.path().join(name);
+            std::fs::write(&path, bytes).map_err(|e| Error::io(dir.join(name), e))?;
+        }
+        if dir.exists() {
+            let old = tempfile::Builder::new()
+                .prefix(".double-random-old-")
+                .tempdir_in(&parent)
+                .map_err(|e| Error::io(&parent, e))?;
+            let aside = old.path().join("previous");
+            std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
+            std::fs::rename(tmp.keep(), dir).map_err(|e| Error::io(dir, e))?;
+            drop(old);
+        } else {
+            std::fs::rename(tmp.keep(), dir).map_err(|e| Error::io(dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of one output file.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The audit record.
+
+/// The audit record of a draw (`record.json`): everything needed to replay
+/// and verify it. It holds no wall-clock time and no host detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// The draw specification, `DR1`.
+    pub spec: String,
+    /// The version of this crate that made the draw.
+    pub crate_version: String,
+    /// The plan: its path relative to the record's directory, and its ids.
+    pub plan: RecordPlan,
+    /// The seed text and its digest `S`.
+    pub seed: RecordSeed,
+    /// The draw salt `T`, 64 hex digits.
+    pub salt: String,
+    /// Every input file with its digest, plan first.
+    pub inputs: Vec<FileDigest>,
+    /// The canonical frame digest.
+    pub frame_sha256: String,
+    /// The commitment the inputs were checked against, if any.
+    pub commitment: Option<Commitment>,
+    /// Per department, the per-class counts.
+    pub departments: Vec<RecordDepartment>,
+    /// The number of directed checks.
+    pub directed_checks: u64,
+    /// The number of visits.
+    pub visits: u64,
+    /// Every other output file with its digest.
+    pub outputs: Vec<FileDigest>,
+}
+
+/// The plan as a record names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPlan {
+    /// The plan file, relative to the record's directory.
+    pub path: String,
+    /// The plan id.
+    pub plan_id: String,
+    /// The task id.
+    pub task_id: String,
+    /// The round id.
+    pub round_id: String,
+    /// The window start, YYYY-MM-DD.
+    pub window_start: String,
+    /// The window end, YYYY-MM-DD.
+    pub window_end: String,
+    /// The lead department.
+    pub lead_department: String,
+}
+
+/// The seed as a record holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSeed {
+    /// The seed text, exactly as given.
+    pub text: String,
+    /// `S`, 64 hex digits.
+    pub digest: String,
+}
+
+/// One department in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDepartment {
+    /// The department id.
+    pub id: String,
+    /// The classes A to D.
+    pub classes: Vec<RecordClass>,
+}
+
+/// One department and class in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordClass {
+    /// The class letter.
+    pub class: String,
+    /// The ratio as written in the plan.
+    pub ratio: String,
+    /// The mode.
+    pub mode: String,
+    /// `|B|`.
+    pub base: u64,
+    /// `|E|`.
+    pub eligible: u64,
+    /// `ceil(r × |B|)`.
+    pub quota: u64,
+    /// The quota capped at `|E|`.
+    pub drawn: u64,
+    /// `quota − drawn`.
+    pub shortfall: u64,
+    /// The allocation offset `v`, 16 hex digits.
+    pub offset: String,
+    /// Exclusions by reason.
+    pub excluded: std::collections::BTreeMap<String, u64>,
+    /// The strata.
+    pub strata: Vec<RecordStratum>,
+}
+
+/// One stratum in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordStratum {
+    /// The stratum label (values joined by `|`).
+    pub stratum: String,
+    /// Base entities in the stratum.
+    pub base: u64,
+    /// `|E_h|`.
+    pub eligible: u64,
+    /// `q_h` as an exact fraction.
+    pub quota_share: String,
+    /// `n_h`.
+    pub allocated: u64,
+    /// The number selected.
+    pub selected: u64,
+    /// The key of the last entity taken, if any.
+    pub threshold: Option<String>,
+}
+
+fn record_class(c: &ClassDraw) -> RecordClass {
+    RecordClass {
+        class: c.class.as_str().to_string(),
+        ratio: c.ratio.as_str().to_string(),
+        mode: c.mode.as_str().to_string(),
+        base: c.base,
+        eligible: c.eligible,
+        quota: c.quota,
+        drawn: c.drawn,
+        shortfall: c.shortfall(),
+        offset: format!("{:016x}", c.offset),
+        excluded: c.excluded.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
+        strata: c
+            .strata
+            .iter()
+            .map(|s| RecordStratum {
+                stratum: s.label(),
+                base: s.base,
+                eligible: s.eligible,
+                quota_share: fraction(s.share_numerator, c.eligible),
+                allocated: s.allocated,
+                selected: s.selected.len() as u64,
+                threshold: s.threshold().map(|t| t.to_hex()),
+            })
+            .collect(),
+    }
+}
+
+impl AuditRecord {
+    fn new(
+        inputs: &Inputs,
+        draw: &Draw,
+        plan_path: &str,
+        commitment: Option<&Commitment>,
+        outputs: &[(String, Vec<u8>)],
+    ) -> AuditRecord {
+        let plan = &inputs.plan;
+        AuditRecord {
+            spec: SPEC_ID.to_string(),
+            crate_version: CRATE_VERSION.to_string(),
+            plan: RecordPlan {
+                path: plan_path.to_string(),
+                plan_id: plan.plan_id.clone(),
+                task_id: plan.task_id.clone(),
+                round_id: plan.round_id.clone(),
+                window_start: plan.window.start.to_string(),
+                window_end: plan.window.end.to_string(),
+                lead_department: plan.lead_department.clone(),
+            },
+            seed: RecordSeed {
+                text: draw.seed.as_str().to_string(),
+                digest: draw.seed.digest().to_hex(),
+            },
+            salt: draw.salt.digest().to_hex(),
+            inputs: input_digests(inputs),
+            frame_sha256: draw.frame.digest(inputs).to_hex(),
+            commitment: commitment.cloned(),
+            departments: draw
+                .departments
+                .iter()
+                .map(|d| RecordDepartment {
+                    id: d.department.clone(),
+                    classes: d.classes.iter().map(record_class).collect(),
+                })
+                .collect(),
+            directed_checks: inputs.directed.len() as u64,
+            visits: draw.visits.len() as u64,
+            outputs: outputs
+                .iter()
+                .map(|(name, bytes)| FileDigest {
+                    role: name.trim_end_matches(".csv").to_string(),
+                    path: name.clone(),
+                    sha256: Digest::of_bytes(bytes).to_hex(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Parses a record; `file` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Syntax`] for anything that is not a record.
+    pub fn from_json(file: &str, bytes: &[u8]) -> Result<AuditRecord> {
+        parse_json(file, bytes)
+    }
+
+    /// The record as pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Drawing and verifying from files.
+
+/// Runs a draw from a plan file and writes its outputs.
+///
+/// Loads the inputs, checks them against `commitment` (a commitment file)
+/// if given, draws, and writes every output into `out` atomically. Returns
+/// the inputs and the draw, for a summary.
+///
+/// # Errors
+///
+/// Every loading error, [`ErrorKind::CommitmentMismatch`] when the inputs
+/// differ from the commitment, and the errors of [`Outputs::write_dir`].
+pub fn draw_to_dir(
+    plan_path: &Path,
+    seed: &Seed,
+    commitment: Option<&Path>,
+    out: &Path,
+    replace: bool,
+) -> Result<(Inputs, Draw)> {
+    if out.exists() && !replace {
+        return Err(ErrorKind::OutputExists { path: out.to_path_buf() }.into());
+    }
+    let inputs = Inputs::load(plan_path)?;
+    let commitment = match commitment {
+        Some(path) => {
+            let name = path.display().to_string();
+            let bytes = crate::io::read_file(path, &name)?;
+            let c = Commitment::from_json(&name, &bytes)?;
+            let differences = c.differences(&inputs);
+            if !differences.is_empty() {
+                return Err(ErrorKind::CommitmentMismatch {
+                    commitment: name,
+                    differences,
+                }
+                .into());
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let draw = Draw::run(&inputs, seed);
+    let rel = relative_plan_path(plan_path, out)?;
+    Outputs::render(&inputs, &draw, &rel, commitment.as_ref()).write_dir(out, replace)?;
+    Ok((inputs, draw))
+}
+
+/// The plan's path relative to the output directory, with `/` separators.
+fn relative_plan_path(plan: &Path, out: &Path) -> Result<String> {
+    let abs = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+    let plan_abs = abs(plan)?;
+    let out_abs = abs(out)?;
+    let rel = pathdiff::diff_paths(&plan_abs, &out_abs).unwrap_or(plan_abs);
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    Ok(parts.join("/"))
+}
+
+/// The outcome of [`verify`]: empty `differences` means verified.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verification {
+    /// Each difference found, naming the file.
+    pub differences: Vec<String>,
+}
+
+impl Verification {
+    /// Whether the replay matched everything.
+    pub fn is_verified(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Describes the first difference between two texts, by line.
+fn first_difference(name: &str, expected: &[u8], found: &[u8]) -> String {
+    let e: Vec<&[u8]> = expected.split(|&b| b == b'\n').collect();
+    let f: Vec<&[u8]> = found.split(|&b| b == b'\n').collect();
+    for (i, (a, b)) in e.iter().zip(&f).enumerate() {
+        if a != b {
+            return format!(
+                "{name}, line {}: expected {}, found {}",
+                i + 1,
+                crate::error::quote(&String::from_utf8_lossy(a)),
+                crate::error::quote(&String::from_utf8_lossy(b))
+            );
+        }
+    }
+    format!("{name}: expected {} lines, found {}", e.len(), f.len())
+}
+
+/// Verifies a draw: re-reads the record and every input, checks their
+/// digests, replays the draw and compares every output byte for byte.
+///
+/// `plan` overrides the plan path the record names (relative to the
+/// record's directory).
+///
+/// # Errors
+///
+/// An error only when the record itself cannot be read or parsed;
+/// everything else, tampered inputs included, is a difference in the
+/// returned [`Verification`].
+pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
+    let record_name = record_path
+        .file_name()
+        .map_or_else(|| record_path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let record = AuditRecord::from_json(&record_name, &bytes)?;
+    let dir = record_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut v = Verification::default();
+    if record.spec != SPEC_ID {
+        v.differences.push(format!(
+            "{record_name}: the record is spec {}, this verifier implements {SPEC_ID}",
+            record.spec
+        ));
+        return Ok(v);
+    }
+    if record.crate_version != CRATE_VERSION {
+        v.differences.push(format!(
+            "{record_name}: made by double-random {}, this is {CRATE_VERSION}; verify with that version",
+            record.crate_version
+        ));
+    }
+    let plan_path = match plan {
+        Some(p) => p.to_path_buf(),
+        None => dir.join(&record.plan.path),
+    };
+    let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Input digests first, so a changed input is named even if it no longer loads.
+    for f in &record.inputs {
+        let path = if f.role == "plan" { plan_path.clone() } else { plan_dir.join(&f.path) };
+        match std::fs::read(&path) {
+            Ok(b) => {
+                let d = Digest::of_bytes(&b).to_hex();
+                if d != f.sha256 {
+                    v.differences.push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
+                }
+            }
+            Err(e) => v.differences.push(format!("{}: cannot be read: {e}", f.path)),
+        }
+    }
+    let inputs = match Inputs::load(&plan_path) {
+        Ok(i) => i,
+        Err(e) => {
+            v.differences.push(format!("the inputs do not load: {e}"));
+            return Ok(v);
+        }
+    };
+    if let Some(c) = &record.commitment {
+        for d in c.differences(&inputs) {
+            v.differences.push(format!("{record_name}: commitment: {d}"));
+        }
+    }
+    let seed = match Seed::new(record.seed.text.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: {e}"));
+            return Ok(v);
+        }
+    };
+    let draw = Draw::run(&inputs, &seed);
+    let replay = Outputs::render(&inputs, &draw, &record.plan.path, record.commitment.as_ref());
+    for (name, expected) in &replay.files {
+        match std::fs::read(dir.join(name)) {
+            Ok(found) if &found == expected => {}
+            Ok(found) => v.differences.push(first_difference(name, expected, &found)),
+            Err(e) => v.differences.push(format!("{name}: cannot be read: {e}")),
+        }
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------
+// A readable summary.
+
+impl Draw {
+    /// A plain-text table per department and class: base, eligible, quota,
+    /// selected and shortfall, then the visit count.
+    pub fn summary(&self, inputs: &Inputs) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{SPEC_ID} draw: plan {}, task {}, round {}, seed {:?}",
+            inputs.plan.plan_id,
+            inputs.plan.task_id,
+            inputs.plan.round_id,
+            self.seed.as_str()
+        );
+        let _ = writeln!(
+            out,
+            "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "department", "class", "ratio", "mode", "base", "eligible", "quota", "selected", "shortfall"
+        );
+        for d in &self.departments {
+            for c in &d.classes {
+                let _ = writeln!(
+                    out,
+                    "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                    d.department,
+                    c.class.as_str(),
+                    c.ratio.as_str(),
+                    c.mode.as_str(),
+                    c.base,
+                    c.eligible,
+                    c.quota,
+                    c.selected(),
+                    c.shortfall()
+                );
+            }
+        }
+        let directed = self
+            .visits
+            .iter()
+            .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::Basis::Directed)))
+            .count();
+        let parts: usize = self.visits.iter().map(|v| v.parts.len()).sum();
+        let _ = writeln!(
+            out,
+            "visits: {} (one per entity; {} department visits merged into them; {} with a directed check)",
+            self.visits.len(),
+            parts,
+            directed
+        );
+        out
+    }
+}
+
+/// Writes a file atomically: into a temporary file beside it, then renamed
+/// into place, so readers never see a partial file.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the file cannot be written.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(|e| Error::io(&parent, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
