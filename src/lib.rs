@@ -1,4 +1,104 @@
-//! Reproducible, verifiable "double random, one public" (双随机、一公开) inspection draws.
+//! Reproducible, verifiable "double random, one public" (双随机、一公开)
+//! inspection draws.
+//!
+//! Supervision bureaus pick market entities at random for inspection, with
+//! ratios that follow each entity's credit-risk class (A low … D high), merge
+//! several departments' check items into one visit per entity
+//! (进一次门、查多项事), and publish the results. This crate makes every draw a
+//! pure function of its inputs and a public seed text, following the DR1
+//! specification: SHA-256 and integers only, so anyone can replay a draw
+//! with this crate or with a short script in any language.
+//!
+//! ```
+//! use double_random::{Draw, Inputs, Seed};
+//!
+//! let plan = br#"{"plan_id": "P1", "task_id": "T1", "round_id": "1",
+//!   "window": {"start": "2027-03-01", "end": "2027-05-31"}, "lead_department": "SCJG",
+//!   "inputs": {"entities": "entities.csv", "items": "items.csv"},
+//!   "departments": [{"id": "SCJG", "items": ["SCJG-01"], "classes": {
+//!     "A": {"ratio": "0.25"}, "B": {"ratio": "0.5"}, "C": {"ratio": "0.5"}, "D": {"ratio": "1"}}}]}"#;
+//! let entities = "id,name,risk_class,region,industry,status,established\n\
+//!     E1,Shop 1,A,North,retail,active,2019-05-01\n\
+//!     E2,Shop 2,A,North,retail,active,2020-06-01\n\
+//!     E3,Shop 3,A,South,retail,active,2021-07-01\n\
+//!     E4,Shop 4,A,South,retail,deregistered,2018-01-01\n\
+//!     E5,Shop 5,D,South,retail,active,2017-01-01\n";
+//! let items = "id,department,name,kind,max_ratio\nSCJG-01,SCJG,licence use,key,\n";
+//! let inputs = Inputs::from_files("plan.json", plan, |path| Ok(match path {
+//!     "entities.csv" => entities.as_bytes().to_vec(),
+//!     _ => items.as_bytes().to_vec(),
+//! }))?;
+//!
+//! let draw = Draw::run(&inputs, &Seed::new("0417 2953 8861")?);
+//! let a = &draw.departments[0].classes[0];
+//! // E4 is deregistered: the base population of class A is E1–E3 and
+//! // the quota is ceil(0.25 × 3) = 1, given to North or South by systematic rounding.
+//! assert_eq!((a.base, a.eligible, a.drawn, a.selected()), (3, 3, 1, 1));
+//! // Class D is drawn at 100 %.
+//! assert_eq!(draw.departments[0].classes[3].selected(), 1);
+//! // One visit per selected entity, numbered in key order.
+//! assert_eq!(draw.visits.len(), 2);
+//! // The same inputs and seed give the same draw, always.
+//! assert_eq!(draw, Draw::run(&inputs, &Seed::new("0417 2953 8861")?));
+//! # Ok::<(), double_random::Error>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Inputs`] loads a [`Plan`] (JSON) and the files it names: the entity
+//!   library ([`Population`] of [`Entity`]), the check-item list
+//!   ([`CheckItem`]), past visits ([`PastVisit`]) and directed checks
+//!   ([`DirectedCheck`]). Every error is an [`Error`] that names the file,
+//!   the 1-based line and the field ([`Location`]).
+//! - [`Frame::build`] forms, per department and class, the base population
+//!   and the eligible frame split into strata, recording every
+//!   [`Exclusion`] with its [`ExclusionReason`]. It does not depend on the
+//!   seed, so [`Commitment::compute`] can hash it before the seed exists.
+//! - [`Draw::run`] derives the draw [`Salt`] from the [`Seed`], computes a
+//!   key per entity, sets each quota from the exact [`Ratio`], allocates it
+//!   over strata ([`allocate`]), takes the smallest keys, and merges every
+//!   department's selection and the directed checks into one [`Visit`] per
+//!   entity.
+//! - [`Outputs::render`] turns a draw into `selection.csv`, `strata.csv`,
+//!   `exclusions.csv`, `visits.csv` and the [`AuditRecord`]
+//!   (`record.json`); [`draw_to_dir`] writes them atomically, and
+//!   [`verify`] replays a record and reports each difference.
+//! - [`synth`] writes a realistic synthetic dataset of any size.
+//!
+//! # The DR1 draw
+//!
+//! `H` is SHA-256, `enc(s)` the 4-byte big-endian length of `s` then its
+//! UTF-8 bytes, and a digest is read as a big-endian integer.
+//!
+//! 1. `S = H(enc("DR1/seed") ‖ enc(seed_text))` ([`Seed::digest`]).
+//! 2. `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))` ([`Salt::derive`]),
+//!    one per task round, shared by all its departments so their samples nest.
+//! 3. `K(e) = H(T ‖ enc(entity_id))` ([`Salt::entity_key`]).
+//! 4. Base population and eligible frame per department and class ([`Frame::build`]).
+//! 5. Quota `n = ceil(r × |B|)` in integers ([`Ratio::quota`]), capped at `|E|`.
+//! 6. Systematic rounding of `q_h = n × |E_h| / |E|` over strata ordered by
+//!    their values, with offset `v` = the first 8 bytes of
+//!    `H(T ‖ enc("DR1/alloc") ‖ enc(d) ‖ enc(c))` ([`allocate`], [`Salt::alloc_offset`]).
+//! 7. In each stratum, the `n_h` entities with the smallest keys (ties by id bytes).
+//! 8. Directed checks are visited regardless of the draw and never count toward a quota.
+//!
+//! # Reproducibility
+//!
+//! The same inputs, seed and crate version give byte-identical outputs, on
+//! every platform, thread count and input row order. No float, `HashMap`
+//! iteration order, wall clock or `rand` distribution takes part in a
+//! selection. The value-stability tests pin keys, allocations and
+//! selections to hard-coded values; a change to any of them is a new spec
+//! id (DR2), announced in the changelog, never a silent change.
+//!
+//! # Crate features
+//!
+//! - `cli` (default): the `double-random` command-line tool (clap).
+//! - `parallel` (default): compute keys on all cores with rayon; the output
+//!   is identical for any thread count.
+//!
+//! Library users who want neither write
+//! `double-random = { version = "0.1", default-features = false }`.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
@@ -18,7 +118,6 @@ pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
     RecordPlan, RecordSeed, RecordStratum, Verification, draw_to_dir, verify, write_file_atomically,
 };
-pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
@@ -30,3 +129,8 @@ pub use crate::model::{
     VisitKind,
 };
 pub use crate::plan::{ClassPolicy, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Window};
+pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

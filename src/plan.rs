@@ -338,7 +338,7 @@ impl Plan {
     ///
     /// let bad = json.replace(r#""0.30""#, "0.3");
     /// let err = Plan::from_json("plan.json", &bad).unwrap_err();
-    /// assert!(err.to_string().starts_with("plan.json, line 9, field departments[0].classes.D.ratio: the JSON number 0.3"));
+    /// assert!(err.to_string().starts_with("plan.json, line 8, field departments[0].classes.D.ratio: the JSON number 0.3"));
     /// # Ok::<(), double_random::Error>(())
     /// ```
     pub fn from_json(file: &str, text: &str) -> Result<Plan> {

@@ -1,0 +1,107 @@
+//! Value-stability tests: hard-coded DR1 outputs.
+//!
+//! The seed digest, salt, keys, offsets, allocations and the fixture
+//! selection were checked against an independent Python implementation of
+//! DESIGN.md's DR1 (standard library only); the frame digest is this
+//! crate's own commitment format. These tests must
+//! break when key derivation, allocation, selection or the frame digest
+//! change; such a change is a new spec id (DR2) and a
+//! "Reproducibility-breaking changes" entry in CHANGELOG.md, never an
+//! update of the literals.
+
+use double_random::{Commitment, Draw, Inputs, Salt, Seed, allocate};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+
+#[test]
+fn value_stability_seed_digest() {
+    let s = Seed::new(SEED).unwrap();
+    assert_eq!(
+        s.digest().to_hex(),
+        "23301ce573e6360dc94adf109eae0370f1af6fd1ae3083c224088376d251b93b"
+    );
+    // Non-ASCII seed text is hashed as its UTF-8 bytes.
+    assert_eq!(
+        Seed::new("双随机 一公开").unwrap().digest().to_hex(),
+        "5e1084bf44ae7f6042c760f49ed771018b65d739197f6c508d822aaefc2b6146"
+    );
+}
+
+#[test]
+fn value_stability_salt_and_keys() {
+    let salt = Salt::derive(&Seed::new(SEED).unwrap(), "140930202703011001", "2027-1");
+    assert_eq!(
+        salt.digest().to_hex(),
+        "9f0a404831ce47f311a7635fb3a0ef46c5d17e74f9a09095f5809edc119318a3"
+    );
+    let keys = [
+        ("91140930MA0K0001X1", "25131136f5314d4df025b80e39bf34af805882d5b962a1fccfcf6679b6bfdb3a"),
+        ("9114093000003FYB9W", "0854e8c8f5f8d57c06a3e33657ad1c3feb452023240179481ac9992c5387062d"),
+        ("E1", "69e8d2689dad172ad5eb283908b1b5be3681ca7749f2c1cc8213ca3dc6f983c1"),
+    ];
+    for (id, key) in keys {
+        assert_eq!(salt.entity_key(id).to_hex(), key, "{id}");
+    }
+}
+
+#[test]
+fn value_stability_allocation() {
+    let salt = Salt::derive(&Seed::new(SEED).unwrap(), "140930202703011001", "2027-1");
+    assert_eq!(salt.alloc_offset("SCJG", "A"), 0x612ca9597a202968);
+    assert_eq!(salt.alloc_offset("SCJG", "D"), 0xe3ff56a96b1047e6);
+    assert_eq!(salt.alloc_offset("GAJ", "C"), 0xdf403c6be1762295);
+    assert_eq!(allocate(10, &[3, 7, 11, 2, 9], 0x612ca9597a202968), [1, 2, 3, 1, 3]);
+    assert_eq!(allocate(10, &[3, 7, 11, 2, 9], 0xe3ff56a96b1047e6), [1, 3, 3, 1, 2]);
+    assert_eq!(allocate(1, &[1; 7], 1 << 63), [0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(
+        allocate(7, &[1_000_003, 1, 999_999, 5, 77], 12_345_678_901_234_567_890),
+        [4, 0, 3, 0, 0]
+    );
+    assert_eq!(allocate(3, &[5, 5, 5, 5], 0), [0, 1, 1, 1]);
+    assert_eq!(allocate(3, &[5, 5, 5, 5], u64::MAX), [1, 1, 1, 0]);
+}
+
+fn fixture_draw() -> (Inputs, Draw) {
+    let inputs = Inputs::load(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plan.json")).unwrap();
+    let draw = Draw::run(&inputs, &Seed::new(SEED).unwrap());
+    (inputs, draw)
+}
+
+#[test]
+fn value_stability_fixture_selection() {
+    let (inputs, draw) = fixture_draw();
+    let ids = |dep: &str, class: usize, stratum: &str| -> Vec<String> {
+        let d = draw.departments.iter().find(|d| d.department == dep).unwrap();
+        let s = d.classes[class].strata.iter().find(|s| s.label() == stratum).unwrap();
+        s.selected
+            .iter()
+            .map(|s| inputs.population.entities()[s.entity].id.clone())
+            .collect()
+    };
+    // Smallest keys per stratum; must break if keys, allocation or order change.
+    assert_eq!(ids("SCJG", 0, "刘家塔镇"), ["91140930QHPGHBHX1P", "91140930LP1B4L69XH"]);
+    assert_eq!(
+        ids("SCJG", 0, "单寨乡"),
+        ["911409303MQNM8121R", "91140930MF8EBWUP1E", "911409304LEREQ192L"]
+    );
+    let c = &draw.departments[0].classes[2];
+    let allocated: Vec<u64> = c.strata.iter().map(|s| s.allocated).collect();
+    assert_eq!(allocated, [4, 2, 4, 6, 2, 5, 2, 4, 4, 4, 3]);
+    let per_department: Vec<u64> = draw
+        .departments
+        .iter()
+        .map(|d| d.classes.iter().map(|c| c.selected()).sum())
+        .collect();
+    assert_eq!(per_department, [134, 5, 5, 6]);
+    assert_eq!(draw.visits.len(), 161);
+    assert_eq!(draw.visits[0].id, "V000001");
+}
+
+#[test]
+fn value_stability_frame_digest() {
+    let (inputs, _) = fixture_draw();
+    assert_eq!(
+        Commitment::compute(&inputs).frame_sha256,
+        "7f560c7f9a4b909d8ba262b6d61c3433691546d3e694a86b472dac8fb1bb26e6"
+    );
+}
