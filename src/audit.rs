@@ -120,9 +120,10 @@ impl Commitment {
         for f in &now.inputs {
             match self.inputs.iter().find(|c| c.role == f.role) {
                 None => out.push(format!("{}: not in the commitment", f.path)),
-                Some(c) if c.path != f.path => {
-                    out.push(format!("{}: the commitment names {} for the {}", f.path, c.path, f.role))
-                }
+                Some(c) if c.path != f.path => out.push(format!(
+                    "{}: the commitment names {} for the {}",
+                    f.path, c.path, f.role
+                )),
                 Some(c) if c.sha256 != f.sha256 => out.push(format!(
                     "{}: sha256 {} differs from the committed {}",
                     f.path, f.sha256, c.sha256
@@ -180,11 +181,19 @@ pub struct Outputs {
 }
 
 /// The names of the files a draw writes, `record.json` last.
-pub const OUTPUT_FILES: [&str; 5] = ["selection.csv", "strata.csv", "exclusions.csv", "visits.csv", "record.json"];
+pub const OUTPUT_FILES: [&str; 5] = [
+    "selection.csv",
+    "strata.csv",
+    "exclusions.csv",
+    "visits.csv",
+    "record.json",
+];
 
 fn csv_bytes(header: &[&str], rows: impl FnMut(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
     let mut rows = rows;
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     // OK because writing CSV into a Vec cannot fail.
     let _ = w.write_record(header).and_then(|()| rows(&mut w));
     w.into_inner().unwrap_or_default()
@@ -269,12 +278,24 @@ impl Outputs {
             Ok(())
         });
         let visits = csv_bytes(
-            &["visit_id", "entity_id", "entity_name", "key", "departments", "items", "basis"],
+            &[
+                "visit_id",
+                "entity_id",
+                "entity_name",
+                "key",
+                "departments",
+                "items",
+                "basis",
+            ],
             |w| {
                 for v in &draw.visits {
                     let e = &entities[v.entity];
                     let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
-                    let items: Vec<&str> = v.parts.iter().flat_map(|p| p.items.iter().map(String::as_str)).collect();
+                    let items: Vec<&str> = v
+                        .parts
+                        .iter()
+                        .flat_map(|p| p.items.iter().map(String::as_str))
+                        .collect();
                     let basis: Vec<String> = v
                         .parts
                         .iter()
@@ -316,7 +337,10 @@ impl Outputs {
     /// false, and [`ErrorKind::Io`] when a file cannot be written.
     pub fn write_dir(&self, dir: &Path, replace: bool) -> Result<()> {
         if dir.exists() && !replace {
-            return Err(ErrorKind::OutputExists { path: dir.to_path_buf() }.into());
+            return Err(ErrorKind::OutputExists {
+                path: dir.to_path_buf(),
+            }
+            .into());
         }
         let parent = match dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -588,7 +612,10 @@ pub fn draw_to_dir(
     replace: bool,
 ) -> Result<(Inputs, Draw)> {
     if out.exists() && !replace {
-        return Err(ErrorKind::OutputExists { path: out.to_path_buf() }.into());
+        return Err(ErrorKind::OutputExists {
+            path: out.to_path_buf(),
+        }
+        .into());
     }
     let inputs = Inputs::load(plan_path)?;
     let commitment = match commitment {
@@ -620,7 +647,10 @@ fn relative_plan_path(plan: &Path, out: &Path) -> Result<String> {
     let plan_abs = abs(plan)?;
     let out_abs = abs(out)?;
     let rel = pathdiff::diff_paths(&plan_abs, &out_abs).unwrap_or(plan_abs);
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     Ok(parts.join("/"))
 }
 
@@ -667,9 +697,10 @@ fn first_difference(name: &str, expected: &[u8], found: &[u8]) -> String {
 /// everything else, tampered inputs included, is a difference in the
 /// returned [`Verification`].
 pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
-    let record_name = record_path
-        .file_name()
-        .map_or_else(|| record_path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let record_name = record_path.file_name().map_or_else(
+        || record_path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let bytes = crate::io::read_file(record_path, &record_name)?;
     let record = AuditRecord::from_json(&record_name, &bytes)?;
     let dir = record_path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -694,12 +725,17 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
     let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
     // Input digests first, so a changed input is named even if it no longer loads.
     for f in &record.inputs {
-        let path = if f.role == "plan" { plan_path.clone() } else { plan_dir.join(&f.path) };
+        let path = if f.role == "plan" {
+            plan_path.clone()
+        } else {
+            plan_dir.join(&f.path)
+        };
         match std::fs::read(&path) {
             Ok(b) => {
                 let d = Digest::of_bytes(&b).to_hex();
                 if d != f.sha256 {
-                    v.differences.push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
+                    v.differences
+                        .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
                 }
             }
             Err(e) => v.differences.push(format!("{}: cannot be read: {e}", f.path)),

@@ -4,9 +4,9 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
-use crate::frame::{ExclusionReason, Frame};
 use crate::model::{Mode, Ratio, RiskClass};
 
 /// One selected entity.
@@ -226,7 +226,11 @@ fn cmp_key<'a>(a: &(Digest, u32), b: &(Digest, u32), ids: &dyn Fn(u32) -> &'a st
 
 /// DR1 step 7: the `n` members with the smallest keys (ties by id bytes),
 /// in key order, without sorting the whole stratum.
-pub(crate) fn smallest<'a>(mut members: Vec<(Digest, u32)>, n: usize, ids: &dyn Fn(u32) -> &'a str) -> Vec<(Digest, u32)> {
+pub(crate) fn smallest<'a>(
+    mut members: Vec<(Digest, u32)>,
+    n: usize,
+    ids: &dyn Fn(u32) -> &'a str,
+) -> Vec<(Digest, u32)> {
     if n == 0 {
         return Vec::new();
     }

@@ -254,11 +254,7 @@ impl fmt::Display for Error {
             ErrorKind::Syntax { at, message } => write!(f, "{at}: {message}"),
             ErrorKind::MissingColumn { at, column } => write!(f, "{at}: missing column {column}"),
             ErrorKind::DuplicateColumn { at } => write!(f, "{at}: column appears twice"),
-            ErrorKind::InvalidField {
-                at,
-                expected,
-                found,
-            } => write!(f, "{at}: {} is not {expected}", quote(found)),
+            ErrorKind::InvalidField { at, expected, found } => write!(f, "{at}: {} is not {expected}", quote(found)),
             ErrorKind::DuplicateId { at, id, first_line } => {
                 write!(f, "{at}: duplicate id {} (first on line {first_line})", quote(id))
             }

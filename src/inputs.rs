@@ -14,7 +14,15 @@ use crate::model::{
 use crate::plan::Plan;
 
 /// The columns every entity file has; any other column is kept in [`Entity::extra`].
-pub const ENTITY_COLUMNS: [&str; 7] = ["id", "name", "risk_class", "region", "industry", "status", "established"];
+pub const ENTITY_COLUMNS: [&str; 7] = [
+    "id",
+    "name",
+    "risk_class",
+    "region",
+    "industry",
+    "status",
+    "established",
+];
 
 /// The entity library: every entity, in input order, with a sorted id index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +80,10 @@ impl Population {
             })?;
             let status = row.parse(
                 c_status,
-                &format!("a status ({})", one_of(&["active", "suspended", "deregistered", "revoked"])),
+                &format!(
+                    "a status ({})",
+                    one_of(&["active", "suspended", "deregistered", "revoked"])
+                ),
                 Status::parse,
             )?;
             let established = if row.get(c_est).is_empty() {
@@ -97,14 +108,22 @@ impl Population {
             });
         }
         if entities.is_empty() {
-            return Err(Error::syntax(Location::file(file), "the file has no entities (only a header)"));
+            return Err(Error::syntax(
+                Location::file(file),
+                "the file has no entities (only a header)",
+            ));
         }
         if entities.len() > u32::MAX as usize {
             return Err(Error::syntax(Location::file(file), "more than 4,294,967,295 entities"));
         }
         // OK because the length was checked to fit in u32 just above.
         let mut by_id: Vec<u32> = (0..entities.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| entities[a as usize].id.as_bytes().cmp(entities[b as usize].id.as_bytes()));
+        by_id.sort_unstable_by(|&a, &b| {
+            entities[a as usize]
+                .id
+                .as_bytes()
+                .cmp(entities[b as usize].id.as_bytes())
+        });
         for pair in by_id.windows(2) {
             let (first, second) = (&entities[pair[0] as usize], &entities[pair[1] as usize]);
             if first.id == second.id {
@@ -461,7 +480,14 @@ fn check_plan_against_files(
         }
         let mut seen = BTreeMap::new();
         for (ii, id) in d.items.iter().enumerate() {
-            let at = || loc(&[Step::Key("departments"), Step::Index(di), Step::Key("items"), Step::Index(ii)]);
+            let at = || {
+                loc(&[
+                    Step::Key("departments"),
+                    Step::Index(di),
+                    Step::Key("items"),
+                    Step::Index(ii),
+                ])
+            };
             if seen.insert(id.as_str(), ii).is_some() {
                 return Err(Error::policy(at(), format!("item {} is listed twice", quote(id))));
             }

@@ -49,9 +49,7 @@ impl<'a> CsvFile<'a> {
             .flexible(false)
             .from_reader(bytes);
         let mut header = ByteRecord::new();
-        reader
-            .read_byte_record(&mut header)
-            .map_err(|e| csv_error(name, e))?;
+        reader.read_byte_record(&mut header).map_err(|e| csv_error(name, e))?;
         let mut headers = Vec::with_capacity(header.len());
         let mut columns = BTreeMap::new();
         for (i, field) in header.iter().enumerate() {
@@ -121,7 +119,10 @@ impl<'a> CsvFile<'a> {
                     let at = Location::line(self.name, line).with_field(self.headers[i].clone());
                     return Err(Error::syntax(
                         at,
-                        format!("a value of {} bytes (at most {MAX_FIELD_BYTES} are accepted)", field.len()),
+                        format!(
+                            "a value of {} bytes (at most {MAX_FIELD_BYTES} are accepted)",
+                            field.len()
+                        ),
                     ));
                 }
             }
@@ -142,11 +143,7 @@ impl<'a> CsvFile<'a> {
 
 fn csv_error(name: &str, e: csv::Error) -> Error {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => Error::syntax(
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Error::syntax(
             Location::line(name, pos.as_ref().map_or(0, |p| p.line())),
             format!("the row has {len} fields, the header has {expected_len}"),
         ),

@@ -112,7 +112,10 @@ impl Scanner<'_> {
                 }
             }
             _ => {
-                while !matches!(self.peek(), None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')) {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+                ) {
                     self.bump();
                 }
             }
@@ -176,8 +179,14 @@ mod tests {
     fn finds_lines_of_nested_values() {
         let text = "{\n  \"a\": 1,\n  \"b\": [\n    {\"x\": \"}\"},\n    {\"x\": 2,\n     \"y\": [1, 2]}\n  ]\n}";
         assert_eq!(line_of(text, &[Step::Key("a")]), Some(2));
-        assert_eq!(line_of(text, &[Step::Key("b"), Step::Index(0), Step::Key("x")]), Some(4));
-        assert_eq!(line_of(text, &[Step::Key("b"), Step::Index(1), Step::Key("y")]), Some(6));
+        assert_eq!(
+            line_of(text, &[Step::Key("b"), Step::Index(0), Step::Key("x")]),
+            Some(4)
+        );
+        assert_eq!(
+            line_of(text, &[Step::Key("b"), Step::Index(1), Step::Key("y")]),
+            Some(6)
+        );
         assert_eq!(line_of(text, &[Step::Key("b"), Step::Index(2)]), None);
         assert_eq!(line_of(text, &[Step::Key("c")]), None);
         assert_eq!(render(&[Step::Key("b"), Step::Index(1), Step::Key("y")]), "b[1].y");

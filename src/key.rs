@@ -138,10 +138,7 @@ impl Seed {
 
     /// DR1 step 1: `S = H(enc("DR1/seed") ‖ enc(seed_text))`.
     pub fn digest(&self) -> Digest {
-        Hasher::new()
-            .enc(b"DR1/seed")
-            .enc(self.0.as_bytes())
-            .finish()
+        Hasher::new().enc(b"DR1/seed").enc(self.0.as_bytes()).finish()
     }
 }
 
@@ -180,10 +177,7 @@ impl Salt {
 
     /// DR1 step 3: `K(e) = H(T ‖ enc(entity_id))`.
     pub fn entity_key(&self, entity_id: &str) -> Digest {
-        Hasher::new()
-            .raw(self.0.as_bytes())
-            .enc(entity_id.as_bytes())
-            .finish()
+        Hasher::new().raw(self.0.as_bytes()).enc(entity_id.as_bytes()).finish()
     }
 
     /// DR1 step 6: the allocation offset `v`, the first 8 bytes of

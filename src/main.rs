@@ -55,7 +55,9 @@ enum Command {
         force: bool,
     },
     /// Re-read the inputs named by a record, replay the draw and compare every file; prints `verified` or each difference.
-    #[command(after_help = "Example:\n  double-random verify out/record.json\n\nExit code 0 when verified, 1 when any difference is found, 2 when the record cannot be read.")]
+    #[command(
+        after_help = "Example:\n  double-random verify out/record.json\n\nExit code 0 when verified, 1 when any difference is found, 2 when the record cannot be read."
+    )]
     Verify {
         /// The record.json written by `draw`.
         record: PathBuf,
@@ -64,7 +66,9 @@ enum Command {
         plan: Option<PathBuf>,
     },
     /// Write a realistic synthetic dataset (entities, items, history, directed checks, plan), deterministically.
-    #[command(after_help = "Example:\n  double-random synth --entities 100000 --seed demo --out synth-100k\n  double-random draw --plan synth-100k/plan.json --seed 42 --out synth-100k-draw")]
+    #[command(
+        after_help = "Example:\n  double-random synth --entities 100000 --seed demo --out synth-100k\n  double-random draw --plan synth-100k/plan.json --seed 42 --out synth-100k-draw"
+    )]
     Synth {
         /// How many entities.
         #[arg(long)]

@@ -383,7 +383,11 @@ impl PlanFile {
         if let Some(spec) = &self.spec
             && spec != crate::SPEC_ID
         {
-            return Err(Error::invalid(loc(&[Step::Key("spec")]), "\"DR1\", the spec this crate implements", spec));
+            return Err(Error::invalid(
+                loc(&[Step::Key("spec")]),
+                "\"DR1\", the spec this crate implements",
+                spec,
+            ));
         }
         check_id(&self.plan_id, || loc(&[Step::Key("plan_id")]))?;
         check_id(&self.task_id, || loc(&[Step::Key("task_id")]))?;
@@ -400,7 +404,10 @@ impl PlanFile {
             ));
         }
         if self.departments.is_empty() {
-            return Err(Error::policy(loc(&[Step::Key("departments")]), "the plan has no department"));
+            return Err(Error::policy(
+                loc(&[Step::Key("departments")]),
+                "the plan has no department",
+            ));
         }
         let strata = self.strata.unwrap_or_else(|| vec!["region".to_string()]);
         let mut seen_strata = BTreeMap::new();

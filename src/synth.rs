@@ -140,9 +140,46 @@ const INDUSTRIES: [(&str, u64); 12] = [
     ("危险化学品经营", 25),
 ];
 const TRADE_NAMES: [&str; 40] = [
-    "黄河", "晋西", "鸿达", "富民", "永盛", "金源", "泰和", "兴旺", "德馨", "汇通", "瑞丰", "长城", "河畔", "云岭", "宏图",
-    "华晋", "鑫隆", "福源", "康泰", "惠民", "顺达", "明珠", "天一", "众诚", "信义", "嘉禾", "润田", "晨光", "三晋", "聚贤",
-    "弘毅", "同心", "安康", "恒通", "万家", "丰泽", "西口", "娘娘滩", "保德", "唐家会",
+    "黄河",
+    "晋西",
+    "鸿达",
+    "富民",
+    "永盛",
+    "金源",
+    "泰和",
+    "兴旺",
+    "德馨",
+    "汇通",
+    "瑞丰",
+    "长城",
+    "河畔",
+    "云岭",
+    "宏图",
+    "华晋",
+    "鑫隆",
+    "福源",
+    "康泰",
+    "惠民",
+    "顺达",
+    "明珠",
+    "天一",
+    "众诚",
+    "信义",
+    "嘉禾",
+    "润田",
+    "晨光",
+    "三晋",
+    "聚贤",
+    "弘毅",
+    "同心",
+    "安康",
+    "恒通",
+    "万家",
+    "丰泽",
+    "西口",
+    "娘娘滩",
+    "保德",
+    "唐家会",
 ];
 
 fn industry_word(industry: &str) -> &'static str {
@@ -178,9 +215,27 @@ GAJ-02,GAJ,物流、寄递企业运输烟草制品情况检查,general,0.50,《�
 
 /// Departments: (id, name, scope industries or empty for all, items, A-class mode).
 const DEPARTMENTS: [(&str, &str, &[&str], &[&str], &str); 4] = [
-    ("SCJG", "河曲县市场监督管理局", &[], &["SCJG-01", "SCJG-02", "SCJG-03"], "off_site"),
-    ("WLJ", "河曲县文化和旅游局", &["旅行社"], &["WLJ-01", "WLJ-02"], "trigger_only"),
-    ("NYJ", "河曲县农业农村局", &["农药经营"], &["NYJ-01", "NYJ-02"], "trigger_only"),
+    (
+        "SCJG",
+        "河曲县市场监督管理局",
+        &[],
+        &["SCJG-01", "SCJG-02", "SCJG-03"],
+        "off_site",
+    ),
+    (
+        "WLJ",
+        "河曲县文化和旅游局",
+        &["旅行社"],
+        &["WLJ-01", "WLJ-02"],
+        "trigger_only",
+    ),
+    (
+        "NYJ",
+        "河曲县农业农村局",
+        &["农药经营"],
+        &["NYJ-01", "NYJ-02"],
+        "trigger_only",
+    ),
     (
         "GAJ",
         "河曲县公安局",
@@ -249,8 +304,17 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     let csv_err = |e: csv::Error| Error::io(&path, std::io::Error::other(e));
-    w.write_record(["id", "name", "risk_class", "region", "industry", "status", "established", "scale"])
-        .map_err(csv_err)?;
+    w.write_record([
+        "id",
+        "name",
+        "risk_class",
+        "region",
+        "industry",
+        "status",
+        "established",
+        "scale",
+    ])
+    .map_err(csv_err)?;
     let mut ids = Vec::with_capacity(entities as usize);
     let mut industries = Vec::with_capacity(entities as usize);
     let mut statuses = Vec::with_capacity(entities as usize);
@@ -312,7 +376,8 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         }
         let visits = 1 + below(&mut rng, 2);
         for _ in 0..visits {
-            let dep = departments_for(industries[i])[below(&mut rng, departments_for(industries[i]).len() as u64) as usize];
+            let dep =
+                departments_for(industries[i])[below(&mut rng, departments_for(industries[i]).len() as u64) as usize];
             let date = start - Days::new(1 + below(&mut rng, 730));
             let kind = if below(&mut rng, 5) == 0 { "directed" } else { "random" };
             let a = 1 + below(&mut rng, 30);
@@ -334,7 +399,8 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         }
         let deps = departments_for(industries[i]);
         let dep = deps[below(&mut rng, deps.len() as u64) as usize];
-        let reason = ["complaint", "big_data", "referral", "legal", "commitment"][weighted(&mut rng, &[50, 25, 15, 5, 5])];
+        let reason =
+            ["complaint", "big_data", "referral", "legal", "commitment"][weighted(&mut rng, &[50, 25, 15, 5, 5])];
         // OK because every department of DEPARTMENTS has items.
         let items = DEPARTMENTS.iter().find(|x| x.0 == dep).map(|x| x.3).unwrap_or(&[]);
         let item = items[below(&mut rng, items.len() as u64) as usize];

@@ -35,8 +35,14 @@ fn value_stability_salt_and_keys() {
         "9f0a404831ce47f311a7635fb3a0ef46c5d17e74f9a09095f5809edc119318a3"
     );
     let keys = [
-        ("91140930MA0K0001X1", "25131136f5314d4df025b80e39bf34af805882d5b962a1fccfcf6679b6bfdb3a"),
-        ("9114093000003FYB9W", "0854e8c8f5f8d57c06a3e33657ad1c3feb452023240179481ac9992c5387062d"),
+        (
+            "91140930MA0K0001X1",
+            "25131136f5314d4df025b80e39bf34af805882d5b962a1fccfcf6679b6bfdb3a",
+        ),
+        (
+            "9114093000003FYB9W",
+            "0854e8c8f5f8d57c06a3e33657ad1c3feb452023240179481ac9992c5387062d",
+        ),
         ("E1", "69e8d2689dad172ad5eb283908b1b5be3681ca7749f2c1cc8213ca3dc6f983c1"),
     ];
     for (id, key) in keys {

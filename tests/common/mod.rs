@@ -8,7 +8,7 @@ use double_random::{Inputs, Result};
 pub const HEADER: &str = "id,name,risk_class,region,industry,status,established";
 
 pub const ITEMS: &str = "id,department,name,kind,max_ratio,legal_basis,method,qualification
-S1,S,licence use,general,0.9,basis,on-site,
+S1,S,licence use,general,1,basis,on-site,
 S2,S,public information,key,,basis,written,
 W1,W,travel agency,key,,basis,on-site,
 ";
@@ -43,7 +43,12 @@ pub fn load(plan: &str, files: &BTreeMap<&str, String>) -> Result<Inputs> {
             .get(p)
             .map(|s| s.as_bytes().to_vec())
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
-            .map_err(|e| double_random::Error::from(double_random::ErrorKind::Io { path: p.into(), source: e }))
+            .map_err(|e| {
+                double_random::Error::from(double_random::ErrorKind::Io {
+                    path: p.into(),
+                    source: e,
+                })
+            })
     })
 }
 
@@ -52,7 +57,10 @@ pub fn files(entities: &str) -> BTreeMap<&'static str, String> {
     let mut m = BTreeMap::new();
     m.insert("entities.csv", format!("{HEADER}\n{entities}"));
     m.insert("items.csv", ITEMS.to_string());
-    m.insert("history.csv", "entity_id,department,date,kind,inspector_ids\n".to_string());
+    m.insert(
+        "history.csv",
+        "entity_id,department,date,kind,inspector_ids\n".to_string(),
+    );
     m.insert("directed.csv", "entity_id,department,reason,item_ids\n".to_string());
     m
 }

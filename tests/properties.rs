@@ -1,0 +1,232 @@
+//! Property tests: the invariants of DR1 on random small populations.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use double_random::{Draw, ExclusionReason, Inputs, Outputs, Seed};
+use proptest::prelude::*;
+
+const RATIOS: [&str; 8] = ["0", "0.05", "0.1", "0.25", "0.333", "0.5", "0.75", "1"];
+
+#[derive(Debug, Clone)]
+struct Case {
+    rows: Vec<String>,
+    history: Vec<String>,
+    directed: Vec<String>,
+    ratios: [&'static str; 4],
+    seed: String,
+    extra: &'static str,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let entity = (
+        prop::sample::select(vec!["A", "B", "C", "D", ""]),
+        prop::sample::select(vec!["North", "South", "East", "中", "West"]),
+        prop::sample::select(vec!["travel", "retail", "retail"]),
+        prop::sample::select(vec![
+            "active",
+            "active",
+            "active",
+            "active",
+            "suspended",
+            "deregistered",
+            "revoked",
+        ]),
+    );
+    (
+        prop::collection::vec(entity, 1..80),
+        prop::collection::vec((0usize..80, 0usize..2, 0u32..400, any::<bool>()), 0..20),
+        prop::collection::vec((0usize..80, any::<bool>()), 0..6),
+        prop::array::uniform4(0usize..RATIOS.len()),
+        "[a-z0-9][a-z0-9 ]{0,11}",
+        prop::sample::select(vec![
+            "",
+            r#" "cooldown_days": 90,"#,
+            r#" "annual_cap": 1,"#,
+            r#" "strata": ["region", "industry"],"#,
+            r#" "strata": [],"#,
+        ]),
+    )
+        .prop_map(|(ents, hist, dir, mut r, seed, extra)| {
+            r.sort_unstable();
+            let n = ents.len();
+            let rows = ents
+                .iter()
+                .enumerate()
+                .map(|(i, (c, reg, ind, st))| common::entity_row(i, c, reg, ind, st))
+                .collect();
+            let history = hist
+                .into_iter()
+                .map(|(e, d, days, random)| {
+                    let date =
+                        chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap() - chrono::Days::new(u64::from(days));
+                    let kind = if random { "random" } else { "directed" };
+                    format!("E{:05},{},{date},{kind},X1;X2\n", e % n, ["S", "W"][d])
+                })
+                .collect();
+            let directed = dir
+                .into_iter()
+                .map(|(e, s)| {
+                    if s {
+                        format!("E{:05},S,complaint,S2\n", e % n)
+                    } else {
+                        format!("E{:05},W,referral,W1\n", e % n)
+                    }
+                })
+                .collect();
+            Case {
+                rows,
+                history,
+                directed,
+                ratios: [RATIOS[r[0]], RATIOS[r[1]], RATIOS[r[2]], RATIOS[r[3]]],
+                seed,
+                extra,
+            }
+        })
+}
+
+fn load(case: &Case, rows: &[String]) -> Inputs {
+    let mut files = common::files(&rows.concat());
+    files.insert(
+        "history.csv",
+        format!(
+            "entity_id,department,date,kind,inspector_ids\n{}",
+            case.history.concat()
+        ),
+    );
+    files.insert(
+        "directed.csv",
+        format!("entity_id,department,reason,item_ids\n{}", case.directed.concat()),
+    );
+    common::load(&common::plan(case.ratios, case.extra), &files).unwrap()
+}
+
+fn outputs_without_record(inputs: &Inputs, draw: &Draw) -> Vec<(String, Vec<u8>)> {
+    let mut files = Outputs::render(inputs, draw, "plan.json", None).files;
+    files.retain(|(name, _)| name != "record.json");
+    files
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn quotas_allocations_and_selections_hold(case in case()) {
+        let inputs = load(&case, &case.rows);
+        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap());
+        let entities = inputs.population.entities();
+        for (di, d) in draw.departments.iter().enumerate() {
+            let excluded: BTreeSet<usize> = draw
+                .frame
+                .exclusions
+                .iter()
+                .filter(|x| x.department == di)
+                .map(|x| x.entity)
+                .collect();
+            let mut seen = BTreeSet::new();
+            for (c, cf) in d.classes.iter().zip(&draw.frame.departments[di].classes) {
+                // The quota is ceil(r × |B|), in exact integers, capped at |E|.
+                let expected = (u128::from(c.ratio.numerator()) * u128::from(c.base))
+                    .div_ceil(u128::from(c.ratio.denominator())) as u64;
+                prop_assert_eq!(c.quota, expected);
+                prop_assert_eq!(c.drawn, c.quota.min(c.eligible));
+                prop_assert_eq!(c.selected(), c.drawn);
+                prop_assert_eq!(c.strata.iter().map(|s| s.allocated).sum::<u64>(), c.drawn);
+                for (s, sf) in c.strata.iter().zip(&cf.strata) {
+                    // Each stratum gets exactly its allocation, floor or ceil of q_h.
+                    prop_assert_eq!(s.selected.len() as u64, s.allocated);
+                    let floor = (s.share_numerator / u128::from(c.eligible.max(1))) as u64;
+                    prop_assert!(s.allocated == floor || s.allocated == floor + 1);
+                    let members: BTreeSet<usize> = sf.members.iter().map(|&m| m as usize).collect();
+                    for sel in &s.selected {
+                        // Selected ⊆ eligible, never excluded, never twice per department.
+                        prop_assert!(members.contains(&sel.entity));
+                        prop_assert!(!excluded.contains(&sel.entity));
+                        prop_assert!(entities[sel.entity].status.is_registered());
+                        prop_assert!(seen.insert(sel.entity));
+                    }
+                    // The selected are the smallest keys of the stratum.
+                    if let Some(t) = s.threshold() {
+                        let below = sf.members.iter().filter(|&&m| draw.salt.entity_key(&entities[m as usize].id) <= t).count();
+                        prop_assert_eq!(below as u64, s.allocated);
+                    }
+                }
+            }
+        }
+        // Every selection and every directed check has a visit, and nothing else does.
+        let mut visited: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for (dep, _, _, sel) in draw.selections() {
+            visited.entry(sel.entity).or_default().insert(dep.to_string());
+        }
+        for d in &inputs.directed {
+            let e = inputs.population.index_of(&d.entity_id).unwrap();
+            visited.entry(e).or_default().insert(d.department.clone());
+        }
+        prop_assert_eq!(draw.visits.len(), visited.len());
+        for v in &draw.visits {
+            let deps: BTreeSet<String> = v.parts.iter().map(|p| p.department.clone()).collect();
+            prop_assert_eq!(Some(&deps), visited.get(&v.entity));
+        }
+        // Not-active entities are excluded from every department that scopes them.
+        for x in &draw.frame.exclusions {
+            prop_assert_eq!(
+                x.reason == ExclusionReason::NotActive,
+                !entities[x.entity].status.is_registered()
+            );
+        }
+    }
+
+    #[test]
+    fn row_order_does_not_matter(case in case(), rotate in 0usize..80, reverse in any::<bool>()) {
+        let seed = Seed::new(case.seed.clone()).unwrap();
+        let a = load(&case, &case.rows);
+        let mut rows = case.rows.clone();
+        let k = rotate % rows.len();
+        rows.rotate_left(k);
+        if reverse {
+            rows.reverse();
+        }
+        let b = load(&case, &rows);
+        let (da, db) = (Draw::run(&a, &seed), Draw::run(&b, &seed));
+        prop_assert_eq!(outputs_without_record(&a, &da), outputs_without_record(&b, &db));
+        prop_assert_eq!(da.frame.digest(&a), db.frame.digest(&b));
+    }
+
+    #[test]
+    fn departments_with_the_same_scope_nest(case in case()) {
+        // One salt for the whole task: where S's and W's eligible strata
+        // hold the same entities, one department's sample contains the other's.
+        let inputs = load(&case, &case.rows);
+        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap());
+        let (s, w) = (&draw.departments[0], &draw.departments[1]);
+        let (fs, fw) = (&draw.frame.departments[0], &draw.frame.departments[1]);
+        for c in 0..4 {
+            for (sw, mw) in w.classes[c].strata.iter().zip(&fw.classes[c].strata) {
+                let Some(k) = s.classes[c].strata.iter().position(|x| x.values == sw.values) else { continue };
+                let ss = &s.classes[c].strata[k];
+                if fs.classes[c].strata[k].members == mw.members {
+                    // Same eligible stratum: the smaller sample is a prefix of the larger one.
+                    let chosen_s: BTreeSet<usize> = ss.selected.iter().map(|x| x.entity).collect();
+                    let chosen_w: BTreeSet<usize> = sw.selected.iter().map(|x| x.entity).collect();
+                    prop_assert!(chosen_s.is_subset(&chosen_w) || chosen_w.is_subset(&chosen_s));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "parallel")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn thread_count_does_not_matter(case in case(), threads in 2usize..6) {
+        let inputs = load(&case, &case.rows);
+        let seed = Seed::new(case.seed.clone()).unwrap();
+        let run = |n: usize| {
+            rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(|| Draw::run(&inputs, &seed))
+        };
+        prop_assert_eq!(run(1), run(threads));
+    }
+}
