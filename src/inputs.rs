@@ -216,7 +216,7 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
             "" if kind == ItemKind::General => {
                 return Err(Error::invalid(
                     row.at(c_max),
-                    "a ratio: a general item needs a max_ratio",
+                    "a ratio (a general item needs a max_ratio)",
                     "",
                 ));
             }
@@ -291,11 +291,7 @@ fn load_directed(
         }
         let department = row.id(c_dep)?;
         if plan.department(&department).is_none() {
-            return Err(Error::unknown(
-                row.at(c_dep),
-                "department (not a department of the plan)",
-                department,
-            ));
+            return Err(Error::unknown(row.at(c_dep), "department", department));
         }
         let reason = row.parse(
             c_reason,
@@ -313,10 +309,14 @@ fn load_directed(
             match items.iter().find(|i| &i.id == id) {
                 None => return Err(Error::unknown(row.at(c_items), "item", id.clone())),
                 Some(item) if item.department != department => {
-                    return Err(Error::invalid(
+                    return Err(Error::policy(
                         row.at(c_items),
-                        format!("an item of department {}", quote(&department)),
-                        format!("{id} (an item of department {})", item.department),
+                        format!(
+                            "item {} belongs to department {}, not {}",
+                            quote(id),
+                            quote(&item.department),
+                            quote(&department)
+                        ),
                     ));
                 }
                 Some(_) => {}
@@ -458,7 +458,7 @@ fn check_plan_against_files(
         if !population.has_column(column) {
             return Err(Error::unknown(
                 loc(&[Step::Key("strata"), Step::Index(i)]),
-                "column (not in the entity file)",
+                "column",
                 column.clone(),
             ));
         }
@@ -473,7 +473,7 @@ fn check_plan_against_files(
                         Step::Key("scope"),
                         Step::Key(column),
                     ]),
-                    "column (not in the entity file)",
+                    "column",
                     column.clone(),
                 ));
             }

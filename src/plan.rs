@@ -442,7 +442,7 @@ impl PlanFile {
                 let Some(class) = RiskClass::parse(&name) else {
                     return Err(Error::unknown(
                         at_dep(&[Step::Key("classes"), Step::Key(&name)]),
-                        "risk class (expected A, B, C or D)",
+                        "risk class",
                         name,
                     ));
                 };
@@ -501,7 +501,7 @@ impl PlanFile {
         if !seen.contains_key(&self.lead_department) {
             return Err(Error::unknown(
                 loc(&[Step::Key("lead_department")]),
-                "department (the lead must be one of the plan's departments)",
+                "department",
                 self.lead_department,
             ));
         }
