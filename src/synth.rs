@@ -433,47 +433,54 @@ fn plan_json() -> String {
     let mut deps = Vec::new();
     for (id, name, scope, items, a_mode) in DEPARTMENTS {
         let scope = if scope.is_empty() {
-            serde_json::json!({})
+            String::from("{}")
         } else {
-            serde_json::json!({ "industry": scope })
+            let quoted: Vec<String> = scope.iter().map(|s| format!("\"{s}\"")).collect();
+            format!("{{\"industry\": [{}]}}", quoted.join(", "))
         };
-        deps.push(serde_json::json!({
-            "id": id,
-            "name": name,
-            "scope": scope,
-            "items": items,
-            "classes": {
-                "A": {"ratio": "0.01", "mode": a_mode, "rounds_per_year": 1},
-                "B": {"ratio": "0.02", "mode": "on_site", "rounds_per_year": 1},
-                "C": {"ratio": "0.10", "mode": "on_site", "rounds_per_year": 1},
-                "D": {"ratio": "0.30", "mode": "on_site", "rounds_per_year": 2},
-            }
-        }));
+        let items: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
+        deps.push(format!(
+            r#"    {{
+      "id": "{id}",
+      "name": "{name}",
+      "scope": {scope},
+      "items": [{items}],
+      "classes": {{
+        "A": {{"ratio": "0.01", "mode": "{a_mode}", "rounds_per_year": 1}},
+        "B": {{"ratio": "0.02", "mode": "on_site", "rounds_per_year": 1}},
+        "C": {{"ratio": "0.10", "mode": "on_site", "rounds_per_year": 1}},
+        "D": {{"ratio": "0.30", "mode": "on_site", "rounds_per_year": 2}}
+      }}
+    }}"#,
+            items = items.join(", ")
+        ));
     }
-    let plan = serde_json::json!({
-        "spec": "DR1",
-        "plan_id": "14093020271000",
-        "task_id": "140930202703011001",
-        "round_id": "2027-1",
-        "window": {"start": start.to_string(), "end": end.to_string()},
-        "lead_department": "SCJG",
-        "inputs": {
-            "entities": "entities.csv",
-            "items": "items.csv",
-            "history": "history.csv",
-            "directed": "directed.csv"
-        },
-        "strata": ["region"],
-        "unclassified_class": "B",
-        "cooldown_days": 180,
-        "annual_cap": 2,
-        "observation": {"days": 365, "classes": ["A", "B"]},
-        "departments": deps,
-    });
-    // OK because a json! value always serializes.
-    let mut s = serde_json::to_string_pretty(&plan).unwrap_or_default();
-    s.push('\n');
-    s
+    format!(
+        r#"{{
+  "spec": "DR1",
+  "plan_id": "14093020271000",
+  "task_id": "140930202703011001",
+  "round_id": "2027-1",
+  "window": {{"start": "{start}", "end": "{end}"}},
+  "lead_department": "SCJG",
+  "inputs": {{
+    "entities": "entities.csv",
+    "items": "items.csv",
+    "history": "history.csv",
+    "directed": "directed.csv"
+  }},
+  "strata": ["region"],
+  "unclassified_class": "B",
+  "cooldown_days": 180,
+  "annual_cap": 2,
+  "observation": {{"days": 365, "classes": ["A", "B"]}},
+  "departments": [
+{}
+  ]
+}}
+"#,
+        deps.join(",\n")
+    )
 }
 
 #[cfg(test)]
