@@ -1,1 +1,455 @@
+//! End-to-end tests of the `double-random` binary on the fixtures.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+const INPUTS: [&str; 6] = [
+    "plan.json",
+    "entities.csv",
+    "items.csv",
+    "history.csv",
+    "directed.csv",
+    "commitment.json",
+];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn bin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_double-random"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh copy of the fixture inputs in a temporary directory.
+fn copy_fixtures() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in INPUTS {
+        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn draw_on_fixtures_matches_the_golden_outputs() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let plan = fixtures().join("plan.json");
+    let commitment = fixtures().join("commitment.json");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&plan),
+        "--seed",
+        SEED,
+        "--commitment",
+        s(&commitment),
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let text = stdout(&o);
+    assert!(text.starts_with("DR1 draw: plan 14093020271000, task 140930202703011001, round 2027-1"));
+    assert!(
+        text.contains("SCJG         C         0.10      on_site       397       369        40        40         0"),
+        "{text}"
+    );
+    assert!(text.contains("visits: 161 "), "{text}");
+    for name in ["selection.csv", "strata.csv", "exclusions.csv", "visits.csv"] {
+        let got = std::fs::read(out.join(name)).unwrap();
+        let want = std::fs::read(fixtures().join("golden").join(name)).unwrap();
+        assert!(got == want, "{name} differs from fixtures/golden/{name}");
+    }
+    // The record differs from the golden one only in the plan's relative path.
+    let got = std::fs::read_to_string(out.join("record.json")).unwrap();
+    let want = std::fs::read_to_string(fixtures().join("golden/record.json")).unwrap();
+    let rel = pathdiff_like(&plan, &out);
+    assert_eq!(
+        got,
+        want.replace("\"path\": \"../plan.json\"", &format!("\"path\": \"{rel}\""))
+    );
+    // No temporary directory is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"]);
+
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!((stdout(&v).as_str(), v.status.code()), ("verified\n", Some(0)));
+}
+
+/// The relative path the record should name, computed independently of the crate.
+fn pathdiff_like(plan: &Path, out: &Path) -> String {
+    let plan = std::path::absolute(plan).unwrap();
+    let out = std::path::absolute(out).unwrap();
+    let p: Vec<_> = plan.components().collect();
+    let o: Vec<_> = out.components().collect();
+    let common = p.iter().zip(&o).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); o.len() - common];
+    parts.extend(p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
+}
+
+#[test]
+fn the_golden_record_verifies() {
+    let v = bin(&["verify", s(&fixtures().join("golden/record.json"))]);
+    assert_eq!(stdout(&v), "verified\n");
+    assert_eq!(v.status.code(), Some(0));
+}
+
+#[test]
+fn a_changed_byte_in_the_entities_file_fails_verification_and_names_it() {
+    let dir = copy_fixtures();
+    let out = dir.path().join("out");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&dir.path().join("plan.json")),
+        "--seed",
+        SEED,
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path = dir.path().join("entities.csv");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // A class letter of an entity: B → C.
+    let at = bytes.windows(3).position(|w| w == b",B,").unwrap() + 1;
+    bytes[at] = b'C';
+    std::fs::write(&path, bytes).unwrap();
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!(v.status.code(), Some(1));
+    let text = stdout(&v);
+    assert!(
+        text.lines().next().unwrap().starts_with("entities.csv: sha256 "),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("difference(s)"), "{text}");
+}
+
+#[test]
+fn a_changed_output_fails_verification_and_names_it() {
+    let dir = copy_fixtures();
+    let out = dir.path().join("out");
+    assert!(
+        bin(&[
+            "draw",
+            "--plan",
+            s(&dir.path().join("plan.json")),
+            "--seed",
+            SEED,
+            "--out",
+            s(&out)
+        ])
+        .status
+        .success()
+    );
+    let path = out.join("selection.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen(",1\n", ",2\n", 1)).unwrap();
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        stdout(&v).starts_with("selection.csv, line 2: expected "),
+        "{}",
+        stdout(&v)
+    );
+}
+
+#[test]
+fn commit_then_draw_with_the_commitment() {
+    let dir = copy_fixtures();
+    let plan = dir.path().join("plan.json");
+    let c = dir.path().join("c.json");
+    let o = bin(&["commit", "--plan", s(&plan), "--out", s(&c)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The commitment is the bundled one: same inputs, same bytes.
+    assert_eq!(
+        std::fs::read(&c).unwrap(),
+        std::fs::read(fixtures().join("commitment.json")).unwrap()
+    );
+    // Without --out it goes to standard output.
+    assert_eq!(bin(&["commit", "--plan", s(&plan)]).stdout, std::fs::read(&c).unwrap());
+
+    // A changed input after the commitment: the draw refuses and writes nothing.
+    let items = dir.path().join("items.csv");
+    let text = std::fs::read_to_string(&items).unwrap();
+    std::fs::write(&items, text.replace("营业执照", "营業執照")).unwrap();
+    let out = dir.path().join("out");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&plan),
+        "--seed",
+        SEED,
+        "--commitment",
+        s(&c),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "error: {}: the inputs differ from the commitment: items.csv: sha256 ",
+            c.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_existing_output_directory_is_refused_unless_forced() {
+    let dir = copy_fixtures();
+    let plan = dir.path().join("plan.json");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "mine").unwrap();
+    let o = bin(&["draw", "--plan", s(&plan), "--seed", SEED, "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: output directory exists already (use --force to replace it)\n",
+            out.display()
+        )
+    );
+    assert!(out.join("keep.txt").exists());
+    let o = bin(&["draw", "--plan", s(&plan), "--seed", SEED, "--out", s(&out), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("keep.txt").exists());
+    assert!(out.join("record.json").exists());
+}
+
+/// Bad inputs through the CLI: exit code 2, the exact message, no output directory.
+#[test]
+fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
+    type Edit = fn(&Path);
+    fn append(path: &Path, text: &str) {
+        let mut s = std::fs::read(path).unwrap();
+        s.extend_from_slice(text.as_bytes());
+        std::fs::write(path, s).unwrap();
+    }
+    fn replace(path: &Path, from: &str, to: &str) {
+        let s = std::fs::read_to_string(path).unwrap();
+        assert!(s.contains(from), "{} has no {from}", path.display());
+        std::fs::write(path, s.replacen(from, to, 1)).unwrap();
+    }
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "unknown class",
+            |d| {
+                append(
+                    &d.join("entities.csv"),
+                    "91140930ZZZZZZZZ0X,新店,E,巡镇,住宿,active,2020-01-01,微型\n",
+                )
+            },
+            "entities.csv, line 6002, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)",
+        ),
+        (
+            "duplicate id",
+            |d| {
+                append(
+                    &d.join("entities.csv"),
+                    "9114093000003FYB9W,重复,B,巡镇,住宿,active,2020-01-01,微型\n",
+                )
+            },
+            "entities.csv, line 6002, field id: duplicate id \"9114093000003FYB9W\" (first on line 2)",
+        ),
+        (
+            "impossible date",
+            |d| {
+                append(
+                    &d.join("entities.csv"),
+                    "91140930ZZZZZZZZ0X,新店,B,巡镇,住宿,active,2023-02-30,微型\n",
+                )
+            },
+            "entities.csv, line 6002, field established: \"2023-02-30\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "missing column",
+            |d| replace(&d.join("entities.csv"), ",status,", ",state,"),
+            "entities.csv, line 1: missing column status",
+        ),
+        (
+            "empty entity file",
+            |d| std::fs::write(d.join("entities.csv"), "").unwrap(),
+            "entities.csv: the file is empty (expected a header row)",
+        ),
+        (
+            "header only",
+            |d| {
+                std::fs::write(
+                    d.join("entities.csv"),
+                    "id,name,risk_class,region,industry,status,established\n",
+                )
+                .unwrap()
+            },
+            "entities.csv: the file has no entities (only a header)",
+        ),
+        (
+            "non-UTF-8 name",
+            |d| {
+                let mut b = std::fs::read(d.join("entities.csv")).unwrap();
+                b.extend_from_slice(b"91140930ZZZZZZZZ0X,\xb5\xea,B,x,y,active,,\n");
+                std::fs::write(d.join("entities.csv"), b).unwrap();
+            },
+            "entities.csv, line 6002, field name: the value is not valid UTF-8",
+        ),
+        (
+            "general item without a cap",
+            |d| append(&d.join("items.csv"), "SCJG-09,SCJG,广告发布,general,,,现场检查,\n"),
+            "items.csv, line 12, field max_ratio: \"\" is not a ratio (a general item needs a max_ratio)",
+        ),
+        (
+            "history of an unknown entity",
+            |d| {
+                append(
+                    &d.join("history.csv"),
+                    "91140930NOTHERE000,SCJG,2026-05-05,random,SCJG-001\n",
+                )
+            },
+            "history.csv, line 717, field entity_id: unknown entity \"91140930NOTHERE000\"",
+        ),
+        (
+            "directed check with an unknown reason",
+            |d| append(&d.join("directed.csv"), "9114093000003FYB9W,SCJG,rumour,SCJG-01\n"),
+            "directed.csv, line 17, field reason: \"rumour\" is not a reason (one of \"complaint\", \"big_data\", \"referral\", \"legal\" or \"commitment\")",
+        ),
+        (
+            "ratio as a JSON number",
+            |d| replace(&d.join("plan.json"), r#""ratio": "0.30""#, r#""ratio": 0.3"#),
+            "plan.json, line 29, field departments[0].classes.D.ratio: the JSON number 0.3 is not a ratio: write ratios as decimal strings, like \"0.05\"",
+        ),
+        (
+            "decreasing ratios",
+            |d| replace(&d.join("plan.json"), r#""ratio": "0.10""#, r#""ratio": "0.01""#),
+            "plan.json, line 28, field departments[0].classes.C.ratio: the ratio of class C (0.01) is below that of class B (0.02); ratios must not decrease from A to D unless the plan sets \"ratio_order\": \"any\"",
+        ),
+        (
+            "window ending before it starts",
+            |d| replace(&d.join("plan.json"), r#""end": "2027-05-31""#, r#""end": "2026-05-31""#),
+            "plan.json, line 6, field window.end: \"2026-05-31\" is not a date on or after the window start 2027-03-01",
+        ),
+        (
+            "unknown item",
+            |d| replace(&d.join("plan.json"), r#""SCJG-03"]"#, r#""SCJG-33"]"#),
+            "plan.json, line 24, field departments[0].items[2]: unknown item \"SCJG-33\"",
+        ),
+        (
+            "unknown stratum column",
+            |d| replace(&d.join("plan.json"), r#""strata": ["region"]"#, r#""strata": ["town"]"#),
+            "plan.json, line 14, field strata[0]: unknown column \"town\"",
+        ),
+        (
+            "ratio above one",
+            |d| replace(&d.join("plan.json"), r#""ratio": "0.30""#, r#""ratio": "3.0""#),
+            "plan.json, line 29, field departments[0].classes.D.ratio: \"3.0\" is not a ratio between 0 and 1",
+        ),
+        (
+            "missing input file",
+            |d| std::fs::remove_file(d.join("history.csv")).unwrap(),
+            "history.csv: No such file or directory (os error 2)",
+        ),
+    ];
+    assert!(cases.len() >= 15);
+    for (what, edit, message) in cases {
+        let dir = copy_fixtures();
+        edit(dir.path());
+        let out = dir.path().join("out");
+        let o = bin(&[
+            "draw",
+            "--plan",
+            s(&dir.path().join("plan.json")),
+            "--seed",
+            SEED,
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        assert_eq!(stderr(&o), format!("error: {message}\n"), "{what}");
+        assert_eq!(stdout(&o), "", "{what}");
+        assert!(!out.exists(), "{what}: an output directory was left behind");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(names.is_empty(), "{what}: temporary files left: {names:?}");
+    }
+}
+
+#[test]
+fn bad_seeds_are_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&fixtures().join("plan.json")),
+        "--seed",
+        "  ",
+        "--out",
+        s(&out.path().join("o")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), "error: seed: the seed is empty\n");
+    assert!(!out.path().join("o").exists());
+}
+
+#[test]
+fn synth_is_deterministic_and_its_draw_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&a, &b] {
+        let o = bin(&["synth", "--entities", "3000", "--seed", "s1", "--out", s(d)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for name in ["entities.csv", "items.csv", "history.csv", "directed.csv", "plan.json"] {
+        assert_eq!(
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let out = dir.path().join("draw");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&a.join("plan.json")),
+        "--seed",
+        "x",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!(stdout(&v), "verified\n");
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in ["commit", "draw", "verify", "synth"] {
+        let o = bin(&[cmd, "--help"]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("Example:"), "{cmd}");
+    }
+    assert!(stdout(&bin(&["--help"])).contains("Example, on the bundled fixtures:"));
+}
