@@ -738,13 +738,19 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
                         .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
                 }
             }
-            Err(e) => v.differences.push(format!("{}: cannot be read: {e}", f.path)),
+            Err(e) => v.differences.push(format!(
+                "{}: cannot be read ({e}) where {record_name} says it is",
+                f.path
+            )),
         }
     }
     let inputs = match Inputs::load(&plan_path) {
         Ok(i) => i,
         Err(e) => {
-            v.differences.push(format!("the inputs do not load: {e}"));
+            v.differences.push(format!(
+                "{record_name}: the inputs of the plan it names ({}) do not load: {e}",
+                record.plan.path
+            ));
             return Ok(v);
         }
     };

@@ -8,6 +8,7 @@ use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
+use crate::plan::Plan;
 
 /// One selected entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,6 +243,21 @@ pub(crate) fn smallest<'a>(
     members
 }
 
+/// The parts of one entity's visit, by department position in the plan.
+type Parts = BTreeMap<usize, VisitPart>;
+
+fn part_of<'a>(visiting: &'a mut BTreeMap<usize, Parts>, plan: &Plan, entity: usize, di: usize) -> &'a mut VisitPart {
+    visiting
+        .entry(entity)
+        .or_default()
+        .entry(di)
+        .or_insert_with(|| VisitPart {
+            department: plan.departments[di].id.clone(),
+            basis: BTreeSet::new(),
+            items: Vec::new(),
+        })
+}
+
 #[cfg(feature = "parallel")]
 fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
     use rayon::prelude::*;
@@ -276,7 +292,7 @@ impl Draw {
 
         let mut departments = Vec::with_capacity(plan.departments.len());
         // entity → department index → basis and items
-        let mut visiting: BTreeMap<usize, BTreeMap<usize, (BTreeSet<Basis>, Vec<String>)>> = BTreeMap::new();
+        let mut visiting: BTreeMap<usize, Parts> = BTreeMap::new();
 
         for (di, dep) in plan.departments.iter().enumerate() {
             let mut classes = Vec::with_capacity(4);
@@ -306,8 +322,7 @@ impl Draw {
                         })
                         .collect();
                     for s in &selected {
-                        let part = visiting.entry(s.entity).or_default().entry(di).or_default();
-                        part.0.insert(Basis::Random);
+                        part_of(&mut visiting, plan, s.entity, di).basis.insert(Basis::Random);
                     }
                     out.push(StratumDraw {
                         values: sf.values.clone(),
@@ -340,7 +355,7 @@ impl Draw {
         // Random parts bring the department's plan items.
         for parts in visiting.values_mut() {
             for (&di, part) in parts.iter_mut() {
-                part.1 = plan.departments[di].items.clone();
+                part.items = plan.departments[di].items.clone();
             }
         }
         // DR1 step 10: directed checks are visited regardless of the draw.
@@ -351,11 +366,11 @@ impl Draw {
             ) else {
                 continue; // OK because the loader rejected unknown entities and departments.
             };
-            let part = visiting.entry(e).or_default().entry(di).or_default();
-            part.0.insert(Basis::Directed);
+            let part = part_of(&mut visiting, plan, e, di);
+            part.basis.insert(Basis::Directed);
             for item in &d.item_ids {
-                if !part.1.contains(item) {
-                    part.1.push(item.clone());
+                if !part.items.contains(item) {
+                    part.items.push(item.clone());
                 }
             }
         }
@@ -365,14 +380,7 @@ impl Draw {
                 id: String::new(),
                 entity,
                 key: keys[entity],
-                parts: parts
-                    .into_iter()
-                    .map(|(di, (basis, items))| VisitPart {
-                        department: plan.departments[di].id.clone(),
-                        basis,
-                        items,
-                    })
-                    .collect(),
+                parts: parts.into_values().collect(),
             })
             .collect();
         visits.sort_unstable_by(|a, b| {

@@ -213,36 +213,46 @@ GAJ-01,GAJ,易制毒化学品企业检查,key,,《易制毒化学品管理条例
 GAJ-02,GAJ,物流、寄递企业运输烟草制品情况检查,general,0.50,《快递暂行条例》第三十条,现场检查,
 ";
 
-/// Departments: (id, name, scope industries or empty for all, items, A-class mode).
-const DEPARTMENTS: [(&str, &str, &[&str], &[&str], &str); 4] = [
-    (
-        "SCJG",
-        "河曲县市场监督管理局",
-        &[],
-        &["SCJG-01", "SCJG-02", "SCJG-03"],
-        "off_site",
-    ),
-    (
-        "WLJ",
-        "河曲县文化和旅游局",
-        &["旅行社"],
-        &["WLJ-01", "WLJ-02"],
-        "trigger_only",
-    ),
-    (
-        "NYJ",
-        "河曲县农业农村局",
-        &["农药经营"],
-        &["NYJ-01", "NYJ-02"],
-        "trigger_only",
-    ),
-    (
-        "GAJ",
-        "河曲县公安局",
-        &["危险化学品经营", "物流寄递"],
-        &["GAJ-01", "GAJ-02"],
-        "trigger_only",
-    ),
+/// A department of the synthetic joint task.
+struct SynthDepartment {
+    id: &'static str,
+    name: &'static str,
+    /// The industries in scope; empty for all.
+    scope: &'static [&'static str],
+    items: &'static [&'static str],
+    /// The mode of class A.
+    a_mode: &'static str,
+}
+
+const DEPARTMENTS: [SynthDepartment; 4] = [
+    SynthDepartment {
+        id: "SCJG",
+        name: "河曲县市场监督管理局",
+        scope: &[],
+        items: &["SCJG-01", "SCJG-02", "SCJG-03"],
+        a_mode: "off_site",
+    },
+    SynthDepartment {
+        id: "WLJ",
+        name: "河曲县文化和旅游局",
+        scope: &["旅行社"],
+        items: &["WLJ-01", "WLJ-02"],
+        a_mode: "trigger_only",
+    },
+    SynthDepartment {
+        id: "NYJ",
+        name: "河曲县农业农村局",
+        scope: &["农药经营"],
+        items: &["NYJ-01", "NYJ-02"],
+        a_mode: "trigger_only",
+    },
+    SynthDepartment {
+        id: "GAJ",
+        name: "河曲县公安局",
+        scope: &["危险化学品经营", "物流寄递"],
+        items: &["GAJ-01", "GAJ-02"],
+        a_mode: "trigger_only",
+    },
 ];
 
 /// The window of the synthetic task.
@@ -402,7 +412,7 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         let reason =
             ["complaint", "big_data", "referral", "legal", "commitment"][weighted(&mut rng, &[50, 25, 15, 5, 5])];
         // OK because every department of DEPARTMENTS has items.
-        let items = DEPARTMENTS.iter().find(|x| x.0 == dep).map(|x| x.3).unwrap_or(&[]);
+        let items = DEPARTMENTS.iter().find(|x| x.id == dep).map_or(&[][..], |x| x.items);
         let item = items[below(&mut rng, items.len() as u64) as usize];
         writeln!(d, "{id},{dep},{reason},{item}").map_err(io_err(&path))?;
         directed += 1;
@@ -431,7 +441,14 @@ fn departments_for(industry: usize) -> &'static [&'static str] {
 fn plan_json() -> String {
     let (start, end) = window();
     let mut deps = Vec::new();
-    for (id, name, scope, items, a_mode) in DEPARTMENTS {
+    for SynthDepartment {
+        id,
+        name,
+        scope,
+        items,
+        a_mode,
+    } in DEPARTMENTS
+    {
         let scope = if scope.is_empty() {
             String::from("{}")
         } else {

@@ -1,0 +1,112 @@
+//! Tamper-evidence: any single changed byte of any input, output or the
+//! record makes verification fail and name the file.
+
+use std::path::Path;
+
+use double_random::{Seed, draw_to_dir, verify};
+use proptest::prelude::*;
+
+const FILES: [&str; 10] = [
+    "plan.json",
+    "entities.csv",
+    "items.csv",
+    "history.csv",
+    "directed.csv",
+    "out/selection.csv",
+    "out/strata.csv",
+    "out/exclusions.csv",
+    "out/visits.csv",
+    "out/record.json",
+];
+
+/// A copy of the fixtures with a fresh draw in `out/`, made once.
+fn drawn() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for name in &FILES[..5] {
+            std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+        }
+        let seed = Seed::new("tamper test").unwrap();
+        draw_to_dir(
+            &dir.path().join("plan.json"),
+            &seed,
+            None,
+            &dir.path().join("out"),
+            false,
+        )
+        .unwrap();
+        dir
+    })
+    .path()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_changed_byte_fails_verification_and_names_the_file(
+        file in 0usize..FILES.len(),
+        position in any::<prop::sample::Index>(),
+        delta in 1u8..=255,
+    ) {
+        let base = drawn();
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir(work.path().join("out")).unwrap();
+        for name in FILES {
+            std::fs::copy(base.join(name), work.path().join(name)).unwrap();
+        }
+        let target = work.path().join(FILES[file]);
+        let mut bytes = std::fs::read(&target).unwrap();
+        let at = position.index(bytes.len());
+        bytes[at] = bytes[at].wrapping_add(delta);
+        std::fs::write(&target, &bytes).unwrap();
+
+        let name = Path::new(FILES[file]).file_name().unwrap().to_str().unwrap();
+        match verify(&work.path().join("out/record.json"), None) {
+            Ok(v) => {
+                prop_assert!(!v.is_verified(), "{} byte {} changed, still verified", FILES[file], at);
+                prop_assert!(
+                    v.differences.iter().any(|d| d.contains(name)),
+                    "{} byte {at}: no difference names it: {:?}", FILES[file], v.differences
+                );
+            }
+            Err(e) => prop_assert!(e.to_string().contains(name), "{}: {e}", FILES[file]),
+        }
+    }
+}
+
+#[test]
+fn an_untouched_copy_verifies() {
+    let v = verify(&drawn().join("out/record.json"), None).unwrap();
+    assert_eq!(v.differences, Vec::<String>::new());
+}
+
+#[test]
+fn every_byte_of_the_record_head_is_guarded() {
+    // The head of the record holds the spec, version, plan path and ids,
+    // the seed and the salt: the fields a forger would most like to change.
+    let base = drawn();
+    let record = std::fs::read(base.join("out/record.json")).unwrap();
+    let head = record.windows(8).position(|w| w == b"\"inputs\"").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("out")).unwrap();
+    for name in FILES {
+        std::fs::copy(base.join(name), work.path().join(name)).unwrap();
+    }
+    let target = work.path().join("out/record.json");
+    for at in 0..head {
+        let mut bytes = record.clone();
+        bytes[at] ^= 0x01;
+        std::fs::write(&target, &bytes).unwrap();
+        match verify(&target, None) {
+            Ok(v) => assert!(
+                v.differences.iter().any(|d| d.contains("record.json")),
+                "byte {at}: {:?}",
+                v.differences
+            ),
+            Err(e) => assert!(e.to_string().starts_with("record.json"), "byte {at}: {e}"),
+        }
+    }
+}
