@@ -133,6 +133,49 @@ impl<'a> HistoryIndex<'a> {
     }
 }
 
+/// The first exclusion reason that applies to entity `i` in department `di`, if any.
+fn exclusion(
+    inputs: &Inputs,
+    history: &HistoryIndex<'_>,
+    start: NaiveDate,
+    di: usize,
+    i: usize,
+    class: RiskClass,
+) -> Option<ExclusionReason> {
+    let plan = &inputs.plan;
+    let dep = &plan.departments[di];
+    let e = &inputs.population.entities()[i];
+    let mode = dep.class(class).mode;
+    let days_since = |d: NaiveDate| (start - d).num_days();
+    if !e.status.is_registered() {
+        Some(ExclusionReason::NotActive)
+    } else if mode == Mode::TriggerOnly {
+        Some(ExclusionReason::TriggerOnly)
+    } else if e.status == Status::Suspended && mode == Mode::OnSite {
+        Some(ExclusionReason::Suspended)
+    } else if plan
+        .observation
+        .as_ref()
+        .is_some_and(|o| o.classes.contains(&class) && e.established.is_some_and(|d| days_since(d) < i64::from(o.days)))
+    {
+        Some(ExclusionReason::Observation)
+    } else if plan.cooldown_days > 0
+        && history
+            .last
+            .get(&(i, dep.id.as_str()))
+            .is_some_and(|&d| days_since(d) < i64::from(plan.cooldown_days))
+    {
+        Some(ExclusionReason::Cooldown)
+    } else if plan
+        .annual_cap
+        .is_some_and(|cap| history.year_visits.get(&i).map_or(0, |s| s.len() as u64) >= u64::from(cap))
+    {
+        Some(ExclusionReason::AnnualCap)
+    } else {
+        None
+    }
+}
+
 impl Frame {
     /// Builds the frames of every department (DR1 step 4).
     ///
@@ -153,16 +196,42 @@ impl Frame {
         let plan = &inputs.plan;
         let population = &inputs.population;
         let entities = population.entities();
+        let rank = population.id_ranks();
         let history = HistoryIndex::new(inputs);
         let start = plan.window.start;
+
+        // Intern each entity's stratum once: ids follow the order of the
+        // values (UTF-8 bytes, column by column), as DR1 step 6 orders strata.
+        let mut tuples: BTreeMap<Vec<&str>, u32> = BTreeMap::new();
+        for e in entities {
+            // OK because the loader checked every stratum column exists.
+            let values: Vec<&str> = plan.strata.iter().map(|c| e.column(c).unwrap_or("")).collect();
+            tuples.entry(values).or_insert(0);
+        }
+        for (n, id) in tuples.values_mut().enumerate() {
+            // OK because there are at most as many strata as entities, which fit in u32.
+            *id = n as u32;
+        }
+        let stratum_of: Vec<u32> = entities
+            .iter()
+            .map(|e| {
+                let values: Vec<&str> = plan.strata.iter().map(|c| e.column(c).unwrap_or("")).collect();
+                tuples[&values]
+            })
+            .collect();
+        let values: Vec<Vec<String>> = tuples
+            .keys()
+            .map(|v| v.iter().map(|s| s.to_string()).collect())
+            .collect();
+
         let mut departments = Vec::with_capacity(plan.departments.len());
         let mut exclusions = Vec::new();
         for (di, dep) in plan.departments.iter().enumerate() {
-            let mut strata: [BTreeMap<Vec<String>, StratumFrame>; 4] = Default::default();
+            // Per class: stratum id → (base, members).
+            let mut strata: [BTreeMap<u32, (u64, Vec<u32>)>; 4] = Default::default();
             let mut classes: [ClassFrame; 4] = Default::default();
-            for &i in population.ids_sorted() {
-                let i = i as usize;
-                let e = &entities[i];
+            let mut excluded_here = Vec::new();
+            for (i, e) in entities.iter().enumerate() {
                 let in_scope = dep
                     .scope
                     .iter()
@@ -174,38 +243,11 @@ impl Frame {
                 let Some(class) = e.class.or(plan.unclassified_class) else {
                     continue;
                 };
-                let policy = dep.class(class);
-                let reason = if !e.status.is_registered() {
-                    Some(ExclusionReason::NotActive)
-                } else if policy.mode == Mode::TriggerOnly {
-                    Some(ExclusionReason::TriggerOnly)
-                } else if e.status == Status::Suspended && policy.mode == Mode::OnSite {
-                    Some(ExclusionReason::Suspended)
-                } else if plan.observation.as_ref().is_some_and(|o| {
-                    o.classes.contains(&class)
-                        && e.established
-                            .is_some_and(|d| (start - d).num_days() < i64::from(o.days))
-                }) {
-                    Some(ExclusionReason::Observation)
-                } else if plan.cooldown_days > 0
-                    && history
-                        .last
-                        .get(&(i, dep.id.as_str()))
-                        .is_some_and(|&d| (start - d).num_days() < i64::from(plan.cooldown_days))
-                {
-                    Some(ExclusionReason::Cooldown)
-                } else if plan
-                    .annual_cap
-                    .is_some_and(|cap| history.year_visits.get(&i).map_or(0, |s| s.len() as u64) >= u64::from(cap))
-                {
-                    Some(ExclusionReason::AnnualCap)
-                } else {
-                    None
-                };
+                let reason = exclusion(inputs, &history, start, di, i, class);
                 let c = class.index();
                 if let Some(reason) = reason {
                     *classes[c].excluded.entry(reason).or_insert(0) += 1;
-                    exclusions.push(Exclusion {
+                    excluded_here.push(Exclusion {
                         department: di,
                         entity: i,
                         class,
@@ -216,26 +258,28 @@ impl Frame {
                     }
                 }
                 classes[c].base += 1;
-                let values: Vec<String> = plan
-                    .strata
-                    .iter()
-                    // OK because the loader checked every stratum column exists.
-                    .map(|col| e.column(col).unwrap_or("").to_string())
-                    .collect();
-                let stratum = strata[c].entry(values).or_insert_with_key(|v| StratumFrame {
-                    values: v.clone(),
-                    base: 0,
-                    members: Vec::new(),
-                });
-                stratum.base += 1;
+                let stratum = strata[c].entry(stratum_of[i]).or_default();
+                stratum.0 += 1;
                 if reason.is_none() {
                     // OK because the population has at most u32::MAX entities.
-                    stratum.members.push(i as u32);
+                    stratum.1.push(i as u32);
                 }
             }
             for (class, groups) in classes.iter_mut().zip(strata) {
-                class.strata = groups.into_values().collect();
+                class.strata = groups
+                    .into_iter()
+                    .map(|(id, (base, mut members))| {
+                        members.sort_unstable_by_key(|&m| rank[m as usize]);
+                        StratumFrame {
+                            values: values[id as usize].clone(),
+                            base,
+                            members,
+                        }
+                    })
+                    .collect();
             }
+            excluded_here.sort_unstable_by_key(|x| rank[x.entity]);
+            exclusions.append(&mut excluded_here);
             departments.push(DepartmentFrame { classes });
         }
         Frame {

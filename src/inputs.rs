@@ -30,6 +30,8 @@ pub struct Population {
     entities: Vec<Entity>,
     /// Indices into `entities`, sorted by id bytes.
     by_id: Vec<u32>,
+    /// For each entity, its position in `by_id` (its rank in id order).
+    id_rank: Vec<u32>,
     columns: Vec<String>,
 }
 
@@ -140,9 +142,15 @@ impl Population {
                 .into());
             }
         }
+        let mut id_rank = vec![0u32; entities.len()];
+        for (rank, &i) in by_id.iter().enumerate() {
+            // OK because the length was checked to fit in u32.
+            id_rank[i as usize] = rank as u32;
+        }
         Ok(Population {
             entities,
             by_id,
+            id_rank,
             columns,
         })
     }
@@ -183,6 +191,11 @@ impl Population {
     /// Positions in [`entities`](Population::entities), in id byte order.
     pub fn ids_sorted(&self) -> &[u32] {
         &self.by_id
+    }
+
+    /// For each entity (in input order), its rank in id byte order.
+    pub fn id_ranks(&self) -> &[u32] {
+        &self.id_rank
     }
 
     /// Whether the file has this column.

@@ -1,0 +1,41 @@
+//! Times each phase of a draw: `cargo run --release --example phases -- PLAN SEED`.
+use std::time::Instant;
+
+use double_random::{Draw, Frame, Inputs, Outputs, Seed};
+
+fn main() -> Result<(), double_random::Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let (plan, seed) = (
+        args.get(1).map_or("fixtures/plan.json", String::as_str),
+        args.get(2).map_or("seed", String::as_str),
+    );
+    let t = Instant::now();
+    let inputs = Inputs::load(plan)?;
+    println!(
+        "load    {:>8.3} s ({} entities)",
+        t.elapsed().as_secs_f64(),
+        inputs.population.len()
+    );
+    let t = Instant::now();
+    let frame = Frame::build(&inputs);
+    println!(
+        "frame   {:>8.3} s ({} exclusions)",
+        t.elapsed().as_secs_f64(),
+        frame.exclusions.len()
+    );
+    let t = Instant::now();
+    let digest = frame.digest(&inputs);
+    println!("digest  {:>8.3} s ({digest})", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let draw = Draw::run(&inputs, &Seed::new(seed)?);
+    println!(
+        "draw    {:>8.3} s ({} visits)",
+        t.elapsed().as_secs_f64(),
+        draw.visits.len()
+    );
+    let t = Instant::now();
+    let out = Outputs::render(&inputs, &draw, "plan.json", None);
+    let bytes: usize = out.files.iter().map(|(_, b)| b.len()).sum();
+    println!("render  {:>8.3} s ({bytes} bytes)", t.elapsed().as_secs_f64());
+    Ok(())
+}
