@@ -1,1 +1,96 @@
-fn main() {}
+//! Criterion benches: keys, allocation, selection, load and the whole draw,
+//! on the fixtures (6,000 entities) and on a 200,000-entity synthetic
+//! population, each next to the baselines it is compared with in the
+//! README (a bare csv-crate parse of the same file; SHA-256 of the ids).
+//! Every bench asserts its result once before timing, so
+//! `cargo bench -- --test` is also a test.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use double_random::{Draw, Frame, Inputs, Outputs, Salt, Seed, allocate, synth};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A synthetic population of `n` entities, generated once per run into target/.
+fn synthetic(n: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/synth-{n}"));
+    if !dir.join("plan.json").exists() {
+        synth(&dir, n, "bench").expect("synth writes the bench population");
+    }
+    dir
+}
+
+fn csv_parse(path: &Path) -> u64 {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let mut record = csv::ByteRecord::new();
+    let mut fields = 0u64;
+    while reader.read_byte_record(&mut record).unwrap() {
+        fields += record.len() as u64;
+    }
+    fields
+}
+
+fn benches(c: &mut Criterion) {
+    for (label, dir) in [("fixtures", fixtures()), ("200k", synthetic(200_000))] {
+        let plan = dir.join("plan.json");
+        let inputs = Inputs::load(&plan).unwrap();
+        let n = inputs.population.len();
+        let seed = Seed::new(SEED).unwrap();
+        let salt = Salt::derive(&seed, &inputs.plan.task_id, &inputs.plan.round_id);
+        let ids: Vec<&str> = inputs.population.entities().iter().map(|e| e.id.as_str()).collect();
+
+        let mut g = c.benchmark_group(format!("draw/{label}"));
+        g.sample_size(10).measurement_time(Duration::from_secs(3));
+
+        // Baselines, in the same run.
+        assert_eq!(csv_parse(&dir.join("entities.csv")), n as u64 * 8);
+        g.bench_function("baseline/csv-parse-entities", |b| {
+            b.iter(|| csv_parse(black_box(&dir.join("entities.csv"))))
+        });
+        g.bench_function("baseline/sha256-ids", |b| {
+            b.iter(|| {
+                ids.iter()
+                    .map(|id| salt.entity_key(black_box(id)).as_bytes()[0] as u64)
+                    .sum::<u64>()
+            })
+        });
+
+        assert_eq!(Inputs::load(&plan).unwrap().population.len(), n);
+        g.bench_function("load", |b| b.iter(|| Inputs::load(black_box(&plan)).unwrap()));
+
+        let frame = Frame::build(&inputs);
+        assert_eq!(frame.departments.len(), 4);
+        g.bench_function("frame", |b| b.iter(|| Frame::build(black_box(&inputs))));
+
+        let draw = Draw::run(&inputs, &seed);
+        let total: u64 = draw.departments.iter().flat_map(|d| &d.classes).map(|c| c.drawn).sum();
+        assert_eq!(draw.selections().count() as u64, total);
+        g.bench_function("run", |b| b.iter(|| Draw::run(black_box(&inputs), black_box(&seed))));
+
+        let outputs = Outputs::render(&inputs, &draw, "plan.json", None);
+        assert_eq!(outputs.files.len(), 5);
+        g.bench_function("render", |b| {
+            b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None))
+        });
+        g.finish();
+    }
+
+    // Allocation alone: 100 000 strata.
+    let sizes: Vec<u64> = (0..100_000u64).map(|i| 1 + i * 7919 % 97).collect();
+    let total: u64 = sizes.iter().sum();
+    let out = allocate(total / 20, &sizes, 0x612ca9597a202968);
+    assert_eq!(out.iter().sum::<u64>(), total / 20);
+    c.bench_function("allocate/100k-strata", |b| {
+        b.iter(|| allocate(black_box(total / 20), black_box(&sizes), 0x612ca9597a202968))
+    });
+}
+
+criterion_group!(draw_benches, benches);
+criterion_main!(draw_benches);

@@ -1,0 +1,44 @@
+//! Input formats: a BOM, CRLF line ends, columns in any order and extra
+//! columns give the same draw as the plain file.
+
+mod common;
+
+use double_random::{Draw, Outputs, Seed};
+
+const ROWS: &str = "E1,Shop 1,A,North,retail,active,2015-01-01
+E2,Shop 2,B,North,travel,active,2016-01-01
+E3,Shop 3,B,South,retail,suspended,2017-01-01
+E4,Shop 4,C,South,travel,active,
+E5,Shop 5,,East,retail,active,2018-05-05
+E6,Shop 6,D,East,retail,revoked,2010-01-01
+";
+
+fn outputs(entities: String) -> Vec<(String, Vec<u8>)> {
+    let mut files = common::files("");
+    files.insert("entities.csv", entities);
+    let inputs = common::load(&common::plan(["0.5", "0.5", "0.5", "1"], ""), &files).unwrap();
+    let draw = Draw::run(&inputs, &Seed::new("formats").unwrap());
+    let mut out = Outputs::render(&inputs, &draw, "plan.json", None).files;
+    out.retain(|(name, _)| name != "record.json");
+    out
+}
+
+#[test]
+fn bom_crlf_column_order_and_extra_columns_do_not_change_the_draw() {
+    let plain = outputs(format!("{}\n{ROWS}", common::HEADER));
+    let crlf = format!("\u{feff}{}\r\n{}", common::HEADER, ROWS.replace('\n', "\r\n"));
+    assert_eq!(outputs(crlf), plain);
+    // Reordered columns plus an extra one.
+    let mut reordered = String::from("status,id,extra,established,risk_class,industry,region,name\n");
+    for line in ROWS.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        reordered.push_str(&format!(
+            "{},{},x,{},{},{},{},{}\n",
+            f[5], f[0], f[6], f[2], f[4], f[3], f[1]
+        ));
+    }
+    assert_eq!(outputs(reordered), plain);
+    // A quoted field with a comma is one field.
+    let quoted = format!("{}\n{}", common::HEADER, ROWS.replace("Shop 1", "\"Shop, 1\""));
+    assert_eq!(outputs(quoted)[0], plain[0]);
+}
