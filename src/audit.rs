@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::draw::{ClassDraw, Draw};
-use crate::error::{Error, ErrorKind, Location, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
@@ -91,7 +91,7 @@ impl Commitment {
     ///
     /// [`ErrorKind::Syntax`] for anything that is not a commitment.
     pub fn from_json(file: &str, bytes: &[u8]) -> Result<Commitment> {
-        parse_json(file, bytes)
+        crate::json::parse(file, bytes)
     }
 
     /// The commitment as pretty JSON with a final newline.
@@ -144,23 +144,6 @@ impl Commitment {
         }
         out
     }
-}
-
-fn parse_json<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> Result<T> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let mut message = inner.to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        let mut at = Location::line(file, inner.line() as u64);
-        if path != "." && !inner.is_syntax() && !inner.is_eof() {
-            at = at.with_field(path);
-        }
-        Error::syntax(at, message)
-    })
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -582,7 +565,7 @@ impl AuditRecord {
     ///
     /// [`ErrorKind::Syntax`] for anything that is not a record.
     pub fn from_json(file: &str, bytes: &[u8]) -> Result<AuditRecord> {
-        parse_json(file, bytes)
+        crate::json::parse(file, bytes)
     }
 
     /// The record as pretty JSON with a final newline.

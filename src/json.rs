@@ -3,6 +3,30 @@
 //! the line. serde_json keeps no spans, so this is a small scanner over a
 //! text that serde_json has already accepted.
 
+use serde::Deserialize;
+
+use crate::error::{Error, Location, Result};
+
+/// Parses JSON into `T`; an error names the file, the line and the path of
+/// the offending value (`departments[0].classes.D.ratio`).
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut message = inner.to_string();
+        // serde_json appends the position; the location carries it instead.
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        let mut at = Location::line(file, inner.line() as u64);
+        if path != "." && !inner.is_syntax() && !inner.is_eof() {
+            at = at.with_field(path);
+        }
+        Error::syntax(at, message)
+    })
+}
+
 /// One step of a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step<'a> {

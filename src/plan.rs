@@ -342,20 +342,7 @@ impl Plan {
     /// # Ok::<(), double_random::Error>(())
     /// ```
     pub fn from_json(file: &str, text: &str) -> Result<Plan> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: PlanFile = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let mut message = inner.to_string();
-            if let Some(i) = message.rfind(" at line ") {
-                message.truncate(i);
-            }
-            let mut at = Location::line(file, inner.line() as u64);
-            if path != "." && !inner.is_syntax() && !inner.is_eof() {
-                at = at.with_field(path);
-            }
-            Error::syntax(at, message)
-        })?;
+        let raw: PlanFile = crate::json::parse(file, text.as_bytes())?;
         let loc = |path: &[Step<'_>]| {
             let at = match line_of(text, path) {
                 Some(line) => Location::line(file, line),

@@ -314,17 +314,8 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     let csv_err = |e: csv::Error| Error::io(&path, std::io::Error::other(e));
-    w.write_record([
-        "id",
-        "name",
-        "risk_class",
-        "region",
-        "industry",
-        "status",
-        "established",
-        "scale",
-    ])
-    .map_err(csv_err)?;
+    w.write_record(crate::ENTITY_COLUMNS.iter().chain(&["scale"]))
+        .map_err(csv_err)?;
     let mut ids = Vec::with_capacity(entities as usize);
     let mut industries = Vec::with_capacity(entities as usize);
     let mut statuses = Vec::with_capacity(entities as usize);

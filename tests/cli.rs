@@ -45,6 +45,19 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Draws the plan in `dir` at the test seed into `out`.
+fn draw_in(dir: &Path, out: &Path) -> Output {
+    bin(&[
+        "draw",
+        "--plan",
+        s(&dir.join("plan.json")),
+        "--seed",
+        SEED,
+        "--out",
+        s(out),
+    ])
+}
+
 #[test]
 fn draw_on_fixtures_matches_the_golden_outputs() {
     let work = tempfile::tempdir().unwrap();
@@ -118,15 +131,7 @@ fn the_golden_record_verifies() {
 fn a_changed_byte_in_the_entities_file_fails_verification_and_names_it() {
     let dir = copy_fixtures();
     let out = dir.path().join("out");
-    let o = bin(&[
-        "draw",
-        "--plan",
-        s(&dir.path().join("plan.json")),
-        "--seed",
-        SEED,
-        "--out",
-        s(&out),
-    ]);
+    let o = draw_in(dir.path(), &out);
     assert!(o.status.success(), "{}", stderr(&o));
     let path = dir.path().join("entities.csv");
     let mut bytes = std::fs::read(&path).unwrap();
@@ -148,19 +153,7 @@ fn a_changed_byte_in_the_entities_file_fails_verification_and_names_it() {
 fn a_changed_output_fails_verification_and_names_it() {
     let dir = copy_fixtures();
     let out = dir.path().join("out");
-    assert!(
-        bin(&[
-            "draw",
-            "--plan",
-            s(&dir.path().join("plan.json")),
-            "--seed",
-            SEED,
-            "--out",
-            s(&out)
-        ])
-        .status
-        .success()
-    );
+    assert!(draw_in(dir.path(), &out).status.success());
     let path = out.join("selection.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen(",1\n", ",2\n", 1)).unwrap();
@@ -223,7 +216,7 @@ fn an_existing_output_directory_is_refused_unless_forced() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let o = bin(&["draw", "--plan", s(&plan), "--seed", SEED, "--out", s(&out)]);
+    let o = draw_in(dir.path(), &out);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
@@ -375,15 +368,7 @@ fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
         let dir = copy_fixtures();
         edit(dir.path());
         let out = dir.path().join("out");
-        let o = bin(&[
-            "draw",
-            "--plan",
-            s(&dir.path().join("plan.json")),
-            "--seed",
-            SEED,
-            "--out",
-            s(&out),
-        ]);
+        let o = draw_in(dir.path(), &out);
         assert_eq!(o.status.code(), Some(2), "{what}");
         assert_eq!(stderr(&o), format!("error: {message}\n"), "{what}");
         assert_eq!(stdout(&o), "", "{what}");
