@@ -338,6 +338,8 @@ impl Outputs {
             let path = tmp.path().join(name);
             std::fs::write(&path, bytes).map_err(|e| Error::io(dir.join(name), e))?;
         }
+        // Renaming the temporary directory itself (not a kept copy) means a
+        // failed rename drops and removes it, leaving nothing behind.
         if dir.exists() {
             let old = tempfile::Builder::new()
                 .prefix(".double-random-old-")
@@ -345,10 +347,13 @@ impl Outputs {
                 .map_err(|e| Error::io(&parent, e))?;
             let aside = old.path().join("previous");
             std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
-            std::fs::rename(tmp.keep(), dir).map_err(|e| Error::io(dir, e))?;
-            drop(old);
+            if let Err(e) = std::fs::rename(tmp.path(), dir) {
+                // Put the previous directory back before reporting.
+                let _ = std::fs::rename(&aside, dir);
+                return Err(Error::io(dir, e));
+            }
         } else {
-            std::fs::rename(tmp.keep(), dir).map_err(|e| Error::io(dir, e))?;
+            std::fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?;
         }
         Ok(())
     }

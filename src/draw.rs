@@ -180,7 +180,13 @@ pub struct Draw {
 /// with offset `v / 2^64`. Returns one count per stratum, in order; they sum
 /// to `n`, and each is the floor or the ceiling of its share.
 ///
-/// `n` must not exceed `Σ sizes`.
+/// In integers: with `S_k` the running sum of sizes and `t = Σ sizes`,
+/// `floor(C_k + v) = floor(n × S_k / t) + [v × t ≥ (t − (n × S_k mod t)) × 2^64]`.
+///
+/// # Panics
+///
+/// When the sizes sum to more than `u64::MAX`, which no frame held in
+/// memory can reach.
 ///
 /// # Example
 ///
@@ -189,8 +195,10 @@ pub struct Draw {
 /// assert_eq!(allocate(3, &[5, 5, 5, 5], 0), [0, 1, 1, 1]);
 /// assert_eq!(allocate(3, &[5, 5, 5, 5], u64::MAX), [1, 1, 1, 0]);
 /// ```
+#[track_caller]
 pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
     let total: u128 = sizes.iter().map(|&s| u128::from(s)).sum();
+    assert!(total <= u128::from(u64::MAX), "stratum sizes sum to more than u64::MAX");
     if total == 0 {
         return vec![0; sizes.len()];
     }
@@ -199,14 +207,9 @@ pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
     let floor_c = |s: u128| -> u128 {
         let p = u128::from(n) * s;
         let (a, r) = (p / total, p % total);
-        // a + floor((r × 2^64 + v × total) / (total × 2^64)); the fraction is < 2.
-        let extra = if total <= u128::from(u64::MAX) {
-            u128::from(v * total >= (total - r) << 64)
-        } else {
-            // Frames beyond 2^64 entities cannot exist in memory; keep exactness anyway.
-            u128::from(v * (total >> 64) >= (total - r))
-        };
-        a + extra
+        // a + floor((r × 2^64 + v × total) / (total × 2^64)), and that fraction is < 2.
+        // OK because total < 2^64: v × total and (total − r) × 2^64 fit in u128.
+        a + u128::from(v * total >= (total - r) << 64)
     };
     let mut out = Vec::with_capacity(sizes.len());
     let mut running = 0u128;
