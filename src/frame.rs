@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher};
-use crate::model::{Mode, RiskClass, Status, VisitKind};
+use crate::model::{Mode, RiskClass, Status};
 
 /// Why an entity is not in a department's eligible frame.
 ///
@@ -27,7 +27,7 @@ pub enum ExclusionReason {
     Suspended,
     /// Inside the observation period (观察期).
     Observation,
-    /// Visited by the same department within the cooldown.
+    /// Visited (by any department) within the cooldown.
     Cooldown,
     /// The annual visit cap is reached.
     AnnualCap,
@@ -106,26 +106,26 @@ pub struct Frame {
 }
 
 /// What the history says about each entity.
-struct HistoryIndex<'a> {
-    /// (entity, department) → the last visit date.
-    last: BTreeMap<(usize, &'a str), NaiveDate>,
-    /// entity → distinct dates of random visits in the window's calendar year.
+struct HistoryIndex {
+    /// entity → the date of its last visit (any department, any kind).
+    last: BTreeMap<usize, NaiveDate>,
+    /// entity → distinct dates of its visits (any department, any kind) in the window's calendar year.
     year_visits: BTreeMap<usize, BTreeSet<NaiveDate>>,
 }
 
-impl<'a> HistoryIndex<'a> {
-    fn new(inputs: &'a Inputs) -> HistoryIndex<'a> {
+impl HistoryIndex {
+    fn new(inputs: &Inputs) -> HistoryIndex {
         let year = inputs.plan.window.start.year();
-        let mut last: BTreeMap<(usize, &str), NaiveDate> = BTreeMap::new();
+        let mut last: BTreeMap<usize, NaiveDate> = BTreeMap::new();
         let mut year_visits: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
         for v in &inputs.history {
             // OK because the history loader rejected unknown entities.
             let Some(e) = inputs.population.index_of(&v.entity_id) else {
                 continue;
             };
-            let slot = last.entry((e, v.department.as_str())).or_insert(v.date);
+            let slot = last.entry(e).or_insert(v.date);
             *slot = (*slot).max(v.date);
-            if v.kind == VisitKind::Random && v.date.year() == year {
+            if v.date.year() == year {
                 year_visits.entry(e).or_default().insert(v.date);
             }
         }
@@ -136,7 +136,7 @@ impl<'a> HistoryIndex<'a> {
 /// The first exclusion reason that applies to entity `i` in department `di`, if any.
 fn exclusion(
     inputs: &Inputs,
-    history: &HistoryIndex<'_>,
+    history: &HistoryIndex,
     start: NaiveDate,
     di: usize,
     i: usize,
@@ -162,7 +162,7 @@ fn exclusion(
     } else if plan.cooldown_days > 0
         && history
             .last
-            .get(&(i, dep.id.as_str()))
+            .get(&i)
             .is_some_and(|&d| days_since(d) < i64::from(plan.cooldown_days))
     {
         Some(ExclusionReason::Cooldown)
@@ -187,11 +187,12 @@ impl Frame {
     /// measured from the window start, never from the wall clock:
     ///
     /// - `observation`: the class is listed and `start − established < days`;
-    /// - `cooldown`: the same department's last visit (any kind) has
-    ///   `start − date < cooldown_days`;
-    /// - `annual_cap`: the entity has at least `annual_cap` distinct dates of
-    ///   random visits (any department; a merged visit counts once) in the
-    ///   calendar year of the window start.
+    /// - `cooldown`: the entity's last visit in the history (by any
+    ///   department, of any kind) has `start − date < cooldown_days`;
+    /// - `annual_cap`: the entity has at least `annual_cap` distinct visit
+    ///   dates in the history (any department, any kind; a merged visit, one
+    ///   entity on one date, counts once) in the calendar year of the window
+    ///   start.
     pub fn build(inputs: &Inputs) -> Frame {
         let plan = &inputs.plan;
         let population = &inputs.population;

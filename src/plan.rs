@@ -38,9 +38,9 @@ pub struct Plan {
     pub strata: Vec<String>,
     /// The class given to unclassified entities, if any.
     pub unclassified_class: Option<RiskClass>,
-    /// Entities visited by the same department within this many days before the window start are excluded.
+    /// Entities visited (by any department) fewer than this many days before the window start are excluded.
     pub cooldown_days: u32,
-    /// Entities with this many random visits in the window's calendar year are excluded.
+    /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded.
     pub annual_cap: Option<u32>,
     /// The observation period (观察期), if any.
     pub observation: Option<Observation>,

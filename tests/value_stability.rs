@@ -108,6 +108,6 @@ fn value_stability_frame_digest() {
     let (inputs, _) = fixture_draw();
     assert_eq!(
         Commitment::compute(&inputs).frame_sha256,
-        "7f560c7f9a4b909d8ba262b6d61c3433691546d3e694a86b472dac8fb1bb26e6"
+        "4d19def9c5ea409ba0c9ced4212a1a6057558dc064fc35cc3df950aa46e40b53"
     );
 }
