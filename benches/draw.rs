@@ -69,10 +69,12 @@ fn benches(c: &mut Criterion) {
         assert_eq!(frame.departments.len(), 4);
         g.bench_function("frame", |b| b.iter(|| Frame::build(black_box(&inputs))));
 
-        let draw = Draw::run(&inputs, &seed);
+        let draw = Draw::run(&inputs, &seed).unwrap();
         let total: u64 = draw.departments.iter().flat_map(|d| &d.classes).map(|c| c.drawn).sum();
         assert_eq!(draw.selections().count() as u64, total);
-        g.bench_function("run", |b| b.iter(|| Draw::run(black_box(&inputs), black_box(&seed))));
+        g.bench_function("run", |b| {
+            b.iter(|| Draw::run(black_box(&inputs), black_box(&seed)).unwrap())
+        });
 
         let outputs = Outputs::render(&inputs, &draw, "plan.json", None);
         assert_eq!(outputs.files.len(), 5);

@@ -27,7 +27,7 @@ fn main() -> Result<(), double_random::Error> {
     let digest = frame.digest(&inputs);
     println!("digest  {:>8.3} s ({digest})", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let draw = Draw::run(&inputs, &Seed::new(seed)?);
+    let draw = Draw::run(&inputs, &Seed::new(seed)?)?;
     println!(
         "draw    {:>8.3} s ({} visits)",
         t.elapsed().as_secs_f64(),

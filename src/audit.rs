@@ -1,6 +1,7 @@
 //! The audit trail: the commitment published before the seed, the output
 //! files, the audit record, and verification by replay.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -260,15 +261,25 @@ impl Outputs {
             }
             Ok(())
         });
+        let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
+            parts
+                .iter()
+                .map(|p| format!("{}:{}", p.department, f(p)))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
         let visits = csv_bytes(
             &[
                 "visit_id",
                 "entity_id",
                 "entity_name",
                 "key",
+                "date",
                 "departments",
                 "items",
                 "basis",
+                "inspectors",
+                "leader",
             ],
             |w| {
                 for v in &draw.visits {
@@ -279,23 +290,69 @@ impl Outputs {
                         .iter()
                         .flat_map(|p| p.items.iter().map(String::as_str))
                         .collect();
-                    let basis: Vec<String> = v
-                        .parts
-                        .iter()
-                        .map(|p| {
-                            let b: Vec<&str> = p.basis.iter().map(|b| b.as_str()).collect();
-                            format!("{}:{}", p.department, b.join("+"))
-                        })
-                        .collect();
+                    let basis = joined(&v.parts, &|p| {
+                        p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
+                    });
+                    let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
+                        String::new()
+                    } else {
+                        joined(&v.parts, &|p| p.inspectors.join("+"))
+                    };
                     w.write_record([
                         v.id.as_str(),
                         &e.id,
                         &e.name,
                         &v.key.to_hex(),
+                        &v.date.map(|d| d.to_string()).unwrap_or_default(),
                         &departments.join(";"),
                         &items.join(";"),
-                        &basis.join(";"),
+                        &basis,
+                        &team,
+                        v.leader.as_deref().unwrap_or(""),
                     ])?;
+                }
+                Ok(())
+            },
+        );
+        // 一公开: one record per department and visit, with no inspector data.
+        let public = csv_bytes(
+            &[
+                "plan_id",
+                "task_id",
+                "department",
+                "visit_id",
+                "entity_id",
+                "entity_name",
+                "items",
+                "visit_date",
+                "result",
+                "deadline",
+            ],
+            |w| {
+                for d in &plan.departments {
+                    for v in &draw.visits {
+                        let Some(p) = v.parts.iter().find(|p| p.department == d.id) else {
+                            continue;
+                        };
+                        let e = &entities[v.entity];
+                        let deadline = v
+                            .date
+                            .and_then(|date| inputs.calendar.add_working_days(date, plan.teams.publication_days).ok())
+                            .map(|d| d.to_string())
+                            .unwrap_or_default();
+                        w.write_record([
+                            plan.plan_id.as_str(),
+                            &plan.task_id,
+                            &d.id,
+                            &v.id,
+                            &e.id,
+                            &e.name,
+                            &p.items.join(";"),
+                            &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                            "",
+                            &deadline,
+                        ])?;
+                    }
                 }
                 Ok(())
             },
@@ -305,6 +362,7 @@ impl Outputs {
             ("strata.csv".to_string(), strata),
             ("exclusions.csv".to_string(), exclusions),
             ("visits.csv".to_string(), visits),
+            ("public.csv".to_string(), public),
         ];
         let record = AuditRecord::new(inputs, draw, plan_path, commitment, &files);
         files.push(("record.json".to_string(), record.to_json().into_bytes()));
@@ -461,7 +519,7 @@ pub struct RecordClass {
     /// The allocation offset `v`, 16 hex digits.
     pub offset: String,
     /// Exclusions by reason.
-    pub excluded: std::collections::BTreeMap<String, u64>,
+    pub excluded: BTreeMap<String, u64>,
     /// The strata.
     pub strata: Vec<RecordStratum>,
 }
@@ -623,7 +681,7 @@ pub fn draw_to_dir(
         }
         None => None,
     };
-    let draw = Draw::run(&inputs, seed);
+    let draw = Draw::run(&inputs, seed)?;
     let rel = relative_plan_path(plan_path, out)?;
     Outputs::render(&inputs, &draw, &rel, commitment.as_ref()).write_dir(out, replace)?;
     Ok((inputs, draw))
@@ -754,7 +812,13 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         }
     };
-    let draw = Draw::run(&inputs, &seed);
+    let draw = match Draw::run(&inputs, &seed) {
+        Ok(d) => d,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: the replay fails: {e}"));
+            return Ok(v);
+        }
+    };
     let replay = Outputs::render(&inputs, &draw, &record.plan.path, record.commitment.as_ref());
     for (name, expected) in &replay.files {
         match std::fs::read(dir.join(name)) {
@@ -812,11 +876,44 @@ impl Draw {
         let parts: usize = self.visits.iter().map(|v| v.parts.len()).sum();
         let _ = writeln!(
             out,
-            "visits: {} (one per entity; {} department visits merged into them; {} with a directed check)",
+            "visits: {} ({} with a directed check); {} department visits merged into them, {} visits saved",
             self.visits.len(),
+            directed,
             parts,
-            directed
+            parts - self.visits.len()
         );
+        if !inputs.inspectors.is_empty() {
+            let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+            for v in &self.visits {
+                for p in &v.parts {
+                    for id in &p.inspectors {
+                        *load.entry(id.as_str()).or_insert(0) += 1;
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "inspector load per department (visits per inspector): min / median / max"
+            );
+            for d in &inputs.plan.departments {
+                let mut loads: Vec<u32> = inputs
+                    .inspectors
+                    .iter()
+                    .filter(|i| i.department == d.id)
+                    .map(|i| load.get(i.id.as_str()).copied().unwrap_or(0))
+                    .collect();
+                loads.sort_unstable();
+                if let (Some(min), Some(max)) = (loads.first(), loads.last()) {
+                    let median = loads[loads.len() / 2];
+                    let _ = writeln!(
+                        out,
+                        "  {:<12} {min} / {median} / {max} over {} inspectors",
+                        d.id,
+                        loads.len()
+                    );
+                }
+            }
+        }
         out
     }
 }

@@ -125,6 +125,8 @@ pub struct VisitPart {
     pub basis: BTreeSet<Basis>,
     /// The items it checks, in plan order, then directed items in file order.
     pub items: Vec<String>,
+    /// The department's inspectors on the team, by id (empty without an inspector library).
+    pub inspectors: Vec<String>,
 }
 
 /// One visit: an entity and every department that goes there (进一次门、查多项事).
@@ -138,6 +140,10 @@ pub struct Visit {
     pub key: Digest,
     /// The departments, in plan order.
     pub parts: Vec<VisitPart>,
+    /// The visit date, a working day of the window.
+    pub date: Option<chrono::NaiveDate>,
+    /// The team leader (主检), chosen by key among the team.
+    pub leader: Option<String>,
 }
 
 /// A complete draw: salts, per-department results, exclusions and visits.
@@ -156,7 +162,7 @@ pub struct Visit {
 ///                 E1,a,B,N,x,active,\nE2,b,B,N,x,active,\nE3,c,B,S,x,active,\nE4,d,B,S,x,active,\n".to_vec(),
 ///     _ => b"id,department,name,kind,max_ratio\nI1,S,licence,key,\n".to_vec(),
 /// }))?;
-/// let draw = Draw::run(&inputs, &Seed::new("7 3 1 9")?);
+/// let draw = Draw::run(&inputs, &Seed::new("7 3 1 9")?)?;
 /// let b = &draw.departments[0].classes[1];
 /// assert_eq!((b.base, b.eligible, b.drawn, b.selected()), (4, 4, 2, 2));
 /// assert_eq!(draw.visits.len(), 2);
@@ -258,6 +264,7 @@ fn part_of<'a>(visiting: &'a mut BTreeMap<usize, Parts>, plan: &Plan, entity: us
             department: plan.departments[di].id.clone(),
             basis: BTreeSet::new(),
             items: Vec::new(),
+            inspectors: Vec::new(),
         })
 }
 
@@ -283,9 +290,18 @@ fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
 }
 
 impl Draw {
-    /// Runs DR1 on loaded inputs with a seed. The result is a pure function
-    /// of the inputs' contents (not their row order) and the seed text.
-    pub fn run(inputs: &Inputs, seed: &Seed) -> Draw {
+    /// Runs DR1 on loaded inputs with a seed: selection, visits, dates and,
+    /// when the plan names an inspector library, teams. The result is a pure
+    /// function of the inputs' contents (not their row order) and the seed
+    /// text.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unstaffable`](crate::ErrorKind::Unstaffable) when no
+    /// complete team assignment exists, naming each visit and department
+    /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)
+    /// when the window has no working day for the visits.
+    pub fn run(inputs: &Inputs, seed: &Seed) -> crate::Result<Draw> {
         let plan = &inputs.plan;
         let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
         let keys = entity_keys(&salt, inputs);
@@ -384,6 +400,8 @@ impl Draw {
                 entity,
                 key: keys[entity],
                 parts: parts.into_values().collect(),
+                date: None,
+                leader: None,
             })
             .collect();
         visits.sort_unstable_by(|a, b| {
@@ -394,14 +412,37 @@ impl Draw {
         for (n, v) in visits.iter_mut().enumerate() {
             v.id = format!("V{:06}", n + 1);
         }
+        crate::schedule::assign_dates(inputs, &salt, &mut visits, &inputs.calendar)?;
+        if !inputs.inspectors.is_empty() {
+            let staffing = crate::assign::assign(inputs, &salt, &visits)?;
+            for (v, teams) in visits.iter_mut().zip(staffing) {
+                let entity_id = &entities[v.entity].id;
+                for (part, team) in v.parts.iter_mut().zip(teams) {
+                    part.inspectors = team.into_iter().map(|i| inputs.inspectors[i].id.clone()).collect();
+                }
+                v.leader = v
+                    .parts
+                    .iter()
+                    .flat_map(|p| &p.inspectors)
+                    .min_by_key(|id| {
+                        crate::key::Hasher::new()
+                            .raw(salt.digest().as_bytes())
+                            .enc(b"DR1/leader")
+                            .enc(entity_id.as_bytes())
+                            .enc(id.as_bytes())
+                            .finish()
+                    })
+                    .cloned();
+            }
+        }
 
-        Draw {
+        Ok(Draw {
             seed: seed.clone(),
             salt,
             departments,
             frame,
             visits,
-        }
+        })
     }
 
     /// Every selection, as (department, class, stratum, selected), in output order.

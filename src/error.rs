@@ -141,6 +141,12 @@ pub enum ErrorKind {
         /// Each input that differs, in words.
         differences: Vec<String>,
     },
+    /// No complete team assignment exists: each entry names a visit, a
+    /// department and the constraints that bind (a minimum-cut certificate).
+    Unstaffable {
+        /// One sentence per visit part that cannot be staffed.
+        visits: Vec<String>,
+    },
     /// An output directory exists already.
     OutputExists {
         /// The directory.
@@ -269,6 +275,17 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{commitment}: the inputs differ from the commitment: ")?;
                 f.write_str(&differences.join("; "))
+            }
+            ErrorKind::Unstaffable { visits } => {
+                write!(
+                    f,
+                    "no complete team assignment exists; {} visit part(s) cannot be staffed:",
+                    visits.len()
+                )?;
+                for v in visits {
+                    write!(f, "\n  {v}")?;
+                }
+                Ok(())
             }
             ErrorKind::OutputExists { path } => write!(
                 f,

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::calendar::Calendar;
 use crate::error::{Error, Location, Result, quote};
+use crate::inspector::{Conflict, Inspector, load_conflicts, load_inspectors};
 use crate::io::{CsvFile, check_unique, one_of, read_file};
 use crate::json::{Step, line_of, render};
 use crate::key::Digest;
@@ -371,6 +373,12 @@ pub struct Inputs {
     pub history: Vec<PastVisit>,
     /// Directed checks.
     pub directed: Vec<DirectedCheck>,
+    /// The working-day calendar (Monday to Friday when the plan names none).
+    pub calendar: Calendar,
+    /// The inspector library; empty when the plan names none.
+    pub inspectors: Vec<Inspector>,
+    /// Recusal pairs.
+    pub conflicts: Vec<Conflict>,
     /// The plan and every input file with its digest, plan first.
     pub files: Vec<InputFile>,
 }
@@ -436,6 +444,18 @@ impl Inputs {
             Some(p) => load_directed(p, &load("directed", p)?, &population, &plan, &items)?,
             None => Vec::new(),
         };
+        let calendar = match &plan.inputs.calendar {
+            Some(p) => Calendar::from_csv(p, &load("calendar", p)?)?,
+            None => Calendar::default(),
+        };
+        let inspectors = match &plan.inputs.inspectors {
+            Some(p) => load_inspectors(p, &load("inspectors", p)?)?,
+            None => Vec::new(),
+        };
+        let conflicts = match &plan.inputs.conflicts {
+            Some(p) => load_conflicts(p, &load("conflicts", p)?, &inspectors, &population)?,
+            None => Vec::new(),
+        };
         check_plan_against_files(plan_name, plan_text, &plan, &population, &items)?;
         Ok(Inputs {
             plan,
@@ -443,6 +463,9 @@ impl Inputs {
             items,
             history,
             directed,
+            calendar,
+            inspectors,
+            conflicts,
             files,
         })
     }

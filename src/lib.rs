@@ -29,7 +29,7 @@
 //!     _ => items.as_bytes().to_vec(),
 //! }))?;
 //!
-//! let draw = Draw::run(&inputs, &Seed::new("0417 2953 8861")?);
+//! let draw = Draw::run(&inputs, &Seed::new("0417 2953 8861")?)?;
 //! let a = &draw.departments[0].classes[0];
 //! // E4 is deregistered: the base population of class A is E1–E3 and
 //! // the quota is ceil(0.25 × 3) = 1, given to North or South by systematic rounding.
@@ -39,7 +39,7 @@
 //! // One visit per selected entity, numbered in key order.
 //! assert_eq!(draw.visits.len(), 2);
 //! // The same inputs and seed give the same draw, always.
-//! assert_eq!(draw, Draw::run(&inputs, &Seed::new("0417 2953 8861")?));
+//! assert_eq!(draw, Draw::run(&inputs, &Seed::new("0417 2953 8861")?)?);
 //! # Ok::<(), double_random::Error>(())
 //! ```
 //!
@@ -102,33 +102,41 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod assign;
 mod audit;
+mod calendar;
 mod draw;
 mod error;
 mod frame;
 mod inputs;
+mod inspector;
 mod io;
 mod json;
 mod key;
 mod model;
 mod plan;
+mod schedule;
 mod synth;
 
 pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
     RecordPlan, RecordSeed, RecordStratum, Verification, draw_to_dir, verify, write_file_atomically,
 };
+pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
 pub use crate::inputs::{ENTITY_COLUMNS, InputFile, Inputs, Population};
+pub use crate::inspector::{Conflict, Inspector};
 pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
 pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, Entity, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
 };
-pub use crate::plan::{ClassPolicy, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Window};
+pub use crate::plan::{
+    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
+};
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 
 #[cfg(doctest)]

@@ -46,6 +46,8 @@ pub struct Plan {
     pub observation: Option<Observation>,
     /// Whether ratios must not decrease from A to D.
     pub ratio_order: RatioOrder,
+    /// The rules for inspector teams.
+    pub teams: TeamRules,
     /// The participating departments, lead included, in plan order.
     pub departments: Vec<DepartmentPolicy>,
 }
@@ -73,6 +75,16 @@ pub struct InputPaths {
     /// Directed checks, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directed: Option<String>,
+    /// The working-day calendar (holidays and make-up workdays), if any;
+    /// without one, Monday to Friday are working days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// The inspector library (执法检查人员名录库), if any; without one, visits get dates but no teams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspectors: Option<String>,
+    /// Recusal pairs (回避), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<String>,
 }
 
 impl InputPaths {
@@ -83,6 +95,9 @@ impl InputPaths {
             ("items", Some(self.items.as_str())),
             ("history", self.history.as_deref()),
             ("directed", self.directed.as_deref()),
+            ("calendar", self.calendar.as_deref()),
+            ("inspectors", self.inspectors.as_deref()),
+            ("conflicts", self.conflicts.as_deref()),
         ]
         .into_iter()
         .filter_map(|(role, path)| path.map(|p| (role, p)))
@@ -109,6 +124,58 @@ pub enum RatioOrder {
     NonDecreasing,
     /// The plan explicitly allows any order.
     Any,
+}
+
+/// The rules teams must follow, beyond the hard ones (certificates,
+/// availability, recusal, caps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRules {
+    /// Inspectors each department sends to a joint visit (default 1).
+    pub per_department: u32,
+    /// Inspectors a department sends to a visit it makes alone (default 2,
+    /// 行政处罚法 Art. 42: at least two).
+    pub single_department: u32,
+    /// Whether the inspectors of an entity's previous visit by the same
+    /// department are excluded.
+    pub rotation: Rotation,
+    /// Whether inspectors may visit entities in their own station's area.
+    pub cross_station: CrossStation,
+    /// Publication deadline: working days after the visit date (default 20).
+    pub publication_days: u32,
+}
+
+impl Default for TeamRules {
+    fn default() -> TeamRules {
+        TeamRules {
+            per_department: 1,
+            single_department: 2,
+            rotation: Rotation::ExcludePrevious,
+            cross_station: CrossStation::Allow,
+            publication_days: 20,
+        }
+    }
+}
+
+/// Whether the previous visit's inspectors are excluded (rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Rotation {
+    /// The inspectors of the entity's previous visit by the same department are excluded.
+    #[default]
+    ExcludePrevious,
+    /// No rotation rule.
+    Off,
+}
+
+/// The cross-station rule (所所交叉).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CrossStation {
+    /// Inspectors may visit entities of their own station's area.
+    #[default]
+    Allow,
+    /// No inspector visits an entity whose region is the inspector's station.
+    ExcludeHome,
 }
 
 /// One department's part of the task.
@@ -171,7 +238,49 @@ struct PlanFile {
     observation: Option<ObservationFile>,
     #[serde(default)]
     ratio_order: Option<RatioOrderName>,
+    #[serde(default)]
+    teams: Option<TeamsFile>,
     departments: Vec<DepartmentFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamsFile {
+    #[serde(default)]
+    per_department: Option<u32>,
+    #[serde(default)]
+    single_department: Option<u32>,
+    #[serde(default)]
+    rotation: Option<RotationName>,
+    #[serde(default)]
+    cross_station: Option<CrossStationName>,
+    #[serde(default)]
+    publication_days: Option<u32>,
+}
+
+struct RotationName(Rotation);
+struct CrossStationName(CrossStation);
+
+impl<'de> Deserialize<'de> for RotationName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RotationName, D::Error> {
+        from_text(d, "a rotation rule (exclude_previous or off)", |s| match s {
+            "exclude_previous" => Some(Rotation::ExcludePrevious),
+            "off" => Some(Rotation::Off),
+            _ => None,
+        })
+        .map(RotationName)
+    }
+}
+
+impl<'de> Deserialize<'de> for CrossStationName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<CrossStationName, D::Error> {
+        from_text(d, "a cross-station rule (allow or exclude_home)", |s| match s {
+            "allow" => Some(CrossStation::Allow),
+            "exclude_home" => Some(CrossStation::ExcludeHome),
+            _ => None,
+        })
+        .map(CrossStationName)
+    }
 }
 
 #[derive(Deserialize)]
@@ -492,6 +601,31 @@ impl PlanFile {
                 self.lead_department,
             ));
         }
+        let mut teams = TeamRules::default();
+        if let Some(t) = self.teams {
+            let positive = |v: Option<u32>, field: &'static str, default: u32| -> Result<u32> {
+                match v {
+                    Some(0) => Err(Error::invalid(
+                        loc(&[Step::Key("teams"), Step::Key(field)]),
+                        "a count of at least 1",
+                        "0",
+                    )),
+                    Some(v) => Ok(v),
+                    None => Ok(default),
+                }
+            };
+            teams.per_department = positive(t.per_department, "per_department", teams.per_department)?;
+            teams.single_department = positive(t.single_department, "single_department", teams.single_department)?;
+            if teams.single_department < 2 {
+                return Err(Error::policy(
+                    loc(&[Step::Key("teams"), Step::Key("single_department")]),
+                    "a visit needs at least two inspectors (行政处罚法 Art. 42), so single_department must be at least 2",
+                ));
+            }
+            teams.rotation = t.rotation.map_or(teams.rotation, |r| r.0);
+            teams.cross_station = t.cross_station.map_or(teams.cross_station, |c| c.0);
+            teams.publication_days = t.publication_days.unwrap_or(teams.publication_days);
+        }
         let observation = self.observation.map(|o| Observation {
             days: o.days,
             classes: o.classes.into_iter().map(|c| c.0).collect(),
@@ -509,6 +643,7 @@ impl PlanFile {
             annual_cap: self.annual_cap,
             observation,
             ratio_order,
+            teams,
             departments,
         })
     }

@@ -222,6 +222,8 @@ struct SynthDepartment {
     items: &'static [&'static str],
     /// The mode of class A.
     a_mode: &'static str,
+    /// The qualification tag some of its inspectors hold.
+    tag: &'static str,
 }
 
 const DEPARTMENTS: [SynthDepartment; 4] = [
@@ -231,6 +233,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &[],
         items: &["SCJG-01", "SCJG-02", "SCJG-03"],
         a_mode: "off_site",
+        tag: "特种设备",
     },
     SynthDepartment {
         id: "WLJ",
@@ -238,6 +241,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["旅行社"],
         items: &["WLJ-01", "WLJ-02"],
         a_mode: "trigger_only",
+        tag: "旅游执法",
     },
     SynthDepartment {
         id: "NYJ",
@@ -245,6 +249,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["农药经营"],
         items: &["NYJ-01", "NYJ-02"],
         a_mode: "trigger_only",
+        tag: "农药",
     },
     SynthDepartment {
         id: "GAJ",
@@ -252,6 +257,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["危险化学品经营", "物流寄递"],
         items: &["GAJ-01", "GAJ-02"],
         a_mode: "trigger_only",
+        tag: "易制毒化学品",
     },
 ];
 
@@ -280,8 +286,8 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Writes a synthetic dataset of `entities` entities into `dir`:
-/// `entities.csv`, `items.csv`, `history.csv`, `directed.csv` and
-/// `plan.json` (a joint task of four departments led by market
+/// `entities.csv`, `items.csv`, `history.csv`, `directed.csv`,
+/// `calendar.csv`, `inspectors.csv`, `conflicts.csv` and `plan.json` (a joint task of four departments led by market
 /// supervision, with the ratios of Henan SAMR's 2021 round: A 1 %, B 2 %,
 /// C 10 %, D 30 %).
 ///
@@ -381,9 +387,10 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
                 departments_for(industries[i])[below(&mut rng, departments_for(industries[i]).len() as u64) as usize];
             let date = start - Days::new(1 + below(&mut rng, 730));
             let kind = if below(&mut rng, 5) == 0 { "directed" } else { "random" };
-            let a = 1 + below(&mut rng, 30);
-            let b = 1 + (a + below(&mut rng, 29)) % 30;
-            writeln!(h, "{id},{dep},{date},{kind},{dep}-{a:03};{dep}-{b:03}").map_err(io_err(&path))?;
+            let size = roster_size(dep, entities);
+            let a = below(&mut rng, size);
+            let b = (a + 1 + below(&mut rng, size - 1)) % size;
+            writeln!(h, "{id},{dep},{date},{kind},{dep}-{:03};{dep}-{:03}", a + 1, b + 1).map_err(io_err(&path))?;
             history += 1;
         }
     }
@@ -410,6 +417,73 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
     }
     d.flush().map_err(io_err(&path))?;
 
+    let path = dir.join("calendar.csv");
+    std::fs::write(&path, CALENDAR).map_err(io_err(&path))?;
+
+    // Inspectors: each department's roster, stationed in the regions.
+    let path = dir.join("inspectors.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io_err(&path))?);
+    writeln!(
+        w,
+        "id,name,department,station,certificate_valid_until,qualifications,max_visits,max_per_day,unavailable"
+    )
+    .map_err(io_err(&path))?;
+    let (start, end) = window();
+    let window_days = (end - start).num_days() as u64 + 1;
+    let mut roster: Vec<String> = Vec::new();
+    for dep in &DEPARTMENTS {
+        let size = roster_size(dep.id, entities);
+        // Enough capacity for the department's expected visits, with room to spare.
+        let max_visits = 12 + entities / 400 / size.max(1) * 3;
+        for k in 1..=size {
+            let id = format!("{}-{k:03}", dep.id);
+            let name = format!(
+                "{}{}",
+                SURNAMES[below(&mut rng, SURNAMES.len() as u64) as usize],
+                GIVEN_NAMES[below(&mut rng, GIVEN_NAMES.len() as u64) as usize]
+            );
+            let station = &regions[below(&mut rng, regions.len() as u64) as usize];
+            // One certificate in twenty lapses before or during the window.
+            let valid_until = if below(&mut rng, 20) == 0 {
+                start + Days::new(below(&mut rng, window_days)) - Days::new(30)
+            } else {
+                NaiveDate::from_ymd_opt(2029, 12, 31).unwrap_or(end)
+            };
+            let mut tags: Vec<&str> = Vec::new();
+            if below(&mut rng, 100) < 60 {
+                tags.push(dep.tag);
+            }
+            let mut unavailable: Vec<String> = Vec::new();
+            for _ in 0..below(&mut rng, 4) {
+                unavailable.push((start + Days::new(below(&mut rng, window_days))).to_string());
+            }
+            unavailable.sort();
+            unavailable.dedup();
+            writeln!(
+                w,
+                "{id},{name},{},{station},{valid_until},{},{max_visits},3,{}",
+                dep.id,
+                tags.join(";"),
+                unavailable.join(";")
+            )
+            .map_err(io_err(&path))?;
+            roster.push(id);
+        }
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    // Recusal pairs: about one per 500 entities.
+    let path = dir.join("conflicts.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io_err(&path))?);
+    writeln!(w, "inspector_id,entity_id,reason").map_err(io_err(&path))?;
+    for _ in 0..entities / 500 {
+        let inspector = &roster[below(&mut rng, roster.len() as u64) as usize];
+        let entity = &ids[below(&mut rng, ids.len() as u64) as usize];
+        let reason = ["近亲属", "利害关系", "曾任职"][below(&mut rng, 3) as usize];
+        writeln!(w, "{inspector},{entity},{reason}").map_err(io_err(&path))?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
     let path = dir.join("plan.json");
     std::fs::write(&path, plan_json()).map_err(io_err(&path))?;
     Ok(SynthSummary {
@@ -418,6 +492,36 @@ pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         directed,
     })
 }
+
+/// The size of a department's roster for a population of `entities`.
+fn roster_size(department: &str, entities: u64) -> u64 {
+    match department {
+        "SCJG" => (entities / 200).max(8),
+        _ => (entities / 1000).max(4),
+    }
+}
+
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗",
+];
+const GIVEN_NAMES: [&str; 20] = [
+    "建国", "志强", "秀英", "丽华", "伟", "芳", "敏", "静", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "霞", "鹏",
+];
+
+/// Holidays and make-up workdays in the synthetic window (illustrative: the
+/// State Council publishes each year's schedule in the autumn before).
+const CALENDAR: &str = "date,kind,name
+2027-04-05,holiday,清明节
+2027-04-25,workday,劳动节调休
+2027-05-01,holiday,劳动节
+2027-05-02,holiday,劳动节
+2027-05-03,holiday,劳动节
+2027-05-04,holiday,劳动节
+2027-05-05,holiday,劳动节
+2027-05-08,workday,劳动节调休
+";
 
 /// The departments whose scope holds an industry.
 fn departments_for(industry: usize) -> &'static [&'static str] {
@@ -438,6 +542,7 @@ fn plan_json() -> String {
         scope,
         items,
         a_mode,
+        ..
     } in DEPARTMENTS
     {
         let scope = if scope.is_empty() {
@@ -475,13 +580,23 @@ fn plan_json() -> String {
     "entities": "entities.csv",
     "items": "items.csv",
     "history": "history.csv",
-    "directed": "directed.csv"
+    "directed": "directed.csv",
+    "calendar": "calendar.csv",
+    "inspectors": "inspectors.csv",
+    "conflicts": "conflicts.csv"
   }},
   "strata": ["region"],
   "unclassified_class": "B",
   "cooldown_days": 180,
   "annual_cap": 2,
   "observation": {{"days": 365, "classes": ["A", "B"]}},
+  "teams": {{
+    "per_department": 1,
+    "single_department": 2,
+    "rotation": "exclude_previous",
+    "cross_station": "allow",
+    "publication_days": 20
+  }},
   "departments": [
 {}
   ]

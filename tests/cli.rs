@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
-const INPUTS: [&str; 6] = [
+const INPUTS: [&str; 9] = [
     "plan.json",
     "entities.csv",
     "items.csv",
     "history.csv",
     "directed.csv",
+    "calendar.csv",
+    "inspectors.csv",
+    "conflicts.csv",
     "commitment.json",
 ];
 
@@ -83,7 +86,11 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         text.contains("SCJG         C         0.10      on_site       397       369        40        40         0"),
         "{text}"
     );
-    assert!(text.contains("visits: 161 "), "{text}");
+    assert!(
+        text.contains("visits: 161 (15 with a directed check); 164 department visits merged into them, 3 visits saved"),
+        "{text}"
+    );
+    assert!(text.contains("  SCJG         9 / 10 / 10 over 30 inspectors"), "{text}");
     for name in ["selection.csv", "strata.csv", "exclusions.csv", "visits.csv"] {
         let got = std::fs::read(out.join(name)).unwrap();
         let want = std::fs::read(fixtures().join("golden").join(name)).unwrap();
@@ -330,12 +337,12 @@ fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
         (
             "ratio as a JSON number",
             |d| replace(&d.join("plan.json"), r#""ratio": "0.30""#, r#""ratio": 0.3"#),
-            "plan.json, line 29, field departments[0].classes.D.ratio: the JSON number 0.3 is not a ratio: write ratios as decimal strings, like \"0.05\"",
+            "plan.json, line 39, field departments[0].classes.D.ratio: the JSON number 0.3 is not a ratio: write ratios as decimal strings, like \"0.05\"",
         ),
         (
             "decreasing ratios",
             |d| replace(&d.join("plan.json"), r#""ratio": "0.10""#, r#""ratio": "0.01""#),
-            "plan.json, line 28, field departments[0].classes.C.ratio: the ratio of class C (0.01) is below that of class B (0.02); ratios must not decrease from A to D unless the plan sets \"ratio_order\": \"any\"",
+            "plan.json, line 38, field departments[0].classes.C.ratio: the ratio of class C (0.01) is below that of class B (0.02); ratios must not decrease from A to D unless the plan sets \"ratio_order\": \"any\"",
         ),
         (
             "window ending before it starts",
@@ -345,17 +352,17 @@ fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
         (
             "unknown item",
             |d| replace(&d.join("plan.json"), r#""SCJG-03"]"#, r#""SCJG-33"]"#),
-            "plan.json, line 24, field departments[0].items[2]: unknown item \"SCJG-33\"",
+            "plan.json, line 34, field departments[0].items[2]: unknown item \"SCJG-33\"",
         ),
         (
             "unknown stratum column",
             |d| replace(&d.join("plan.json"), r#""strata": ["region"]"#, r#""strata": ["town"]"#),
-            "plan.json, line 14, field strata[0]: unknown column \"town\"",
+            "plan.json, line 17, field strata[0]: unknown column \"town\"",
         ),
         (
             "ratio above one",
             |d| replace(&d.join("plan.json"), r#""ratio": "0.30""#, r#""ratio": "3.0""#),
-            "plan.json, line 29, field departments[0].classes.D.ratio: \"3.0\" is not a ratio between 0 and 1",
+            "plan.json, line 39, field departments[0].classes.D.ratio: \"3.0\" is not a ratio between 0 and 1",
         ),
         (
             "missing input file",

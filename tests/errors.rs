@@ -226,7 +226,7 @@ bad_input!(
 bad_input!(
     plan_unknown_field,
     in_plan(r#""round_id": "1","#, r#""round_id": "1", "ratios": {},"#),
-    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `observation`, `ratio_order`, `departments`"
+    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `observation`, `ratio_order`, `teams`, `departments`"
 );
 bad_input!(
     plan_malformed_json,

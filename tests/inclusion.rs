@@ -33,7 +33,7 @@ fn every_entity_has_inclusion_probability_n_over_e() {
     let n = inputs.population.len();
     let mut counts = vec![0u32; n];
     for s in 0..SEEDS {
-        let draw = Draw::run(&inputs, &Seed::new(format!("seed {s}")).unwrap());
+        let draw = Draw::run(&inputs, &Seed::new(format!("seed {s}")).unwrap()).unwrap();
         let d = &draw.departments[0];
         assert_eq!(d.classes[1].selected(), 11);
         assert_eq!(d.classes[2].selected(), 5);

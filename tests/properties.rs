@@ -114,7 +114,7 @@ proptest! {
     #[test]
     fn quotas_allocations_and_selections_hold(case in case()) {
         let inputs = load(&case, &case.rows);
-        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap());
+        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap()).unwrap();
         let entities = inputs.population.entities();
         for (di, d) in draw.departments.iter().enumerate() {
             let excluded: BTreeSet<usize> = draw
@@ -188,7 +188,7 @@ proptest! {
             rows.reverse();
         }
         let b = load(&case, &rows);
-        let (da, db) = (Draw::run(&a, &seed), Draw::run(&b, &seed));
+        let (da, db) = (Draw::run(&a, &seed).unwrap(), Draw::run(&b, &seed).unwrap());
         prop_assert_eq!(outputs_without_record(&a, &da), outputs_without_record(&b, &db));
         prop_assert_eq!(da.frame.digest(&a), db.frame.digest(&b));
     }
@@ -198,7 +198,7 @@ proptest! {
         // One salt for the whole task: where S's and W's eligible strata
         // hold the same entities, one department's sample contains the other's.
         let inputs = load(&case, &case.rows);
-        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap());
+        let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap()).unwrap();
         let (s, w) = (&draw.departments[0], &draw.departments[1]);
         let (fs, fw) = (&draw.frame.departments[0], &draw.frame.departments[1]);
         for c in 0..4 {
@@ -225,7 +225,7 @@ proptest! {
         let inputs = load(&case, &case.rows);
         let seed = Seed::new(case.seed.clone()).unwrap();
         let run = |n: usize| {
-            rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(|| Draw::run(&inputs, &seed))
+            rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(|| Draw::run(&inputs, &seed).unwrap())
         };
         prop_assert_eq!(run(1), run(threads));
     }

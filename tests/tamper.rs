@@ -6,16 +6,21 @@ use std::path::Path;
 use double_random::{Seed, draw_to_dir, verify};
 use proptest::prelude::*;
 
-const FILES: [&str; 10] = [
+const INPUTS: usize = 8;
+const FILES: [&str; 14] = [
     "plan.json",
     "entities.csv",
     "items.csv",
     "history.csv",
     "directed.csv",
+    "calendar.csv",
+    "inspectors.csv",
+    "conflicts.csv",
     "out/selection.csv",
     "out/strata.csv",
     "out/exclusions.csv",
     "out/visits.csv",
+    "out/public.csv",
     "out/record.json",
 ];
 
@@ -25,7 +30,7 @@ fn drawn() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        for name in &FILES[..5] {
+        for name in &FILES[..INPUTS] {
             std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
         }
         let seed = Seed::new("tamper test").unwrap();

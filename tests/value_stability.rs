@@ -69,7 +69,7 @@ fn value_stability_allocation() {
 
 fn fixture_draw() -> (Inputs, Draw) {
     let inputs = Inputs::load(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plan.json")).unwrap();
-    let draw = Draw::run(&inputs, &Seed::new(SEED).unwrap());
+    let draw = Draw::run(&inputs, &Seed::new(SEED).unwrap()).unwrap();
     (inputs, draw)
 }
 

@@ -1,0 +1,521 @@
+//! Inspector teams: a feasibility-preserving random assignment.
+//!
+//! Every department staffs its part of each visit from its own roster, so
+//! the problem splits into one independent problem per department. Each is
+//! a flow network:
+//!
+//! ```text
+//! source ─► tag slot (v,t)  cap 1 ─┐              (one per qualification tag t the part needs)
+//! source ─► general slot (v) cap k−|R|  ─► hub (v,σ) ─► inspector-day (i,date) cap 1 ─► inspector i cap max_per_day ─► sink cap max_visits
+//! ```
+//!
+//! where a hub groups the eligible inspectors of a visit part by which of its
+//! required tags `R` they hold (`σ`); a tag slot feeds the hubs whose `σ`
+//! holds the tag, the general slot feeds every hub, and each inspector has
+//! one edge of capacity 1 from its hub, so nobody fills two seats of one
+//! team. Each required tag is held by a different member.
+//!
+//! The assignment is built in two passes, both this crate's own code so
+//! that no library release can change a published team:
+//!
+//! 1. a greedy pass over the parts in (date, visit key) order that gives each
+//!    seat to the least-loaded eligible inspector, ties broken by the key
+//!    `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(inspector_id))`;
+//! 2. Dinic's maximum-flow algorithm, started from the greedy flow, which
+//!    completes the assignment whenever a complete one exists. When none
+//!    exists, the residual graph's source side is a minimum cut: the parts
+//!    on it cannot all be staffed, and the error names each of them with the
+//!    constraints that bind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use crate::draw::Visit;
+use crate::error::{ErrorKind, Result};
+use crate::inputs::Inputs;
+use crate::inspector::Inspector;
+use crate::key::{Digest, Hasher, Salt};
+use crate::plan::{CrossStation, Rotation};
+
+/// Capacity of edges that never bind.
+const INF: u32 = u32::MAX / 4;
+
+#[derive(Debug, Clone)]
+struct Edge {
+    to: u32,
+    cap: u32,
+}
+
+/// A flow network with paired residual edges (edge `e` and `e ^ 1`).
+#[derive(Debug, Default)]
+pub(crate) struct Network {
+    edges: Vec<Edge>,
+    adj: Vec<Vec<u32>>,
+}
+
+impl Network {
+    fn node(&mut self) -> u32 {
+        self.adj.push(Vec::new());
+        // OK because a network over u32::MAX nodes cannot be held in memory.
+        (self.adj.len() - 1) as u32
+    }
+
+    fn edge(&mut self, from: u32, to: u32, cap: u32) -> u32 {
+        let e = self.edges.len() as u32;
+        self.edges.push(Edge { to, cap });
+        self.edges.push(Edge { to: from, cap: 0 });
+        self.adj[from as usize].push(e);
+        self.adj[to as usize].push(e + 1);
+        e
+    }
+
+    /// Pushes `amount` along edge `e`.
+    fn push(&mut self, e: u32, amount: u32) {
+        self.edges[e as usize].cap -= amount;
+        self.edges[(e ^ 1) as usize].cap += amount;
+    }
+
+    fn flow(&self, e: u32) -> u32 {
+        self.edges[(e ^ 1) as usize].cap
+    }
+
+    /// Dinic's algorithm from the current flow; returns the flow added.
+    pub(crate) fn max_flow(&mut self, s: u32, t: u32) -> u64 {
+        let n = self.adj.len();
+        let mut total = 0u64;
+        let mut level = vec![u32::MAX; n];
+        let mut it = vec![0usize; n];
+        loop {
+            level.fill(u32::MAX);
+            level[s as usize] = 0;
+            let mut queue = std::collections::VecDeque::from([s]);
+            while let Some(u) = queue.pop_front() {
+                for &e in &self.adj[u as usize] {
+                    let Edge { to, cap } = self.edges[e as usize];
+                    if cap > 0 && level[to as usize] == u32::MAX {
+                        level[to as usize] = level[u as usize] + 1;
+                        queue.push_back(to);
+                    }
+                }
+            }
+            if level[t as usize] == u32::MAX {
+                return total;
+            }
+            it.fill(0);
+            loop {
+                let pushed = self.augment(s, t, INF, &level, &mut it);
+                if pushed == 0 {
+                    break;
+                }
+                total += u64::from(pushed);
+            }
+        }
+    }
+
+    /// One blocking-flow path search (iterative DFS along level edges).
+    fn augment(&mut self, s: u32, t: u32, limit: u32, level: &[u32], it: &mut [usize]) -> u32 {
+        let mut path: Vec<u32> = Vec::new();
+        let mut u = s;
+        loop {
+            if u == t {
+                let amount = path
+                    .iter()
+                    .map(|&e| self.edges[e as usize].cap)
+                    .min()
+                    .unwrap_or(limit)
+                    .min(limit);
+                for &e in &path {
+                    self.push(e, amount);
+                }
+                return amount;
+            }
+            let adj = &self.adj[u as usize];
+            let mut advanced = false;
+            while it[u as usize] < adj.len() {
+                let e = adj[it[u as usize]];
+                let Edge { to, cap } = self.edges[e as usize];
+                if cap > 0 && level[to as usize] == level[u as usize] + 1 {
+                    path.push(e);
+                    u = to;
+                    advanced = true;
+                    break;
+                }
+                it[u as usize] += 1;
+            }
+            if !advanced {
+                // Dead end: retreat and skip the edge that led here.
+                let Some(e) = path.pop() else {
+                    return 0;
+                };
+                u = self.edges[(e ^ 1) as usize].to;
+                it[u as usize] += 1;
+            }
+        }
+    }
+
+    /// Nodes reachable from `s` in the residual graph.
+    fn reachable(&self, s: u32) -> Vec<bool> {
+        let mut seen = vec![false; self.adj.len()];
+        seen[s as usize] = true;
+        let mut stack = vec![s];
+        while let Some(u) = stack.pop() {
+            for &e in &self.adj[u as usize] {
+                let Edge { to, cap } = self.edges[e as usize];
+                if cap > 0 && !seen[to as usize] {
+                    seen[to as usize] = true;
+                    stack.push(to);
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// Why an inspector cannot serve a visit part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ineligible {
+    Certificate,
+    Unavailable,
+    Recused,
+    PreviousVisit,
+    OwnStation,
+}
+
+impl Ineligible {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ineligible::Certificate => "certificate not valid that day",
+            Ineligible::Unavailable => "unavailable that day",
+            Ineligible::Recused => "recused (回避)",
+            Ineligible::PreviousVisit => "inspected the entity's previous visit",
+            Ineligible::OwnStation => "own station (所所交叉)",
+        }
+    }
+}
+
+/// One department's part of one visit, as a demand.
+struct Part {
+    visit: usize,
+    part: usize,
+    date: NaiveDate,
+    seats: u32,
+    tags: Vec<String>,
+    /// Slot edges from the source: one per tag, then the general slot.
+    slot_edges: Vec<(u32, Option<String>)>,
+    /// Edges hub → inspector-day, with the inspector index.
+    seat_edges: Vec<(u32, usize)>,
+}
+
+/// The result of staffing: per visit and part, the inspectors (indices into `Inputs::inspectors`).
+pub(crate) type Staffing = Vec<Vec<Vec<usize>>>;
+
+/// Staffs every visit part, or fails naming each part that cannot be staffed.
+pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<Staffing> {
+    let plan = &inputs.plan;
+    let rules = &plan.teams;
+    let entities = inputs.population.entities();
+    let inspectors = &inputs.inspectors;
+    let mut staffing: Staffing = visits.iter().map(|v| vec![Vec::new(); v.parts.len()]).collect();
+
+    // Recusal pairs and the previous visit's inspectors, by (entity, inspector id).
+    let recused: BTreeSet<(&str, &str)> = inputs
+        .conflicts
+        .iter()
+        .map(|c| (c.entity_id.as_str(), c.inspector_id.as_str()))
+        .collect();
+    let mut previous: BTreeMap<(&str, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
+    for h in &inputs.history {
+        let slot = previous
+            .entry((h.entity_id.as_str(), h.department.as_str()))
+            .or_insert((h.date, BTreeSet::new()));
+        if h.date > slot.0 {
+            *slot = (h.date, BTreeSet::new());
+        }
+        if h.date == slot.0 {
+            slot.1.extend(h.inspector_ids.iter().map(String::as_str));
+        }
+    }
+
+    let mut failures: Vec<String> = Vec::new();
+    for dep in &plan.departments {
+        let roster: Vec<usize> = (0..inspectors.len())
+            .filter(|&i| inspectors[i].department == dep.id)
+            .collect();
+        // The parts of this department, in (date, visit key) order (visits are in key order).
+        let mut parts: Vec<Part> = Vec::new();
+        for (vi, v) in visits.iter().enumerate() {
+            for (pi, p) in v.parts.iter().enumerate() {
+                if p.department != dep.id {
+                    continue;
+                }
+                let base = if v.parts.len() == 1 {
+                    rules.single_department
+                } else {
+                    rules.per_department
+                };
+                let tags: BTreeSet<String> = p
+                    .items
+                    .iter()
+                    .filter_map(|id| inputs.item(id).and_then(|it| it.qualification.clone()))
+                    .collect();
+                let seats = base.max(tags.len() as u32);
+                // OK because dates are assigned before teams.
+                let date = v.date.unwrap_or(plan.window.start);
+                parts.push(Part {
+                    visit: vi,
+                    part: pi,
+                    date,
+                    seats,
+                    tags: tags.into_iter().collect(),
+                    slot_edges: Vec::new(),
+                    seat_edges: Vec::new(),
+                });
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        parts.sort_by_key(|p| (p.date, p.visit));
+
+        let eligibility = |i: usize, p: &Part| -> Option<Ineligible> {
+            let ins = &inspectors[i];
+            let e = &entities[visits[p.visit].entity];
+            if ins.certificate_valid_until < p.date {
+                Some(Ineligible::Certificate)
+            } else if ins.unavailable.contains(&p.date) {
+                Some(Ineligible::Unavailable)
+            } else if recused.contains(&(e.id.as_str(), ins.id.as_str())) {
+                Some(Ineligible::Recused)
+            } else if rules.rotation == Rotation::ExcludePrevious
+                && previous
+                    .get(&(e.id.as_str(), dep.id.as_str()))
+                    .is_some_and(|(_, ids)| ids.contains(ins.id.as_str()))
+            {
+                Some(Ineligible::PreviousVisit)
+            } else if rules.cross_station == CrossStation::ExcludeHome && ins.station == e.region {
+                Some(Ineligible::OwnStation)
+            } else {
+                None
+            }
+        };
+
+        // Build the network.
+        let mut net = Network::default();
+        let (s, t) = (net.node(), net.node());
+        let inspector_node: Vec<u32> = roster.iter().map(|_| net.node()).collect();
+        let mut sink_edge: Vec<u32> = Vec::with_capacity(roster.len());
+        for (ri, &i) in roster.iter().enumerate() {
+            sink_edge.push(net.edge(inspector_node[ri], t, inspectors[i].max_visits));
+        }
+        let mut day_node: BTreeMap<(usize, NaiveDate), (u32, u32)> = BTreeMap::new();
+        let position: BTreeMap<usize, usize> = roster.iter().enumerate().map(|(ri, &i)| (i, ri)).collect();
+        for p in &mut parts {
+            let eligible: Vec<usize> = roster
+                .iter()
+                .copied()
+                .filter(|&i| eligibility(i, p).is_none())
+                .collect();
+            // Hubs by the set of required tags held.
+            let mut hubs: BTreeMap<Vec<bool>, u32> = BTreeMap::new();
+            for &i in &eligible {
+                let sig: Vec<bool> = p
+                    .tags
+                    .iter()
+                    .map(|t| inspectors[i].qualifications.contains(t))
+                    .collect();
+                let hub = *hubs.entry(sig).or_insert_with(|| net.node());
+                let (dn, _) = *day_node.entry((i, p.date)).or_insert_with(|| {
+                    let dn = net.node();
+                    let de = net.edge(dn, inspector_node[position[&i]], inspectors[i].max_per_day);
+                    (dn, de)
+                });
+                let e = net.edge(hub, dn, 1);
+                p.seat_edges.push((e, i));
+            }
+            for (ti, tag) in p.tags.iter().enumerate() {
+                let slot = net.node();
+                let e = net.edge(s, slot, 1);
+                p.slot_edges.push((e, Some(tag.clone())));
+                for (sig, &hub) in &hubs {
+                    if sig[ti] {
+                        net.edge(slot, hub, 1);
+                    }
+                }
+            }
+            let general = p.seats - p.tags.len() as u32;
+            if general > 0 {
+                let slot = net.node();
+                let e = net.edge(s, slot, general);
+                p.slot_edges.push((e, None));
+                for &hub in hubs.values() {
+                    net.edge(slot, hub, general);
+                }
+            }
+        }
+
+        // Pass 1: greedy, least loaded first, ties by key.
+        let mut load = vec![0u32; inspectors.len()];
+        let mut day_load: BTreeMap<(usize, NaiveDate), u32> = BTreeMap::new();
+        for p in &parts {
+            let entity_id = entities[visits[p.visit].entity].id.as_str();
+            let key = |i: usize| -> Digest {
+                Hasher::new()
+                    .raw(salt.digest().as_bytes())
+                    .enc(b"DR1/team")
+                    .enc(entity_id.as_bytes())
+                    .enc(inspectors[i].id.as_bytes())
+                    .finish()
+            };
+            let mut candidates: Vec<(u32, Digest, u32, usize)> =
+                p.seat_edges.iter().map(|&(e, i)| (load[i], key(i), e, i)).collect();
+            candidates.sort();
+            let mut taken: BTreeSet<usize> = BTreeSet::new();
+            for &(slot_edge, ref tag) in &p.slot_edges {
+                let want = net.edges[slot_edge as usize].cap;
+                for _ in 0..want {
+                    let pick = candidates
+                        .iter()
+                        .filter(|c| !taken.contains(&c.3))
+                        .filter(|c| tag.as_ref().is_none_or(|t| inspectors[c.3].qualifications.contains(t)))
+                        .filter(|c| load[c.3] < inspectors[c.3].max_visits)
+                        .filter(|c| day_load.get(&(c.3, p.date)).copied().unwrap_or(0) < inspectors[c.3].max_per_day)
+                        .min_by_key(|c| (load[c.3], c.1))
+                        .map(|c| (c.2, c.3));
+                    let Some((seat_edge, i)) = pick else { break };
+                    // Push one unit along source → slot → hub → day → inspector → sink.
+                    net.push(slot_edge, 1);
+                    let hub = net.edges[(seat_edge ^ 1) as usize].to;
+                    let slot = net.edges[slot_edge as usize].to;
+                    let Some(&slot_hub) = net.adj[slot as usize]
+                        .iter()
+                        .find(|&&e| e % 2 == 0 && net.edges[e as usize].to == hub)
+                    else {
+                        continue; // OK because every candidate's hub is fed by this slot.
+                    };
+                    net.push(slot_hub, 1);
+                    net.push(seat_edge, 1);
+                    let (_, day_edge) = day_node[&(i, p.date)];
+                    net.push(day_edge, 1);
+                    net.push(sink_edge[position[&i]], 1);
+                    taken.insert(i);
+                    load[i] += 1;
+                    *day_load.entry((i, p.date)).or_insert(0) += 1;
+                }
+            }
+        }
+
+        // Pass 2: complete with maximum flow.
+        net.max_flow(s, t);
+        let reach = net.reachable(s);
+        for p in &parts {
+            let missing: u32 = p.slot_edges.iter().map(|&(e, _)| net.edges[e as usize].cap).sum();
+            if missing > 0 {
+                failures.push(describe(
+                    inputs,
+                    visits,
+                    p,
+                    &dep.id,
+                    &roster,
+                    &eligibility,
+                    &net,
+                    &reach,
+                    &sink_edge,
+                    &position,
+                    &day_node,
+                ));
+                continue;
+            }
+            let mut team: Vec<usize> = p
+                .seat_edges
+                .iter()
+                .filter(|&&(e, _)| net.flow(e) > 0)
+                .map(|&(_, i)| i)
+                .collect();
+            team.sort_by(|&a, &b| inspectors[a].id.cmp(&inspectors[b].id));
+            staffing[p.visit][p.part] = team;
+        }
+    }
+    if failures.is_empty() {
+        Ok(staffing)
+    } else {
+        Err(ErrorKind::Unstaffable { visits: failures }.into())
+    }
+}
+
+/// A sentence naming an unstaffable part and the constraints that bind.
+#[allow(clippy::too_many_arguments)]
+fn describe(
+    inputs: &Inputs,
+    visits: &[Visit],
+    p: &Part,
+    department: &str,
+    roster: &[usize],
+    eligibility: &dyn Fn(usize, &Part) -> Option<Ineligible>,
+    net: &Network,
+    reach: &[bool],
+    sink_edge: &[u32],
+    position: &BTreeMap<usize, usize>,
+    day_node: &BTreeMap<(usize, NaiveDate), (u32, u32)>,
+) -> String {
+    let inspectors: &[Inspector] = &inputs.inspectors;
+    let v = &visits[p.visit];
+    let entity = &inputs.population.entities()[v.entity];
+    let mut out = format!(
+        "visit {} ({} on {}), department {}: needs {} inspector(s)",
+        v.id, entity.id, p.date, department, p.seats
+    );
+    if !p.tags.is_empty() {
+        let _ = write!(out, ", one holding each of {}", p.tags.join(", "));
+    }
+    let staffed: u32 = p.seat_edges.iter().map(|&(e, _)| net.flow(e)).sum();
+    let _ = write!(out, ", {staffed} could be assigned");
+    if roster.is_empty() {
+        out.push_str("; the department has no inspectors");
+        return out;
+    }
+    let mut reasons: BTreeMap<Ineligible, u32> = BTreeMap::new();
+    for &i in roster {
+        if let Some(r) = eligibility(i, p) {
+            *reasons.entry(r).or_insert(0) += 1;
+        }
+    }
+    let eligible = p.seat_edges.len();
+    let _ = write!(out, "; {eligible} of its {} inspectors are eligible", roster.len());
+    if !reasons.is_empty() {
+        let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {}", r.as_str())).collect();
+        let _ = write!(out, " ({})", list.join(", "));
+    }
+    for tag in &p.tags {
+        let holders = p
+            .seat_edges
+            .iter()
+            .filter(|&&(_, i)| inspectors[i].qualifications.contains(tag))
+            .count();
+        if holders == 0 {
+            let _ = write!(out, "; no eligible inspector holds {tag}");
+        }
+    }
+    // The cut: eligible inspectors on the source side whose caps are used up.
+    let mut round_cap = Vec::new();
+    let mut day_cap = Vec::new();
+    for &(_, i) in &p.seat_edges {
+        let (dn, de) = day_node[&(i, p.date)];
+        if !reach[dn as usize] {
+            continue;
+        }
+        if net.edges[de as usize].cap == 0 {
+            day_cap.push(inspectors[i].id.as_str());
+        } else if net.edges[sink_edge[position[&i]] as usize].cap == 0 {
+            round_cap.push(inspectors[i].id.as_str());
+        }
+    }
+    if !round_cap.is_empty() {
+        let _ = write!(out, "; at max_visits: {}", round_cap.join(", "));
+    }
+    if !day_cap.is_empty() {
+        let _ = write!(out, "; at max_per_day on {}: {}", p.date, day_cap.join(", "));
+    }
+    out
+}

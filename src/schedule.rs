@@ -1,0 +1,69 @@
+//! Visit dates (DR1 step 9): every visit gets a working day of the task
+//! window; visits spread evenly over the window, and visits of one region
+//! fall on neighbouring days so they can share a team-day.
+
+use crate::calendar::Calendar;
+use crate::draw::{Visit, allocate};
+use crate::error::{Error, Location, Result};
+use crate::inputs::Inputs;
+use crate::key::{Hasher, Salt};
+
+/// Gives every visit a date.
+///
+/// 1. `W` = the working days of the window, in order.
+/// 2. Regions are ordered by `H(T ‖ enc("DR1/dates") ‖ enc(region))`
+///    (ties by region bytes); the visits of a region follow each other in
+///    visit-key order.
+/// 3. Day `k` of `W` receives the next `c_k` visits of that sequence, where
+///    `c = allocate(|V|, [1; |W|], v)` and `v` is the first 8 bytes of
+///    `H(T ‖ enc("DR1/dates"))`: every day gets `floor` or `ceil` of `|V| / |W|`.
+pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit], calendar: &Calendar) -> Result<()> {
+    if visits.is_empty() {
+        return Ok(());
+    }
+    let window = inputs.plan.window;
+    let days = calendar.working_days(window.start, window.end);
+    if days.is_empty() {
+        return Err(Error::policy(
+            Location::file(inputs.files[0].path.clone()).with_field("window"),
+            format!(
+                "the window {} to {} has no working day for the visits",
+                window.start, window.end
+            ),
+        ));
+    }
+    let entities = inputs.population.entities();
+    let region_key = |region: &str| {
+        Hasher::new()
+            .raw(salt.digest().as_bytes())
+            .enc(b"DR1/dates")
+            .enc(region.as_bytes())
+            .finish()
+    };
+    // Visits are already in key order; a stable sort by region key keeps it within regions.
+    let mut order: Vec<usize> = (0..visits.len()).collect();
+    let keys: Vec<_> = visits.iter().map(|v| region_key(&entities[v.entity].region)).collect();
+    order.sort_by(|&a, &b| {
+        keys[a].cmp(&keys[b]).then_with(|| {
+            entities[visits[a].entity]
+                .region
+                .cmp(&entities[visits[b].entity].region)
+        })
+    });
+    let v = Hasher::new()
+        .raw(salt.digest().as_bytes())
+        .enc(b"DR1/dates")
+        .finish()
+        .first_u64();
+    let counts = allocate(visits.len() as u64, &vec![1; days.len()], v);
+    let mut next = order.into_iter();
+    for (day, count) in days.iter().zip(counts) {
+        for _ in 0..count {
+            // OK because the counts sum to the number of visits.
+            if let Some(i) = next.next() {
+                visits[i].date = Some(*day);
+            }
+        }
+    }
+    Ok(())
+}
