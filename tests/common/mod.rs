@@ -69,3 +69,213 @@ pub fn files(entities: &str) -> BTreeMap<&'static str, String> {
 pub fn entity_row(i: usize, class: &str, region: &str, industry: &str, status: &str) -> String {
     format!("E{i:05},Entity {i},{class},{region},{industry},{status},2015-01-01\n")
 }
+
+/// Inspector CSV header.
+pub const INSPECTOR_HEADER: &str =
+    "id,name,department,station,certificate_valid_until,qualifications,max_visits,max_per_day,unavailable";
+
+/// A team-sized instance: `entities` entities all drawn (ratio 1), in 20
+/// regions; departments S (everyone), W (travel), N (pesticide) and G
+/// (chemicals), so about a third of the visits are joint; `per_department`
+/// inspectors on each roster. Returns the plan and the files.
+pub fn team_instance(entities: usize, per_department: usize, seed: u64) -> (String, BTreeMap<&'static str, String>) {
+    // A small linear congruential generator: test data only, never a selection.
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let industries = ["retail", "retail", "retail", "travel", "pesticide", "chemicals"];
+    let mut rows = String::new();
+    for i in 0..entities {
+        let industry = industries[next(industries.len() as u64) as usize];
+        let region = format!("R{:02}", next(20));
+        rows.push_str(&format!("E{i:07},Entity {i},C,{region},{industry},active,2010-01-01\n"));
+    }
+    let mut inspectors = format!("{INSPECTOR_HEADER}\n");
+    let seats_s = entities as u64 * 2;
+    for (dep, tag, seats) in [
+        ("S", "", seats_s),
+        ("W", "", seats_s / 6),
+        ("N", "pest", seats_s / 6),
+        ("G", "chem", seats_s / 6),
+    ] {
+        let max_visits = seats / per_department as u64 + 4;
+        let max_per_day = max_visits / 40 + 2;
+        for k in 0..per_department {
+            let tags = if !tag.is_empty() && next(3) > 0 { tag } else { "" };
+            let station = format!("R{:02}", next(20));
+            inspectors.push_str(&format!(
+                "{dep}{k:04},Inspector {k},{dep},{station},2030-12-31,{tags},{max_visits},{max_per_day},\n"
+            ));
+        }
+    }
+    let items = "id,department,name,kind,max_ratio,legal_basis,method,qualification
+S1,S,licence use,key,,,,
+W1,W,travel agency,key,,,,
+N1,N,pesticide licence,key,,,,pest
+G1,G,precursor chemicals,key,,,,chem
+";
+    let classes = r#"{"A": {"ratio": "1"}, "B": {"ratio": "1"}, "C": {"ratio": "1"}, "D": {"ratio": "1"}}"#;
+    let plan = format!(
+        r#"{{
+  "plan_id": "P", "task_id": "T", "round_id": "1",
+  "window": {{"start": "2027-03-01", "end": "2027-05-31"}},
+  "lead_department": "S",
+  "inputs": {{"entities": "entities.csv", "items": "items.csv", "inspectors": "inspectors.csv"}},
+  "departments": [
+    {{"id": "S", "items": ["S1"], "classes": {classes}}},
+    {{"id": "W", "scope": {{"industry": ["travel"]}}, "items": ["W1"], "classes": {classes}}},
+    {{"id": "N", "scope": {{"industry": ["pesticide"]}}, "items": ["N1"], "classes": {classes}}},
+    {{"id": "G", "scope": {{"industry": ["chemicals"]}}, "items": ["G1"], "classes": {classes}}}
+  ]
+}}"#
+    );
+    let mut files = BTreeMap::new();
+    files.insert("entities.csv", format!("{HEADER}\n{rows}"));
+    files.insert("items.csv", items.to_string());
+    files.insert("inspectors.csv", inspectors);
+    (plan, files)
+}
+
+/// An independent check of every hard team rule on a draw; returns each
+/// broken rule as a sentence. It shares no code with the assigner.
+pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let mut broken = Vec::new();
+    let plan = &inputs.plan;
+    let by_id: BTreeMap<&str, &double_random::Inspector> =
+        inputs.inspectors.iter().map(|i| (i.id.as_str(), i)).collect();
+    let recused: BTreeSet<(&str, &str)> = inputs
+        .conflicts
+        .iter()
+        .map(|c| (c.inspector_id.as_str(), c.entity_id.as_str()))
+        .collect();
+    let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut day_load: BTreeMap<(&str, chrono::NaiveDate), u32> = BTreeMap::new();
+    for v in &draw.visits {
+        let e = &inputs.population.entities()[v.entity];
+        let Some(date) = v.date else {
+            broken.push(format!("{}: no date", v.id));
+            continue;
+        };
+        if date < plan.window.start || date > plan.window.end || !inputs.calendar.is_working_day(date) {
+            broken.push(format!("{}: {date} is not a working day of the window", v.id));
+        }
+        if inputs.inspectors.is_empty() {
+            continue;
+        }
+        let team: Vec<&str> = v
+            .parts
+            .iter()
+            .flat_map(|p| p.inspectors.iter().map(String::as_str))
+            .collect();
+        if team.len() < 2 {
+            broken.push(format!("{}: a team of {}", v.id, team.len()));
+        }
+        if team.iter().collect::<BTreeSet<_>>().len() != team.len() {
+            broken.push(format!("{}: an inspector twice", v.id));
+        }
+        if !v.leader.as_deref().is_some_and(|l| team.contains(&l)) {
+            broken.push(format!("{}: the leader is not on the team", v.id));
+        }
+        for p in &v.parts {
+            let need = if v.parts.len() == 1 {
+                plan.teams.single_department
+            } else {
+                plan.teams.per_department
+            };
+            let tags: BTreeSet<&str> = p
+                .items
+                .iter()
+                .filter_map(|id| inputs.items.iter().find(|i| &i.id == id))
+                .filter_map(|i| i.qualification.as_deref())
+                .collect();
+            if (p.inspectors.len() as u32) < need.max(tags.len() as u32) {
+                broken.push(format!("{} {}: {} inspectors", v.id, p.department, p.inspectors.len()));
+            }
+            // Distinct holders for the tags: try every assignment (teams are small).
+            let members: Vec<&double_random::Inspector> = p
+                .inspectors
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()).copied())
+                .collect();
+            let tags: Vec<&str> = tags.into_iter().collect();
+            fn cover(tags: &[&str], members: &[&double_random::Inspector], used: &mut Vec<bool>) -> bool {
+                let Some((first, rest)) = tags.split_first() else {
+                    return true;
+                };
+                for k in 0..members.len() {
+                    if !used[k] && members[k].qualifications.contains(*first) {
+                        used[k] = true;
+                        if cover(rest, members, used) {
+                            return true;
+                        }
+                        used[k] = false;
+                    }
+                }
+                false
+            }
+            if !cover(&tags, &members, &mut vec![false; members.len()]) {
+                broken.push(format!(
+                    "{} {}: tags {tags:?} not held by distinct members",
+                    v.id, p.department
+                ));
+            }
+            let previous: BTreeSet<&str> = {
+                let last = inputs
+                    .history
+                    .iter()
+                    .filter(|h| h.entity_id == e.id && h.department == p.department)
+                    .map(|h| h.date)
+                    .max();
+                inputs
+                    .history
+                    .iter()
+                    .filter(|h| h.entity_id == e.id && h.department == p.department && Some(h.date) == last)
+                    .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
+                    .collect()
+            };
+            for id in &p.inspectors {
+                let Some(i) = by_id.get(id.as_str()) else {
+                    broken.push(format!("{}: unknown inspector {id}", v.id));
+                    continue;
+                };
+                let mut fail = |rule: &str| broken.push(format!("{} {}: {id} {rule}", v.id, p.department));
+                if i.department != p.department {
+                    fail("is from another department");
+                }
+                if i.certificate_valid_until < date {
+                    fail("has an expired certificate");
+                }
+                if i.unavailable.contains(&date) {
+                    fail("is unavailable");
+                }
+                if recused.contains(&(id.as_str(), e.id.as_str())) {
+                    fail("is recused");
+                }
+                if plan.teams.rotation == double_random::Rotation::ExcludePrevious && previous.contains(id.as_str()) {
+                    fail("inspected the previous visit");
+                }
+                if plan.teams.cross_station == double_random::CrossStation::ExcludeHome && i.station == e.region {
+                    fail("is from the entity's own station");
+                }
+                *load.entry(id.as_str()).or_insert(0) += 1;
+                *day_load.entry((id.as_str(), date)).or_insert(0) += 1;
+            }
+        }
+    }
+    for (id, n) in &load {
+        if *n > by_id[id].max_visits {
+            broken.push(format!("{id}: {n} visits, over max_visits"));
+        }
+    }
+    for ((id, date), n) in &day_load {
+        if *n > by_id[id].max_per_day {
+            broken.push(format!("{id}: {n} visits on {date}, over max_per_day"));
+        }
+    }
+    broken
+}

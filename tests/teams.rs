@@ -1,0 +1,345 @@
+//! Dates and teams: every hard rule holds (checked by an independent
+//! checker), a complete assignment is found exactly when one exists
+//! (compared with exhaustive search), infeasibility names the visits, and
+//! dates and teams are pinned by value-stability tests.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use double_random::{Draw, Inputs, Seed};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+
+fn fixture_draw() -> (Inputs, Draw) {
+    let inputs = Inputs::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan.json")).unwrap();
+    let draw = Draw::run(&inputs, &Seed::new(SEED).unwrap()).unwrap();
+    (inputs, draw)
+}
+
+#[test]
+fn every_rule_holds_on_the_fixtures() {
+    let (inputs, draw) = fixture_draw();
+    assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+    assert!(draw.visits.iter().all(|v| v.leader.is_some()));
+}
+
+#[test]
+fn value_stability_dates_and_teams() {
+    // Must break when date spreading, team choice or leader choice change.
+    let (_, draw) = fixture_draw();
+    let row = |n: usize| {
+        let v = &draw.visits[n];
+        let team: Vec<String> = v
+            .parts
+            .iter()
+            .map(|p| format!("{}:{}", p.department, p.inspectors.join("+")))
+            .collect();
+        format!(
+            "{} {} {} {}",
+            v.id,
+            v.date.unwrap(),
+            team.join(";"),
+            v.leader.as_deref().unwrap()
+        )
+    };
+    assert_eq!(row(0), "V000001 2027-05-19 SCJG:SCJG-004+SCJG-011 SCJG-004");
+    assert_eq!(row(1), "V000002 2027-03-10 SCJG:SCJG-002+SCJG-009 SCJG-009");
+    assert_eq!(row(3), "V000004 2027-03-01 SCJG:SCJG-011+SCJG-026 SCJG-026");
+    let joint: Vec<String> = (0..draw.visits.len())
+        .filter(|&n| draw.visits[n].parts.len() > 1)
+        .map(row)
+        .collect();
+    assert_eq!(joint.len(), 3);
+    // Visits spread evenly: every working day of the window gets 2 or 3 of the 161 visits.
+    let mut per_day: BTreeMap<chrono::NaiveDate, u32> = BTreeMap::new();
+    for v in &draw.visits {
+        *per_day.entry(v.date.unwrap()).or_insert(0) += 1;
+    }
+    // March 23, April 22 (less Qingming, plus the 25th), May 19 (less 3–5 May, plus the 8th).
+    assert_eq!(per_day.len(), 64);
+    assert!(per_day.values().all(|&n| n == 2 || n == 3), "{per_day:?}");
+}
+
+#[test]
+fn loads_are_balanced_among_interchangeable_inspectors() {
+    let (plan, files) = common::team_instance(3_000, 20, 7);
+    let inputs = common::load(&plan, &files).unwrap();
+    let draw = Draw::run(&inputs, &Seed::new("balance").unwrap()).unwrap();
+    assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+    // Department S: every inspector is eligible for every visit, so loads differ by at most 1.
+    let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+    for i in inputs.inspectors.iter().filter(|i| i.department == "S") {
+        load.insert(&i.id, 0);
+    }
+    for v in &draw.visits {
+        for p in v.parts.iter().filter(|p| p.department == "S") {
+            for id in &p.inspectors {
+                *load.get_mut(id.as_str()).unwrap() += 1;
+            }
+        }
+    }
+    let (min, max) = (load.values().min().unwrap(), load.values().max().unwrap());
+    assert!(max - min <= 1, "S loads from {min} to {max}");
+}
+
+#[test]
+fn an_infeasible_instance_names_the_visits_that_cannot_be_staffed() {
+    // Two visits of department S on one entity set, one inspector with a valid certificate.
+    let mut files = common::files(
+        "E00000,Shop 0,D,North,retail,active,2015-01-01\nE00001,Shop 1,D,South,retail,active,2015-01-01\n",
+    );
+    files.insert(
+        "inspectors.csv",
+        format!(
+            "{}\nS01,Li,S,North,2030-12-31,,10,5,\nS02,Wang,S,South,2020-01-01,,10,5,\nW01,Zhao,W,North,2030-12-31,,10,5,\n",
+            common::INSPECTOR_HEADER
+        ),
+    );
+    let plan = common::plan(["0", "0", "0", "1"], "").replace(
+        r#""directed": "directed.csv"}"#,
+        r#""directed": "directed.csv", "inspectors": "inspectors.csv"}"#,
+    );
+    let inputs = common::load(&plan, &files).unwrap();
+    let err = Draw::run(&inputs, &Seed::new("x").unwrap()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("no complete team assignment exists; 2 visit part(s) cannot be staffed:\n  visit V00000"),
+        "{text}"
+    );
+    assert!(
+        text.contains(", department S: needs 2 inspector(s), 1 could be assigned; 1 of its 2 inspectors are eligible (1 certificate not valid that day)"),
+        "{text}"
+    );
+}
+
+mod exhaustive {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ITEMS: &str = "id,department,name,kind,max_ratio,legal_basis,method,qualification
+S1,S,licence use,key,,,,
+S2,S,public information,key,,,,
+S3,S,special equipment,key,,,,q
+W1,W,travel agency,key,,,,
+";
+
+    #[derive(Debug, Clone)]
+    struct Instance {
+        /// Per visit: (with W too, S part needs tag q).
+        visits: Vec<(bool, bool)>,
+        /// Per inspector: (department W?, certificate valid, holds q, max_visits, max_per_day, unavailable day).
+        inspectors: Vec<(bool, bool, bool, u32, u32, Option<u8>)>,
+        conflicts: Vec<(usize, usize)>,
+        previous: Vec<(usize, usize)>,
+    }
+
+    fn instance() -> impl Strategy<Value = Instance> {
+        (
+            prop::collection::vec((any::<bool>(), any::<bool>()), 1..=4),
+            prop::collection::vec(
+                (
+                    prop::bool::weighted(0.3),
+                    prop::bool::weighted(0.85),
+                    any::<bool>(),
+                    1u32..=3,
+                    1u32..=2,
+                    prop::option::weighted(0.2, 0u8..2),
+                ),
+                1..=6,
+            ),
+            prop::collection::vec((0usize..6, 0usize..4), 0..3),
+            prop::collection::vec((0usize..6, 0usize..4), 0..2),
+        )
+            .prop_map(|(visits, inspectors, conflicts, previous)| Instance {
+                visits,
+                inspectors,
+                conflicts,
+                previous,
+            })
+    }
+
+    fn files(x: &Instance, with_inspectors: bool) -> (String, BTreeMap<&'static str, String>) {
+        let mut rows = String::new();
+        let mut directed = String::from("entity_id,department,reason,item_ids\n");
+        for (v, &(joint, tag)) in x.visits.iter().enumerate() {
+            rows.push_str(&common::entity_row(v, "B", "North", "retail", "active"));
+            directed.push_str(&format!("E{v:05},S,complaint,{}\n", if tag { "S1;S3" } else { "S1" }));
+            if joint {
+                directed.push_str(&format!("E{v:05},W,referral,W1\n"));
+            }
+        }
+        let mut files = common::files(&rows);
+        files.insert("items.csv", ITEMS.to_string());
+        files.insert("directed.csv", directed);
+        let ids: Vec<String> = x
+            .inspectors
+            .iter()
+            .enumerate()
+            .map(|(k, i)| format!("{}{k}", if i.0 { "W" } else { "S" }))
+            .collect();
+        let mut history = String::from("entity_id,department,date,kind,inspector_ids\n");
+        for &(i, v) in &x.previous {
+            if i < ids.len() && v < x.visits.len() {
+                let dep = if x.inspectors[i].0 { "W" } else { "S" };
+                history.push_str(&format!("E{v:05},{dep},2026-06-01,random,{}\n", ids[i]));
+            }
+        }
+        files.insert("history.csv", history);
+        let mut plan =
+            common::plan(["0", "0", "0", "0"], "").replace(r#""end": "2027-05-31""#, r#""end": "2027-03-02""#);
+        if with_inspectors {
+            let mut csv = format!("{}\n", common::INSPECTOR_HEADER);
+            for (k, &(w, valid, q, max, per_day, off)) in x.inspectors.iter().enumerate() {
+                let off = off.map(|d| format!("2027-03-0{}", d + 1)).unwrap_or_default();
+                csv.push_str(&format!(
+                    "{},n,{},North,{},{},{max},{per_day},{off}\n",
+                    ids[k],
+                    if w { "W" } else { "S" },
+                    if valid { "2030-01-01" } else { "2027-01-01" },
+                    if q { "q" } else { "" }
+                ));
+            }
+            files.insert("inspectors.csv", csv);
+            let mut conflicts = String::from("inspector_id,entity_id,reason\n");
+            for &(i, v) in &x.conflicts {
+                if i < ids.len() && v < x.visits.len() {
+                    conflicts.push_str(&format!("{},E{v:05},relative\n", ids[i]));
+                }
+            }
+            files.insert("conflicts.csv", conflicts);
+            plan = plan.replace(
+                r#""directed": "directed.csv"}"#,
+                r#""directed": "directed.csv", "inspectors": "inspectors.csv", "conflicts": "conflicts.csv"}"#,
+            );
+        }
+        (plan, files)
+    }
+
+    /// Whether any assignment satisfies every rule, by trying them all.
+    fn feasible(inputs: &Inputs, draw: &Draw) -> bool {
+        struct Seat {
+            date: chrono::NaiveDate,
+            eligible: Vec<usize>,
+            seats: usize,
+            tag: bool,
+        }
+        let insp = &inputs.inspectors;
+        let mut parts = Vec::new();
+        for v in &draw.visits {
+            let e = &inputs.population.entities()[v.entity];
+            let date = v.date.unwrap();
+            for p in &v.parts {
+                let tag = p.items.iter().any(|i| i == "S3");
+                let seats = if v.parts.len() == 1 { 2 } else { 1 }.max(usize::from(tag));
+                let previous: Vec<&str> = inputs
+                    .history
+                    .iter()
+                    .filter(|h| h.entity_id == e.id && h.department == p.department)
+                    .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
+                    .collect();
+                let eligible = (0..insp.len())
+                    .filter(|&i| insp[i].department == p.department)
+                    .filter(|&i| insp[i].certificate_valid_until >= date && !insp[i].unavailable.contains(&date))
+                    .filter(|&i| {
+                        !inputs
+                            .conflicts
+                            .iter()
+                            .any(|c| c.inspector_id == insp[i].id && c.entity_id == e.id)
+                    })
+                    .filter(|&i| !previous.contains(&insp[i].id.as_str()))
+                    .collect();
+                parts.push(Seat {
+                    date,
+                    eligible,
+                    seats,
+                    tag,
+                });
+            }
+        }
+        fn search(
+            k: usize,
+            parts: &[Seat],
+            insp: &[double_random::Inspector],
+            load: &mut Vec<u32>,
+            day: &mut BTreeMap<(usize, chrono::NaiveDate), u32>,
+        ) -> bool {
+            let Some(p) = parts.get(k) else { return true };
+            let n = p.eligible.len();
+            // Every subset of the eligible of the right size.
+            for mask in 0u32..(1 << n) {
+                if mask.count_ones() as usize != p.seats {
+                    continue;
+                }
+                let team: Vec<usize> = (0..n).filter(|b| mask & (1 << b) != 0).map(|b| p.eligible[b]).collect();
+                if p.tag && !team.iter().any(|&i| insp[i].qualifications.contains("q")) {
+                    continue;
+                }
+                if team.iter().any(|&i| {
+                    load[i] >= insp[i].max_visits || day.get(&(i, p.date)).copied().unwrap_or(0) >= insp[i].max_per_day
+                }) {
+                    continue;
+                }
+                for &i in &team {
+                    load[i] += 1;
+                    *day.entry((i, p.date)).or_insert(0) += 1;
+                }
+                let ok = search(k + 1, parts, insp, load, day);
+                for &i in &team {
+                    load[i] -= 1;
+                    *day.get_mut(&(i, p.date)).unwrap() -= 1;
+                }
+                if ok {
+                    return true;
+                }
+            }
+            false
+        }
+        search(0, &parts, insp, &mut vec![0; insp.len()], &mut BTreeMap::new())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_complete_assignment_is_found_exactly_when_one_exists(x in instance()) {
+            let seed = Seed::new("exhaustive").unwrap();
+            // The dates do not depend on the inspectors: take them from a draw without any.
+            let (plan, f) = files(&x, false);
+            let dated = Draw::run(&common::load(&plan, &f).unwrap(), &seed).unwrap();
+            let (plan, f) = files(&x, true);
+            let inputs = common::load(&plan, &f).unwrap();
+            let expected = feasible(&inputs, &dated);
+            match Draw::run(&inputs, &seed) {
+                Ok(draw) => {
+                    prop_assert!(expected, "found a team where exhaustive search finds none");
+                    prop_assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+                }
+                Err(e) => {
+                    prop_assert!(!expected, "no team found, but one exists: {}", e);
+                    prop_assert!(e.to_string().starts_with("no complete team assignment exists"), "{}", e);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_generated_instances_cover_both_outcomes() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..300 {
+            let x = instance().new_tree(&mut runner).unwrap().current();
+            let (plan, f) = files(&x, false);
+            let dated = Draw::run(&common::load(&plan, &f).unwrap(), &Seed::new("exhaustive").unwrap()).unwrap();
+            let (plan, f) = files(&x, true);
+            if feasible(&common::load(&plan, &f).unwrap(), &dated) {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
+        assert!(yes >= 30 && no >= 30, "{yes} feasible, {no} infeasible");
+    }
+}
