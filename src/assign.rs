@@ -19,8 +19,8 @@
 //! that no library release can change a published team:
 //!
 //! 1. a greedy pass over the parts in (date, visit key) order that gives each
-//!    seat to the least-loaded eligible inspector, ties broken by the key
-//!    `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(inspector_id))`;
+//!    seat to the least-loaded eligible inspector, ties broken by a keyed
+//!    shuffle of the eligible inspectors (see [`tie_order`]);
 //! 2. Dinic's maximum-flow algorithm, started from the greedy flow, which
 //!    completes the assignment whenever a complete one exists. When none
 //!    exists, the residual graph's source side is a minimum cut: the parts
@@ -36,8 +36,12 @@ use crate::draw::Visit;
 use crate::error::{ErrorKind, Result};
 use crate::inputs::Inputs;
 use crate::inspector::Inspector;
-use crate::key::{Digest, Hasher, Salt};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+use crate::key::{Hasher, Salt};
 use crate::plan::{CrossStation, Rotation};
+use crate::synth::below;
 
 /// Capacity of edges that never bind.
 const INF: u32 = u32::MAX / 4;
@@ -202,10 +206,25 @@ struct Part {
     date: NaiveDate,
     seats: u32,
     tags: Vec<String>,
-    /// Slot edges from the source: one per tag, then the general slot.
-    slot_edges: Vec<(u32, Option<String>)>,
-    /// Edges hub → inspector-day, with the inspector index.
-    seat_edges: Vec<(u32, usize)>,
+    /// Slot edges from the source with the tag bit they need: one per tag, then the general slot (bit 0).
+    slot_edges: Vec<(u32, u64)>,
+    /// The eligible inspectors' seat edges.
+    seat_edges: Vec<Seat>,
+    /// Inspectors recused from the entity.
+    recused: Vec<usize>,
+    /// Inspectors of the entity's previous visit by this department.
+    previous: Vec<usize>,
+}
+
+/// An eligible inspector's seat on a visit part: the edge hub → inspector-day.
+struct Seat {
+    edge: u32,
+    inspector: usize,
+    /// The inspector's position in the department's roster.
+    position: usize,
+    day_node: u32,
+    /// The edge inspector-day → inspector (its capacity left is the day's room).
+    day_edge: u32,
 }
 
 /// The result of staffing: per visit and part, the inspectors (indices into `Inputs::inspectors`).
@@ -219,12 +238,14 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
     let inspectors = &inputs.inspectors;
     let mut staffing: Staffing = visits.iter().map(|v| vec![Vec::new(); v.parts.len()]).collect();
 
-    // Recusal pairs and the previous visit's inspectors, by (entity, inspector id).
-    let recused: BTreeSet<(&str, &str)> = inputs
-        .conflicts
-        .iter()
-        .map(|c| (c.entity_id.as_str(), c.inspector_id.as_str()))
-        .collect();
+    // Recusal pairs by entity, and the previous visit's inspectors by (entity, department).
+    let by_id: BTreeMap<&str, usize> = inspectors.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
+    let mut recused: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for c in &inputs.conflicts {
+        if let Some(&i) = by_id.get(c.inspector_id.as_str()) {
+            recused.entry(c.entity_id.as_str()).or_default().push(i);
+        }
+    }
     let mut previous: BTreeMap<(&str, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
     for h in &inputs.history {
         let slot = previous
@@ -240,9 +261,11 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
 
     let mut failures: Vec<String> = Vec::new();
     for dep in &plan.departments {
-        let roster: Vec<usize> = (0..inspectors.len())
+        // The roster in id order, so the input's row order never matters.
+        let mut roster: Vec<usize> = (0..inspectors.len())
             .filter(|&i| inspectors[i].department == dep.id)
             .collect();
+        roster.sort_by(|&a, &b| inspectors[a].id.as_bytes().cmp(inspectors[b].id.as_bytes()));
         // The parts of this department, in (date, visit key) order (visits are in key order).
         let mut parts: Vec<Part> = Vec::new();
         for (vi, v) in visits.iter().enumerate() {
@@ -263,6 +286,7 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                 let seats = base.max(tags.len() as u32);
                 // OK because dates are assigned before teams.
                 let date = v.date.unwrap_or(plan.window.start);
+                let entity_id = entities[v.entity].id.as_str();
                 parts.push(Part {
                     visit: vi,
                     part: pi,
@@ -271,6 +295,14 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                     tags: tags.into_iter().collect(),
                     slot_edges: Vec::new(),
                     seat_edges: Vec::new(),
+                    recused: recused.get(entity_id).cloned().unwrap_or_default(),
+                    previous: match rules.rotation {
+                        Rotation::ExcludePrevious => previous
+                            .get(&(entity_id, dep.id.as_str()))
+                            .map(|(_, ids)| ids.iter().filter_map(|id| by_id.get(id).copied()).collect())
+                            .unwrap_or_default(),
+                        _ => Vec::new(),
+                    },
                 });
             }
         }
@@ -286,13 +318,9 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                 Some(Ineligible::Certificate)
             } else if ins.unavailable.contains(&p.date) {
                 Some(Ineligible::Unavailable)
-            } else if recused.contains(&(e.id.as_str(), ins.id.as_str())) {
+            } else if p.recused.contains(&i) {
                 Some(Ineligible::Recused)
-            } else if rules.rotation == Rotation::ExcludePrevious
-                && previous
-                    .get(&(e.id.as_str(), dep.id.as_str()))
-                    .is_some_and(|(_, ids)| ids.contains(ins.id.as_str()))
-            {
+            } else if p.previous.contains(&i) {
                 Some(Ineligible::PreviousVisit)
             } else if rules.cross_station == CrossStation::ExcludeHome && ins.station == e.region {
                 Some(Ineligible::OwnStation)
@@ -309,37 +337,65 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
         for (ri, &i) in roster.iter().enumerate() {
             sink_edge.push(net.edge(inspector_node[ri], t, inspectors[i].max_visits));
         }
-        let mut day_node: BTreeMap<(usize, NaiveDate), (u32, u32)> = BTreeMap::new();
-        let position: BTreeMap<usize, usize> = roster.iter().enumerate().map(|(ri, &i)| (i, ri)).collect();
+        // Qualification tags as bits: the department's tags in order, and each inspector's mask.
+        let dep_tags: Vec<String> = parts
+            .iter()
+            .flat_map(|p| p.tags.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if dep_tags.len() > 64 {
+            return Err(crate::Error::policy(
+                crate::Location::file(inputs.plan.inputs.items.clone()).with_field("qualification"),
+                format!("department {} needs more than 64 distinct qualification tags", dep.id),
+            ));
+        }
+        let bit = |tag: &str| dep_tags.iter().position(|t| t == tag).map_or(0u64, |k| 1 << k);
+        let mask: Vec<u64> = roster
+            .iter()
+            .map(|&i| inspectors[i].qualifications.iter().fold(0, |m, t| m | bit(t)))
+            .collect();
+        // Inspector-day nodes, by (roster position, index of the date).
+        let dates: BTreeMap<NaiveDate, usize> = parts
+            .iter()
+            .map(|p| p.date)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .enumerate()
+            .map(|(k, d)| (d, k))
+            .collect();
+        let mut day_node: Vec<Option<(u32, u32)>> = vec![None; roster.len() * dates.len()];
         for p in &mut parts {
-            let eligible: Vec<usize> = roster
-                .iter()
-                .copied()
-                .filter(|&i| eligibility(i, p).is_none())
-                .collect();
+            let day = dates[&p.date];
+            let part_mask = p.tags.iter().fold(0, |m, t| m | bit(t));
             // Hubs by the set of required tags held.
-            let mut hubs: BTreeMap<Vec<bool>, u32> = BTreeMap::new();
-            for &i in &eligible {
-                let sig: Vec<bool> = p
-                    .tags
-                    .iter()
-                    .map(|t| inspectors[i].qualifications.contains(t))
-                    .collect();
-                let hub = *hubs.entry(sig).or_insert_with(|| net.node());
-                let (dn, _) = *day_node.entry((i, p.date)).or_insert_with(|| {
+            let mut hubs: BTreeMap<u64, u32> = BTreeMap::new();
+            for (ri, &i) in roster.iter().enumerate() {
+                if eligibility(i, p).is_some() {
+                    continue;
+                }
+                let hub = *hubs.entry(mask[ri] & part_mask).or_insert_with(|| net.node());
+                let (dn, de) = *day_node[ri * dates.len() + day].get_or_insert_with(|| {
                     let dn = net.node();
-                    let de = net.edge(dn, inspector_node[position[&i]], inspectors[i].max_per_day);
+                    let de = net.edge(dn, inspector_node[ri], inspectors[i].max_per_day);
                     (dn, de)
                 });
                 let e = net.edge(hub, dn, 1);
-                p.seat_edges.push((e, i));
+                p.seat_edges.push(Seat {
+                    edge: e,
+                    inspector: i,
+                    position: ri,
+                    day_node: dn,
+                    day_edge: de,
+                });
             }
-            for (ti, tag) in p.tags.iter().enumerate() {
+            for tag in &p.tags {
+                let b = bit(tag);
                 let slot = net.node();
                 let e = net.edge(s, slot, 1);
-                p.slot_edges.push((e, Some(tag.clone())));
-                for (sig, &hub) in &hubs {
-                    if sig[ti] {
+                p.slot_edges.push((e, b));
+                for (&sig, &hub) in &hubs {
+                    if sig & b != 0 {
                         net.edge(slot, hub, 1);
                     }
                 }
@@ -348,45 +404,38 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
             if general > 0 {
                 let slot = net.node();
                 let e = net.edge(s, slot, general);
-                p.slot_edges.push((e, None));
+                p.slot_edges.push((e, 0));
                 for &hub in hubs.values() {
                     net.edge(slot, hub, general);
                 }
             }
         }
 
-        // Pass 1: greedy, least loaded first, ties by key.
-        let mut load = vec![0u32; inspectors.len()];
-        let mut day_load: BTreeMap<(usize, NaiveDate), u32> = BTreeMap::new();
+        // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
+        let mut load = vec![0u32; roster.len()];
         for p in &parts {
             let entity_id = entities[visits[p.visit].entity].id.as_str();
-            let key = |i: usize| -> Digest {
-                Hasher::new()
-                    .raw(salt.digest().as_bytes())
-                    .enc(b"DR1/team")
-                    .enc(entity_id.as_bytes())
-                    .enc(inspectors[i].id.as_bytes())
-                    .finish()
-            };
-            let mut candidates: Vec<(u32, Digest, u32, usize)> =
-                p.seat_edges.iter().map(|&(e, i)| (load[i], key(i), e, i)).collect();
-            candidates.sort();
-            let mut taken: BTreeSet<usize> = BTreeSet::new();
-            for &(slot_edge, ref tag) in &p.slot_edges {
+            let order = tie_order(salt, entity_id, &dep.id, p.seat_edges.len());
+            let mut taken: Vec<usize> = Vec::with_capacity(p.seats as usize);
+            for &(slot_edge, tag_bit) in &p.slot_edges {
                 let want = net.edges[slot_edge as usize].cap;
                 for _ in 0..want {
-                    let pick = candidates
+                    let pick = p
+                        .seat_edges
                         .iter()
-                        .filter(|c| !taken.contains(&c.3))
-                        .filter(|c| tag.as_ref().is_none_or(|t| inspectors[c.3].qualifications.contains(t)))
-                        .filter(|c| load[c.3] < inspectors[c.3].max_visits)
-                        .filter(|c| day_load.get(&(c.3, p.date)).copied().unwrap_or(0) < inspectors[c.3].max_per_day)
-                        .min_by_key(|c| (load[c.3], c.1))
-                        .map(|c| (c.2, c.3));
-                    let Some((seat_edge, i)) = pick else { break };
+                        .zip(&order)
+                        .filter(|(seat, _)| {
+                            !taken.contains(&seat.position)
+                                && net.edges[seat.day_edge as usize].cap > 0
+                                && net.edges[sink_edge[seat.position] as usize].cap > 0
+                                && mask[seat.position] & tag_bit == tag_bit
+                        })
+                        .min_by_key(|(seat, rank)| (load[seat.position], **rank))
+                        .map(|(seat, _)| seat);
+                    let Some(seat) = pick else { break };
                     // Push one unit along source → slot → hub → day → inspector → sink.
                     net.push(slot_edge, 1);
-                    let hub = net.edges[(seat_edge ^ 1) as usize].to;
+                    let hub = net.edges[(seat.edge ^ 1) as usize].to;
                     let slot = net.edges[slot_edge as usize].to;
                     let Some(&slot_hub) = net.adj[slot as usize]
                         .iter()
@@ -395,13 +444,11 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                         continue; // OK because every candidate's hub is fed by this slot.
                     };
                     net.push(slot_hub, 1);
-                    net.push(seat_edge, 1);
-                    let (_, day_edge) = day_node[&(i, p.date)];
-                    net.push(day_edge, 1);
-                    net.push(sink_edge[position[&i]], 1);
-                    taken.insert(i);
-                    load[i] += 1;
-                    *day_load.entry((i, p.date)).or_insert(0) += 1;
+                    net.push(seat.edge, 1);
+                    net.push(seat.day_edge, 1);
+                    net.push(sink_edge[seat.position], 1);
+                    taken.push(seat.position);
+                    load[seat.position] += 1;
                 }
             }
         }
@@ -422,16 +469,14 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                     &net,
                     &reach,
                     &sink_edge,
-                    &position,
-                    &day_node,
                 ));
                 continue;
             }
             let mut team: Vec<usize> = p
                 .seat_edges
                 .iter()
-                .filter(|&&(e, _)| net.flow(e) > 0)
-                .map(|&(_, i)| i)
+                .filter(|seat| net.flow(seat.edge) > 0)
+                .map(|seat| seat.inspector)
                 .collect();
             team.sort_by(|&a, &b| inspectors[a].id.cmp(&inspectors[b].id));
             staffing[p.visit][p.part] = team;
@@ -442,6 +487,32 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
     } else {
         Err(ErrorKind::Unstaffable { visits: failures }.into())
     }
+}
+
+/// The tie-break rank of each of `n` eligible inspectors (in roster id
+/// order) for one visit part: a Fisher–Yates shuffle driven by a ChaCha20
+/// stream seeded with `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(department))`,
+/// read through `next_u64` and mapped to ranges by Lemire's unbiased method.
+fn tie_order(salt: &Salt, entity_id: &str, department: &str, n: usize) -> Vec<u32> {
+    let seed = Hasher::new()
+        .raw(salt.digest().as_bytes())
+        .enc(b"DR1/team")
+        .enc(entity_id.as_bytes())
+        .enc(department.as_bytes())
+        .finish();
+    let mut rng = ChaCha20Rng::from_seed(*seed.as_bytes());
+    // OK because a roster holds far fewer than u32::MAX inspectors.
+    let mut perm: Vec<u32> = (0..n as u32).collect();
+    for k in (1..n).rev() {
+        let j = below(&mut rng, k as u64 + 1) as usize;
+        perm.swap(k, j);
+    }
+    // perm[r] is the candidate ranked r; invert to a rank per candidate.
+    let mut rank = vec![0u32; n];
+    for (r, &c) in perm.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    rank
 }
 
 /// A sentence naming an unstaffable part and the constraints that bind.
@@ -456,8 +527,6 @@ fn describe(
     net: &Network,
     reach: &[bool],
     sink_edge: &[u32],
-    position: &BTreeMap<usize, usize>,
-    day_node: &BTreeMap<(usize, NaiveDate), (u32, u32)>,
 ) -> String {
     let inspectors: &[Inspector] = &inputs.inspectors;
     let v = &visits[p.visit];
@@ -469,7 +538,7 @@ fn describe(
     if !p.tags.is_empty() {
         let _ = write!(out, ", one holding each of {}", p.tags.join(", "));
     }
-    let staffed: u32 = p.seat_edges.iter().map(|&(e, _)| net.flow(e)).sum();
+    let staffed: u32 = p.seat_edges.iter().map(|seat| net.flow(seat.edge)).sum();
     let _ = write!(out, ", {staffed} could be assigned");
     if roster.is_empty() {
         out.push_str("; the department has no inspectors");
@@ -491,7 +560,7 @@ fn describe(
         let holders = p
             .seat_edges
             .iter()
-            .filter(|&&(_, i)| inspectors[i].qualifications.contains(tag))
+            .filter(|seat| inspectors[seat.inspector].qualifications.contains(tag))
             .count();
         if holders == 0 {
             let _ = write!(out, "; no eligible inspector holds {tag}");
@@ -500,15 +569,15 @@ fn describe(
     // The cut: eligible inspectors on the source side whose caps are used up.
     let mut round_cap = Vec::new();
     let mut day_cap = Vec::new();
-    for &(_, i) in &p.seat_edges {
-        let (dn, de) = day_node[&(i, p.date)];
-        if !reach[dn as usize] {
+    for seat in &p.seat_edges {
+        if !reach[seat.day_node as usize] {
             continue;
         }
-        if net.edges[de as usize].cap == 0 {
-            day_cap.push(inspectors[i].id.as_str());
-        } else if net.edges[sink_edge[position[&i]] as usize].cap == 0 {
-            round_cap.push(inspectors[i].id.as_str());
+        let id = inspectors[seat.inspector].id.as_str();
+        if net.edges[seat.day_edge as usize].cap == 0 {
+            day_cap.push(id);
+        } else if net.edges[sink_edge[seat.position] as usize].cap == 0 {
+            round_cap.push(id);
         }
     }
     if !round_cap.is_empty() {

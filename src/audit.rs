@@ -720,11 +720,21 @@ fn first_difference(name: &str, expected: &[u8], found: &[u8]) -> String {
     let f: Vec<&[u8]> = found.split(|&b| b == b'\n').collect();
     for (i, (a, b)) in e.iter().zip(&f).enumerate() {
         if a != b {
+            let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+            // Show both lines from a little before the first differing character.
+            let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            let from = same.saturating_sub(12);
+            let tail = |s: &str| {
+                let rest: String = s.chars().skip(from).collect();
+                let shown = crate::error::quote(&rest);
+                if from > 0 { format!("…{shown}") } else { shown }
+            };
             return format!(
-                "{name}, line {}: expected {}, found {}",
+                "{name}, line {}, from character {}: expected {}, found {}",
                 i + 1,
-                crate::error::quote(&String::from_utf8_lossy(a)),
-                crate::error::quote(&String::from_utf8_lossy(b))
+                from + 1,
+                tail(&a),
+                tail(&b)
             );
         }
     }

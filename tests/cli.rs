@@ -167,7 +167,7 @@ fn a_changed_output_fails_verification_and_names_it() {
     let v = bin(&["verify", s(&out.join("record.json"))]);
     assert_eq!(v.status.code(), Some(1));
     assert!(
-        stdout(&v).starts_with("selection.csv, line 2: expected "),
+        stdout(&v).starts_with("selection.csv, line 2, from character "),
         "{}",
         stdout(&v)
     );
