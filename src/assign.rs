@@ -329,14 +329,6 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
             }
         };
 
-        // Build the network.
-        let mut net = Network::default();
-        let (s, t) = (net.node(), net.node());
-        let inspector_node: Vec<u32> = roster.iter().map(|_| net.node()).collect();
-        let mut sink_edge: Vec<u32> = Vec::with_capacity(roster.len());
-        for (ri, &i) in roster.iter().enumerate() {
-            sink_edge.push(net.edge(inspector_node[ri], t, inspectors[i].max_visits));
-        }
         // Qualification tags as bits: the department's tags in order, and each inspector's mask.
         let dep_tags: Vec<String> = parts
             .iter()
@@ -355,7 +347,16 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
             .iter()
             .map(|&i| inspectors[i].qualifications.iter().fold(0, |m, t| m | bit(t)))
             .collect();
-        // Inspector-day nodes, by (roster position, index of the date).
+        // The seats of a part: one per tag (needing that tag's bit), then the general seats (bit 0).
+        let slots = |p: &Part| -> Vec<(u32, u64)> {
+            let mut out: Vec<(u32, u64)> = p.tags.iter().map(|t| (1, bit(t))).collect();
+            let general = p.seats - p.tags.len() as u32;
+            if general > 0 {
+                out.push((general, 0));
+            }
+            out
+        };
+        // Dates of this department's visits, indexed.
         let dates: BTreeMap<NaiveDate, usize> = parts
             .iter()
             .map(|p| p.date)
@@ -364,8 +365,66 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
             .enumerate()
             .map(|(k, d)| (d, k))
             .collect();
+
+        // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
+        let mut load = vec![0u32; roster.len()];
+        let mut day_load = vec![0u32; roster.len() * dates.len()];
+        // Per part, the seats filled: (slot index, roster position).
+        let mut filled: Vec<Vec<(usize, usize)>> = Vec::with_capacity(parts.len());
+        let mut complete = true;
+        for p in &parts {
+            let day = dates[&p.date];
+            let eligible: Vec<usize> = (0..roster.len())
+                .filter(|&ri| eligibility(roster[ri], p).is_none())
+                .collect();
+            let entity_id = entities[visits[p.visit].entity].id.as_str();
+            let order = tie_order(salt, entity_id, &dep.id, eligible.len());
+            let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
+            for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
+                for _ in 0..want {
+                    let pick = eligible
+                        .iter()
+                        .zip(&order)
+                        .filter(|&(&ri, _)| {
+                            !seats.iter().any(|&(_, taken)| taken == ri)
+                                && day_load[ri * dates.len() + day] < inspectors[roster[ri]].max_per_day
+                                && load[ri] < inspectors[roster[ri]].max_visits
+                                && mask[ri] & tag_bit == tag_bit
+                        })
+                        .min_by_key(|&(&ri, rank)| (load[ri], *rank))
+                        .map(|(&ri, _)| ri);
+                    let Some(ri) = pick else {
+                        complete = false;
+                        break;
+                    };
+                    seats.push((k, ri));
+                    load[ri] += 1;
+                    day_load[ri * dates.len() + day] += 1;
+                }
+            }
+            filled.push(seats);
+        }
+        if complete {
+            for (p, seats) in parts.iter().zip(&filled) {
+                let mut team: Vec<usize> = seats.iter().map(|&(_, ri)| roster[ri]).collect();
+                team.sort_by(|&a, &b| inspectors[a].id.cmp(&inspectors[b].id));
+                staffing[p.visit][p.part] = team;
+            }
+            continue;
+        }
+
+        // The greedy pass left seats empty: build the flow network, start
+        // from the greedy flow, and complete it with maximum flow.
+        let mut net = Network::default();
+        let (s, t) = (net.node(), net.node());
+        let inspector_node: Vec<u32> = roster.iter().map(|_| net.node()).collect();
+        let mut sink_edge: Vec<u32> = Vec::with_capacity(roster.len());
+        for (ri, &i) in roster.iter().enumerate() {
+            sink_edge.push(net.edge(inspector_node[ri], t, inspectors[i].max_visits));
+        }
+        // Inspector-day nodes, by (roster position, index of the date).
         let mut day_node: Vec<Option<(u32, u32)>> = vec![None; roster.len() * dates.len()];
-        for p in &mut parts {
+        for (p, seats) in parts.iter_mut().zip(&filled) {
             let day = dates[&p.date];
             let part_mask = p.tags.iter().fold(0, |m, t| m | bit(t));
             // Hubs by the set of required tags held.
@@ -389,66 +448,30 @@ pub(crate) fn assign(inputs: &Inputs, salt: &Salt, visits: &[Visit]) -> Result<S
                     day_edge: de,
                 });
             }
-            for tag in &p.tags {
-                let b = bit(tag);
+            let mut slot_hub: Vec<Vec<(u32, u32)>> = Vec::new();
+            for (want, b) in slots(p) {
                 let slot = net.node();
-                let e = net.edge(s, slot, 1);
+                let e = net.edge(s, slot, want);
                 p.slot_edges.push((e, b));
+                let mut feeds = Vec::new();
                 for (&sig, &hub) in &hubs {
-                    if sig & b != 0 {
-                        net.edge(slot, hub, 1);
+                    if sig & b == b {
+                        feeds.push((hub, net.edge(slot, hub, want)));
                     }
                 }
+                slot_hub.push(feeds);
             }
-            let general = p.seats - p.tags.len() as u32;
-            if general > 0 {
-                let slot = net.node();
-                let e = net.edge(s, slot, general);
-                p.slot_edges.push((e, 0));
-                for &hub in hubs.values() {
-                    net.edge(slot, hub, general);
-                }
-            }
-        }
-
-        // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
-        let mut load = vec![0u32; roster.len()];
-        for p in &parts {
-            let entity_id = entities[visits[p.visit].entity].id.as_str();
-            let order = tie_order(salt, entity_id, &dep.id, p.seat_edges.len());
-            let mut taken: Vec<usize> = Vec::with_capacity(p.seats as usize);
-            for &(slot_edge, tag_bit) in &p.slot_edges {
-                let want = net.edges[slot_edge as usize].cap;
-                for _ in 0..want {
-                    let pick = p
-                        .seat_edges
-                        .iter()
-                        .zip(&order)
-                        .filter(|(seat, _)| {
-                            !taken.contains(&seat.position)
-                                && net.edges[seat.day_edge as usize].cap > 0
-                                && net.edges[sink_edge[seat.position] as usize].cap > 0
-                                && mask[seat.position] & tag_bit == tag_bit
-                        })
-                        .min_by_key(|(seat, rank)| (load[seat.position], **rank))
-                        .map(|(seat, _)| seat);
-                    let Some(seat) = pick else { break };
-                    // Push one unit along source → slot → hub → day → inspector → sink.
-                    net.push(slot_edge, 1);
-                    let hub = net.edges[(seat.edge ^ 1) as usize].to;
-                    let slot = net.edges[slot_edge as usize].to;
-                    let Some(&slot_hub) = net.adj[slot as usize]
-                        .iter()
-                        .find(|&&e| e % 2 == 0 && net.edges[e as usize].to == hub)
-                    else {
-                        continue; // OK because every candidate's hub is fed by this slot.
-                    };
-                    net.push(slot_hub, 1);
-                    net.push(seat.edge, 1);
-                    net.push(seat.day_edge, 1);
-                    net.push(sink_edge[seat.position], 1);
-                    taken.push(seat.position);
-                    load[seat.position] += 1;
+            // The greedy flow: source → slot → hub → inspector-day → inspector → sink.
+            for &(k, ri) in seats {
+                let Some(seat) = p.seat_edges.iter().find(|seat| seat.position == ri) else {
+                    continue; // OK because the greedy only picks eligible inspectors, which all have seats.
+                };
+                let hub = net.edges[(seat.edge ^ 1) as usize].to;
+                let Some(&(_, feed)) = slot_hub[k].iter().find(|&&(h, _)| h == hub) else {
+                    continue; // OK because a slot feeds every hub whose inspectors hold its tag.
+                };
+                for e in [p.slot_edges[k].0, feed, seat.edge, seat.day_edge, sink_edge[ri]] {
+                    net.push(e, 1);
                 }
             }
         }
