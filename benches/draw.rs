@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 use double_random::{Draw, Frame, Inputs, Outputs, Salt, Seed, allocate, synth};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
@@ -77,7 +80,7 @@ fn benches(c: &mut Criterion) {
         });
 
         let outputs = Outputs::render(&inputs, &draw, "plan.json", None);
-        assert_eq!(outputs.files.len(), 5);
+        assert_eq!(outputs.files.len(), double_random::OUTPUT_FILES.len());
         g.bench_function("render", |b| {
             b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None))
         });
@@ -94,5 +97,32 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(draw_benches, benches);
+/// Teams at 2k / 20k / 200k visits (150 / 150 / 1,500 inspectors per
+/// department, 4 departments), next to the same draw without an inspector
+/// library (selection and dates only), so the difference is the teams.
+fn team_benches(c: &mut Criterion) {
+    for (label, entities, per_department) in [("2k", 2_000, 150), ("20k", 20_000, 150), ("200k", 200_000, 1_500)] {
+        let (plan, files) = common::team_instance(entities, per_department, 1);
+        let inputs = common::load(&plan, &files).unwrap();
+        let no_teams = common::load(&plan.replace(r#", "inspectors": "inspectors.csv""#, ""), &files).unwrap();
+        assert!(no_teams.inspectors.is_empty());
+        let seed = Seed::new("bench").unwrap();
+        let draw = Draw::run(&inputs, &seed).unwrap();
+        assert_eq!(draw.visits.len(), entities);
+        assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+
+        let mut g = c.benchmark_group(format!("teams/{label}"));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(if entities > 100_000 { 60 } else { 5 }));
+        g.bench_function("baseline/selection-and-dates", |b| {
+            b.iter(|| Draw::run(black_box(&no_teams), &seed).unwrap())
+        });
+        g.bench_function("selection-dates-and-teams", |b| {
+            b.iter(|| Draw::run(black_box(&inputs), &seed).unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(draw_benches, benches, team_benches);
 criterion_main!(draw_benches);

@@ -165,11 +165,12 @@ pub struct Outputs {
 }
 
 /// The names of the files a draw writes, `record.json` last.
-pub const OUTPUT_FILES: [&str; 5] = [
+pub const OUTPUT_FILES: [&str; 6] = [
     "selection.csv",
     "strata.csv",
     "exclusions.csv",
     "visits.csv",
+    "public.csv",
     "record.json",
 ];
 

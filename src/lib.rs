@@ -139,6 +139,13 @@ pub use crate::plan::{
 };
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 
+// The integration tests' helpers, for the unit tests that measure the assigner.
+#[cfg(test)]
+extern crate self as double_random;
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_common;
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -104,6 +104,15 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         got,
         want.replace("\"path\": \"../plan.json\"", &format!("\"path\": \"{rel}\""))
     );
+    // The directory holds exactly the documented files.
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut documented = double_random::OUTPUT_FILES.to_vec();
+    documented.sort();
+    assert_eq!(names, documented);
     // No temporary directory is left beside the output.
     let leftovers: Vec<_> = std::fs::read_dir(work.path())
         .unwrap()
