@@ -350,3 +350,34 @@ W1,W,travel agency,key,,,,
         assert!(yes >= 30 && no >= 30, "{yes} feasible, {no} infeasible");
     }
 }
+
+#[test]
+fn inspector_row_order_does_not_change_teams() {
+    let (plan, mut files) = common::team_instance(400, 6, 3);
+    let seed = Seed::new("order").unwrap();
+    let visits = |files: &BTreeMap<&'static str, String>| {
+        let inputs = common::load(&plan, files).unwrap();
+        let draw = Draw::run(&inputs, &seed).unwrap();
+        let files = double_random::Outputs::render(&inputs, &draw, "plan.json", None).files;
+        files.into_iter().find(|(n, _)| n == "visits.csv").unwrap().1
+    };
+    let before = visits(&files);
+    let text = files["inspectors.csv"].clone();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    lines.rotate_left(5);
+    files.insert("inspectors.csv", format!("{header}\n{}\n", lines.join("\n")));
+    assert_eq!(visits(&files), before);
+}
+
+#[test]
+fn city_scale_every_visit_is_staffed_by_the_rules() {
+    // 20,000 visits, 600 inspectors, 4 departments.
+    let (plan, files) = common::team_instance(20_000, 150, 11);
+    let inputs = common::load(&plan, &files).unwrap();
+    assert_eq!(inputs.inspectors.len(), 600);
+    let draw = Draw::run(&inputs, &Seed::new("city").unwrap()).unwrap();
+    assert_eq!(draw.visits.len(), 20_000);
+    assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+}
