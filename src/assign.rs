@@ -586,8 +586,14 @@ fn describe(
         "visit {} ({} on {}), department {}: needs {} inspector(s)",
         v.id, entity.id, p.date, department, p.seats
     );
-    if !p.tags.is_empty() {
-        let _ = write!(out, ", one holding each of {}", p.tags.join(", "));
+    match p.tags.as_slice() {
+        [] => {}
+        [tag] => {
+            let _ = write!(out, ", one of them holding {tag}");
+        }
+        tags => {
+            let _ = write!(out, ", a different one holding each of {}", tags.join(", "));
+        }
     }
     let staffed: u32 = p.seat_edges.iter().map(|seat| net.flow(seat.edge)).sum();
     let _ = write!(out, ", {staffed} could be assigned");

@@ -454,3 +454,28 @@ fn every_command_has_help_with_an_example() {
     }
     assert!(stdout(&bin(&["--help"])).contains("Example, on the bundled fixtures:"));
 }
+
+#[test]
+fn an_unstaffable_draw_names_the_visits_and_writes_nothing() {
+    let dir = copy_fixtures();
+    // No agriculture inspector holds the pesticide qualification any more.
+    let path = dir.path().join("inspectors.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace(",农药,", ",,")).unwrap();
+    let out = dir.path().join("out");
+    let o = draw_in(dir.path(), &out);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        "error: no complete team assignment exists; 5 visit part(s) cannot be staffed:"
+    );
+    assert_eq!(
+        lines[3],
+        "  visit V000107 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药"
+    );
+    assert_eq!(lines.len(), 6);
+    assert!(lines[1..].iter().all(|l| l.contains("department NYJ")));
+    assert!(!out.exists());
+}
