@@ -113,6 +113,7 @@ mod inspector;
 mod io;
 mod json;
 mod key;
+mod merge;
 mod model;
 mod plan;
 mod schedule;
@@ -130,6 +131,7 @@ pub use crate::inputs::{ENTITY_COLUMNS, InputFile, Inputs, Population};
 pub use crate::inspector::{Conflict, Inspector};
 pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
+pub use crate::merge::merge_windows;
 pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, Entity, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
