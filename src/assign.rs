@@ -637,11 +637,18 @@ fn describe(
             round_cap.push(id);
         }
     }
+    let names = |ids: &[&str]| -> String {
+        if ids.len() <= 8 {
+            ids.join(", ")
+        } else {
+            format!("{} and {} more", ids[..8].join(", "), ids.len() - 8)
+        }
+    };
     if !round_cap.is_empty() {
-        let _ = write!(out, "; at max_visits: {}", round_cap.join(", "));
+        let _ = write!(out, "; at max_visits: {}", names(&round_cap));
     }
     if !day_cap.is_empty() {
-        let _ = write!(out, "; at max_per_day on {}: {}", p.date, day_cap.join(", "));
+        let _ = write!(out, "; at max_per_day on {}: {}", p.date, names(&day_cap));
     }
     out
 }

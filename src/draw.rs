@@ -8,7 +8,6 @@ use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
-use crate::plan::Plan;
 
 /// One selected entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +120,9 @@ impl Basis {
 pub struct VisitPart {
     /// The department.
     pub department: String,
+    /// The tasks (positions in the draw's task list) whose calls this part
+    /// serves; one unless several tasks of the department were merged.
+    pub tasks: Vec<usize>,
     /// Random, directed, or both.
     pub basis: BTreeSet<Basis>,
     /// The items it checks, in plan order, then directed items in file order.
@@ -138,6 +140,8 @@ pub struct Visit {
     pub entity: usize,
     /// The entity's DR1 key; visits are numbered in key order.
     pub key: Digest,
+    /// The window the date must fall in: the common window of the tasks merged into the visit.
+    pub window: crate::plan::Window,
     /// The departments, in plan order.
     pub parts: Vec<VisitPart>,
     /// The visit date, a working day of the window.
@@ -178,7 +182,7 @@ pub struct Draw {
     pub departments: Vec<DepartmentDraw>,
     /// The frame the draw was made on.
     pub frame: Frame,
-    /// The visits, in key order.
+    /// The visits, in key order (empty from [`Draw::select`] and in a [`JointDraw`](crate::JointDraw)).
     pub visits: Vec<Visit>,
 }
 
@@ -252,22 +256,6 @@ pub(crate) fn smallest<'a>(
     members
 }
 
-/// The parts of one entity's visit, by department position in the plan.
-type Parts = BTreeMap<usize, VisitPart>;
-
-fn part_of<'a>(visiting: &'a mut BTreeMap<usize, Parts>, plan: &Plan, entity: usize, di: usize) -> &'a mut VisitPart {
-    visiting
-        .entry(entity)
-        .or_default()
-        .entry(di)
-        .or_insert_with(|| VisitPart {
-            department: plan.departments[di].id.clone(),
-            basis: BTreeSet::new(),
-            items: Vec::new(),
-            inspectors: Vec::new(),
-        })
-}
-
 #[cfg(feature = "parallel")]
 fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
     use rayon::prelude::*;
@@ -302,6 +290,14 @@ impl Draw {
     /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)
     /// when the window has no working day for the visits.
     pub fn run(inputs: &Inputs, seed: &Seed) -> crate::Result<Draw> {
+        let mut draw = Draw::select(inputs, seed);
+        draw.visits = crate::visit::schedule(&[(inputs, &draw)], &draw.salt)?;
+        Ok(draw)
+    }
+
+    /// DR1 steps 1 to 8 alone: the selection of every department, without
+    /// visits (`visits` is empty).
+    pub fn select(inputs: &Inputs, seed: &Seed) -> Draw {
         let plan = &inputs.plan;
         let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
         let keys = entity_keys(&salt, inputs);
@@ -310,8 +306,6 @@ impl Draw {
         let ids = |i: u32| entities[i as usize].id.as_str();
 
         let mut departments = Vec::with_capacity(plan.departments.len());
-        // entity → department index → basis and items
-        let mut visiting: BTreeMap<usize, Parts> = BTreeMap::new();
 
         for (di, dep) in plan.departments.iter().enumerate() {
             let mut classes = Vec::with_capacity(4);
@@ -340,9 +334,6 @@ impl Draw {
                             rank,
                         })
                         .collect();
-                    for s in &selected {
-                        part_of(&mut visiting, plan, s.entity, di).basis.insert(Basis::Random);
-                    }
                     out.push(StratumDraw {
                         values: sf.values.clone(),
                         base: sf.base,
@@ -371,78 +362,13 @@ impl Draw {
             });
         }
 
-        // Random parts bring the department's plan items.
-        for parts in visiting.values_mut() {
-            for (&di, part) in parts.iter_mut() {
-                part.items = plan.departments[di].items.clone();
-            }
-        }
-        // DR1 step 10: directed checks are visited regardless of the draw.
-        for d in &inputs.directed {
-            let (Some(e), Some(di)) = (
-                inputs.population.index_of(&d.entity_id),
-                plan.departments.iter().position(|p| p.id == d.department),
-            ) else {
-                continue; // OK because the loader rejected unknown entities and departments.
-            };
-            let part = part_of(&mut visiting, plan, e, di);
-            part.basis.insert(Basis::Directed);
-            for item in &d.item_ids {
-                if !part.items.contains(item) {
-                    part.items.push(item.clone());
-                }
-            }
-        }
-        let mut visits: Vec<Visit> = visiting
-            .into_iter()
-            .map(|(entity, parts)| Visit {
-                id: String::new(),
-                entity,
-                key: keys[entity],
-                parts: parts.into_values().collect(),
-                date: None,
-                leader: None,
-            })
-            .collect();
-        visits.sort_unstable_by(|a, b| {
-            a.key
-                .cmp(&b.key)
-                .then_with(|| entities[a.entity].id.as_bytes().cmp(entities[b.entity].id.as_bytes()))
-        });
-        for (n, v) in visits.iter_mut().enumerate() {
-            v.id = format!("V{:06}", n + 1);
-        }
-        crate::schedule::assign_dates(inputs, &salt, &mut visits, &inputs.calendar)?;
-        if !inputs.inspectors.is_empty() {
-            let staffing = crate::assign::assign(inputs, &salt, &visits)?;
-            for (v, teams) in visits.iter_mut().zip(staffing) {
-                let entity_id = &entities[v.entity].id;
-                for (part, team) in v.parts.iter_mut().zip(teams) {
-                    part.inspectors = team.into_iter().map(|i| inputs.inspectors[i].id.clone()).collect();
-                }
-                v.leader = v
-                    .parts
-                    .iter()
-                    .flat_map(|p| &p.inspectors)
-                    .min_by_key(|id| {
-                        crate::key::Hasher::new()
-                            .raw(salt.digest().as_bytes())
-                            .enc(b"DR1/leader")
-                            .enc(entity_id.as_bytes())
-                            .enc(id.as_bytes())
-                            .finish()
-                    })
-                    .cloned();
-            }
-        }
-
-        Ok(Draw {
+        Draw {
             seed: seed.clone(),
             salt,
             departments,
             frame,
-            visits,
-        })
+            visits: Vec::new(),
+        }
     }
 
     /// Every selection, as (department, class, stratum, selected), in output order.

@@ -282,8 +282,12 @@ impl fmt::Display for Error {
                     "no complete team assignment exists; {} visit part(s) cannot be staffed:",
                     visits.len()
                 )?;
-                for v in visits {
+                // The first twenty; the kind holds them all.
+                for v in visits.iter().take(20) {
                     write!(f, "\n  {v}")?;
+                }
+                if visits.len() > 20 {
+                    write!(f, "\n  and {} more", visits.len() - 20)?;
                 }
                 Ok(())
             }

@@ -170,6 +170,10 @@ impl Salt {
         )
     }
 
+    pub(crate) fn from_digest(digest: Digest) -> Salt {
+        Salt(digest)
+    }
+
     /// The salt's digest.
     pub fn digest(&self) -> Digest {
         self.0

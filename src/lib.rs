@@ -118,6 +118,7 @@ mod model;
 mod plan;
 mod schedule;
 mod synth;
+mod visit;
 
 pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
@@ -140,6 +141,7 @@ pub use crate::plan::{
     ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
 };
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
+pub use crate::visit::JointDraw;
 
 // The integration tests' helpers, for the unit tests that measure the assigner.
 #[cfg(test)]

@@ -2,13 +2,20 @@
 //! window; visits spread evenly over the window, and visits of one region
 //! fall on neighbouring days so they can share a team-day.
 
-use crate::calendar::Calendar;
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
 use crate::draw::{Visit, allocate};
 use crate::error::{Error, Location, Result};
 use crate::inputs::Inputs;
-use crate::key::{Hasher, Salt};
+use crate::key::{Digest, Hasher, Salt};
 
-/// Gives every visit a date.
+/// Gives every visit a date, window by window (visits merged from several
+/// tasks have the common window of their tasks; in a single task every
+/// visit has the task window).
+///
+/// For each distinct window, in order:
 ///
 /// 1. `W` = the working days of the window, in order.
 /// 2. Regions are ordered by `H(T ‖ enc("DR1/dates") ‖ enc(region))`
@@ -17,22 +24,9 @@ use crate::key::{Hasher, Salt};
 /// 3. Day `k` of `W` receives the next `c_k` visits of that sequence, where
 ///    `c = allocate(|V|, [1; |W|], v)` and `v` is the first 8 bytes of
 ///    `H(T ‖ enc("DR1/dates"))`: every day gets `floor` or `ceil` of `|V| / |W|`.
-pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit], calendar: &Calendar) -> Result<()> {
-    if visits.is_empty() {
-        return Ok(());
-    }
-    let window = inputs.plan.window;
-    let days = calendar.working_days(window.start, window.end);
-    if days.is_empty() {
-        return Err(Error::policy(
-            Location::file(inputs.files[0].path.clone()).with_field("window"),
-            format!(
-                "the window {} to {} has no working day for the visits",
-                window.start, window.end
-            ),
-        ));
-    }
+pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -> Result<()> {
     let entities = inputs.population.entities();
+    let calendar = &inputs.calendar;
     let region_key = |region: &str| {
         Hasher::new()
             .raw(salt.digest().as_bytes())
@@ -40,28 +34,46 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit], c
             .enc(region.as_bytes())
             .finish()
     };
-    // Visits are already in key order; a stable sort by region key keeps it within regions.
-    let mut order: Vec<usize> = (0..visits.len()).collect();
-    let keys: Vec<_> = visits.iter().map(|v| region_key(&entities[v.entity].region)).collect();
-    order.sort_by(|&a, &b| {
-        keys[a].cmp(&keys[b]).then_with(|| {
-            entities[visits[a].entity]
-                .region
-                .cmp(&entities[visits[b].entity].region)
-        })
-    });
     let v = Hasher::new()
         .raw(salt.digest().as_bytes())
         .enc(b"DR1/dates")
         .finish()
         .first_u64();
-    let counts = allocate(visits.len() as u64, &vec![1; days.len()], v);
-    let mut next = order.into_iter();
-    for (day, count) in days.iter().zip(counts) {
-        for _ in 0..count {
-            // OK because the counts sum to the number of visits.
-            if let Some(i) = next.next() {
-                visits[i].date = Some(*day);
+    let mut by_window: BTreeMap<(NaiveDate, NaiveDate), Vec<usize>> = BTreeMap::new();
+    for (i, visit) in visits.iter().enumerate() {
+        by_window
+            .entry((visit.window.start, visit.window.end))
+            .or_default()
+            .push(i);
+    }
+    for ((start, end), mut order) in by_window {
+        let days = calendar.working_days(start, end);
+        if days.is_empty() {
+            return Err(Error::policy(
+                Location::file(inputs.files[0].path.clone()).with_field("window"),
+                format!("the window {start} to {end} has no working day for the visits"),
+            ));
+        }
+        // Visits are in key order; a stable sort by region key keeps that order within regions.
+        let keys: BTreeMap<usize, Digest> = order
+            .iter()
+            .map(|&i| (i, region_key(&entities[visits[i].entity].region)))
+            .collect();
+        order.sort_by(|&a, &b| {
+            keys[&a].cmp(&keys[&b]).then_with(|| {
+                entities[visits[a].entity]
+                    .region
+                    .cmp(&entities[visits[b].entity].region)
+            })
+        });
+        let counts = allocate(order.len() as u64, &vec![1; days.len()], v);
+        let mut next = order.into_iter();
+        for (day, count) in days.iter().zip(counts) {
+            for _ in 0..count {
+                // OK because the counts sum to the number of visits.
+                if let Some(i) = next.next() {
+                    visits[i].date = Some(*day);
+                }
             }
         }
     }

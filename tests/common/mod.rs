@@ -143,6 +143,20 @@ G1,G,precursor chemicals,key,,,,chem
 /// An independent check of every hard team rule on a draw; returns each
 /// broken rule as a sentence. It shares no code with the assigner.
 pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<String> {
+    let mut broken = broken_team_rules_within(inputs, &draw.visits);
+    for v in &draw.visits {
+        let w = inputs.plan.window;
+        if v.date.is_some_and(|d| d < w.start || d > w.end) {
+            broken.push(format!("{}: outside the task window", v.id));
+        }
+    }
+    broken
+}
+
+/// [`broken_team_rules`] for visits of one or more tasks sharing `inputs`'
+/// entity library, inspectors and rules; dates are checked against each
+/// visit's own window.
+pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]) -> Vec<String> {
     use std::collections::BTreeSet;
     let mut broken = Vec::new();
     let plan = &inputs.plan;
@@ -155,13 +169,13 @@ pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<Str
         .collect();
     let mut load: BTreeMap<&str, u32> = BTreeMap::new();
     let mut day_load: BTreeMap<(&str, chrono::NaiveDate), u32> = BTreeMap::new();
-    for v in &draw.visits {
+    for v in visits {
         let e = &inputs.population.entities()[v.entity];
         let Some(date) = v.date else {
             broken.push(format!("{}: no date", v.id));
             continue;
         };
-        if date < plan.window.start || date > plan.window.end || !inputs.calendar.is_working_day(date) {
+        if date < v.window.start || date > v.window.end || !inputs.calendar.is_working_day(date) {
             broken.push(format!("{}: {date} is not a working day of the window", v.id));
         }
         if inputs.inspectors.is_empty() {

@@ -1,0 +1,201 @@
+//! Several task draws of one period drawn together: each entity gets the
+//! fewest visits that fit all of its tasks' windows.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use double_random::{Draw, Inputs, JointDraw, Seed, Window};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+const FILES: [&str; 8] = [
+    "plan.json",
+    "entities.csv",
+    "items.csv",
+    "history.csv",
+    "directed.csv",
+    "calendar.csv",
+    "inspectors.csv",
+    "conflicts.csv",
+];
+
+/// The fixture task (March–May) and two more SCJG tasks: special equipment
+/// in April–June (overlapping) and in June–July (after it).
+fn tasks() -> (tempfile::TempDir, Vec<Inputs>) {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for name in FILES {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+    }
+    // Three tasks in one period need more visits per inspector than one.
+    let roster = std::fs::read_to_string(dir.path().join("inspectors.csv")).unwrap();
+    let roster: Vec<String> = roster
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            if f[0] != "id" {
+                f[6] = "40";
+            }
+            f.join(",")
+        })
+        .collect();
+    std::fs::write(dir.path().join("inspectors.csv"), roster.join("\n") + "\n").unwrap();
+    let plan = std::fs::read_to_string(fixtures.join("plan.json")).unwrap();
+    let special = |task: &str, start: &str, end: &str| {
+        let scjg_start = plan
+            .find(
+                r#"    {
+      "id": "SCJG""#,
+            )
+            .unwrap();
+        let scjg_end = plan
+            .find(
+                r#"    {
+      "id": "WLJ""#,
+            )
+            .unwrap();
+        let scjg = plan[scjg_start..scjg_end]
+            .trim_end()
+            .trim_end_matches(',')
+            .replace(r#""scope": {}"#, r#""scope": {"industry": ["特种设备使用"]}"#)
+            .replace(r#"["SCJG-01", "SCJG-02", "SCJG-03"]"#, r#"["SCJG-04"]"#)
+            .replace(r#""0.01""#, r#""0.30""#)
+            .replace(r#""0.02""#, r#""0.30""#)
+            .replace(r#""0.10""#, r#""0.30""#);
+        let head = &plan[..plan.find(r#""departments": ["#).unwrap()];
+        let head = head
+            .replace(r#""task_id": "140930202703011001""#, &format!(r#""task_id": "{task}""#))
+            .replace(
+                r#""start": "2027-03-01", "end": "2027-05-31""#,
+                &format!(r#""start": "{start}", "end": "{end}""#),
+            )
+            // Directed checks belong to the fixture task.
+            .replace("    \"directed\": \"directed.csv\",\n", "");
+        format!("{head}\"departments\": [\n{scjg}\n  ]\n}}\n")
+    };
+    std::fs::write(
+        dir.path().join("special-q2.json"),
+        special("140930202704011002", "2027-04-01", "2027-06-30"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("special-q3.json"),
+        special("140930202706011003", "2027-06-01", "2027-07-30"),
+    )
+    .unwrap();
+    let inputs = ["special-q3.json", "plan.json", "special-q2.json"]
+        .iter()
+        .map(|p| Inputs::load(dir.path().join(p)).unwrap())
+        .collect();
+    (dir, inputs)
+}
+
+/// The fewest points stabbing a set of windows, by brute force over the
+/// windows' ends (an optimal point can always be moved to some window's end).
+fn fewest_points(windows: &[Window]) -> usize {
+    let ends: Vec<_> = windows.iter().map(|w| w.end).collect();
+    let n = ends.len();
+    (0u32..1 << n)
+        .filter(|mask| {
+            windows
+                .iter()
+                .all(|w| (0..n).any(|b| mask & (1 << b) != 0 && w.start <= ends[b] && ends[b] <= w.end))
+        })
+        .map(|m| m.count_ones() as usize)
+        .min()
+        .unwrap()
+}
+
+#[test]
+fn the_merge_reaches_the_stabbing_lower_bound() {
+    let (_dir, mut inputs) = tasks();
+    let joint = JointDraw::run(&mut inputs, &Seed::new(SEED).unwrap()).unwrap();
+    // Tasks are ordered by task id.
+    let ids: Vec<&str> = inputs.iter().map(|i| i.plan.task_id.as_str()).collect();
+    assert_eq!(ids, ["140930202703011001", "140930202704011002", "140930202706011003"]);
+
+    // Every (task, department, entity) call, independently of the merge.
+    let mut calls: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (t, (i, d)) in inputs.iter().zip(&joint.draws).enumerate() {
+        for (dep, _, _, s) in d.selections() {
+            calls
+                .entry(i.population.entities()[s.entity].id.clone())
+                .or_default()
+                .push((t, dep.to_string()));
+        }
+        for c in &i.directed {
+            calls
+                .entry(c.entity_id.clone())
+                .or_default()
+                .push((t, c.department.clone()));
+        }
+    }
+    let lower_bound: usize = calls
+        .values()
+        .map(|c| {
+            let mut windows: Vec<Window> = c.iter().map(|(t, _)| inputs[*t].plan.window).collect();
+            windows.dedup();
+            fewest_points(&windows)
+        })
+        .sum();
+    assert_eq!(joint.visits.len(), lower_bound);
+    let (separate, merged) = joint.visits_saved();
+    assert!(separate > merged, "{separate} department-task visits, {merged} visits");
+
+    // Every visit's date is a working day inside the window of every task it serves.
+    let base = &inputs[0];
+    for v in &joint.visits {
+        let date = v.date.unwrap();
+        assert!(base.calendar.is_working_day(date));
+        for p in &v.parts {
+            for &t in &p.tasks {
+                let w = inputs[t].plan.window;
+                assert!(w.start <= date && date <= w.end, "{} on {date} outside task {t}", v.id);
+            }
+        }
+    }
+    // Some entity is visited twice (tasks 0 and 2 do not overlap) and some
+    // SCJG part serves two tasks at once (tasks 0 and 1 overlap).
+    let mut per_entity: BTreeMap<usize, usize> = BTreeMap::new();
+    for v in &joint.visits {
+        *per_entity.entry(v.entity).or_insert(0) += 1;
+    }
+    assert!(per_entity.values().any(|&n| n == 2));
+    assert!(joint.visits.iter().flat_map(|v| &v.parts).any(|p| p.tasks == [0, 1]));
+    assert!(common::broken_team_rules_within(base, &joint.visits).is_empty());
+}
+
+#[test]
+fn a_joint_draw_of_one_task_is_that_task_s_draw() {
+    let inputs = Inputs::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan.json")).unwrap();
+    let seed = Seed::new(SEED).unwrap();
+    let single = Draw::run(&inputs, &seed).unwrap();
+    let joint = JointDraw::run(&mut [inputs], &seed).unwrap();
+    assert_eq!(joint.visits, single.visits);
+    assert_eq!(joint.salt, single.salt);
+}
+
+#[test]
+fn tasks_drawn_together_must_share_their_entity_library() {
+    let (dir, _) = tasks();
+    let text = std::fs::read_to_string(dir.path().join("special-q2.json")).unwrap();
+    std::fs::copy(dir.path().join("entities.csv"), dir.path().join("entities-2.csv")).unwrap();
+    let mut bytes = std::fs::read(dir.path().join("entities-2.csv")).unwrap();
+    bytes.extend_from_slice("91140930ZZZZZZZZ0X,新店,B,巡镇,住宿,active,2020-01-01,微型\n".as_bytes());
+    std::fs::write(dir.path().join("entities-2.csv"), bytes).unwrap();
+    std::fs::write(
+        dir.path().join("special-q2.json"),
+        text.replace(r#""entities": "entities.csv""#, r#""entities": "entities-2.csv""#),
+    )
+    .unwrap();
+    let mut inputs = vec![
+        Inputs::load(dir.path().join("plan.json")).unwrap(),
+        Inputs::load(dir.path().join("special-q2.json")).unwrap(),
+    ];
+    let err = JointDraw::run(&mut inputs, &Seed::new(SEED).unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "special-q2.json, field inputs.entities: tasks drawn together must share their entities file, and this one differs from task 140930202703011001's"
+    );
+}
