@@ -1,7 +1,7 @@
 //! The audit trail: the commitment published before the seed, the output
 //! files, the audit record, and verification by replay.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
+use crate::visit::JointDraw;
 
 /// The crate version written into records.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -197,29 +198,67 @@ fn fraction(num: u128, den: u64) -> String {
     if q == 1 { p.to_string() } else { format!("{p}/{q}") }
 }
 
+/// One task of a draw as the outputs name it: its inputs, the plan's path
+/// relative to the output directory, and the commitment it was checked
+/// against, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskInputs<'a> {
+    /// The task's loaded inputs.
+    pub inputs: &'a Inputs,
+    /// The plan's path relative to the output directory.
+    pub plan_path: &'a str,
+    /// The commitment the inputs were checked against.
+    pub commitment: Option<&'a Commitment>,
+}
+
 impl Outputs {
-    /// Renders every output of a draw. `plan_path` is the plan's path
-    /// relative to the output directory, and `commitment` the commitment
-    /// the draw was checked against, if any.
+    /// Renders every output of a single-task draw. `plan_path` is the
+    /// plan's path relative to the output directory, and `commitment` the
+    /// commitment the draw was checked against, if any.
     pub fn render(inputs: &Inputs, draw: &Draw, plan_path: &str, commitment: Option<&Commitment>) -> Outputs {
-        let entities = inputs.population.entities();
-        let plan = &inputs.plan;
-        let selection = csv_bytes(&["department", "entity_id", "class", "stratum", "key", "rank"], |w| {
-            for (dep, class, stratum, s) in draw.selections() {
-                let label = stratum.label();
-                w.write_record([
-                    dep,
-                    &entities[s.entity].id,
-                    class.class.as_str(),
-                    &label,
-                    &s.key.to_hex(),
-                    &s.rank.to_string(),
-                ])?;
-            }
-            Ok(())
-        });
+        let mut one = draw.clone();
+        let visits = std::mem::take(&mut one.visits);
+        let joint = JointDraw {
+            salt: one.salt,
+            draws: vec![one],
+            visits,
+        };
+        let task = TaskInputs {
+            inputs,
+            plan_path,
+            commitment,
+        };
+        Outputs::render_joint(&[task], &joint)
+    }
+
+    /// Renders every output of a draw of one or more tasks; `tasks` are in
+    /// the order of `joint.draws`.
+    pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> Outputs {
+        // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
+        let base = tasks[0].inputs;
+        let entities = base.population.entities();
+        let selection = csv_bytes(
+            &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
+            |w| {
+                for (task, draw) in tasks.iter().zip(&joint.draws) {
+                    for (dep, class, stratum, s) in draw.selections() {
+                        w.write_record([
+                            task.inputs.plan.task_id.as_str(),
+                            dep,
+                            &entities[s.entity].id,
+                            class.class.as_str(),
+                            &stratum.label(),
+                            &s.key.to_hex(),
+                            &s.rank.to_string(),
+                        ])?;
+                    }
+                }
+                Ok(())
+            },
+        );
         let strata = csv_bytes(
             &[
+                "task_id",
                 "department",
                 "class",
                 "stratum",
@@ -231,34 +270,41 @@ impl Outputs {
                 "threshold",
             ],
             |w| {
-                for d in &draw.departments {
-                    for c in &d.classes {
-                        for s in &c.strata {
-                            w.write_record([
-                                d.department.as_str(),
-                                c.class.as_str(),
-                                &s.label(),
-                                &s.base.to_string(),
-                                &s.eligible.to_string(),
-                                &fraction(s.share_numerator, c.eligible),
-                                &s.allocated.to_string(),
-                                &s.selected.len().to_string(),
-                                &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
-                            ])?;
+                for (task, draw) in tasks.iter().zip(&joint.draws) {
+                    for d in &draw.departments {
+                        for c in &d.classes {
+                            for s in &c.strata {
+                                w.write_record([
+                                    task.inputs.plan.task_id.as_str(),
+                                    d.department.as_str(),
+                                    c.class.as_str(),
+                                    &s.label(),
+                                    &s.base.to_string(),
+                                    &s.eligible.to_string(),
+                                    &fraction(s.share_numerator, c.eligible),
+                                    &s.allocated.to_string(),
+                                    &s.selected.len().to_string(),
+                                    &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
+                                ])?;
+                            }
                         }
                     }
                 }
                 Ok(())
             },
         );
-        let exclusions = csv_bytes(&["department", "entity_id", "class", "reason"], |w| {
-            for x in &draw.frame.exclusions {
-                w.write_record([
-                    plan.departments[x.department].id.as_str(),
-                    &entities[x.entity].id,
-                    x.class.as_str(),
-                    x.reason.as_str(),
-                ])?;
+        let exclusions = csv_bytes(&["task_id", "department", "entity_id", "class", "reason"], |w| {
+            for (task, draw) in tasks.iter().zip(&joint.draws) {
+                let plan = &task.inputs.plan;
+                for x in &draw.frame.exclusions {
+                    w.write_record([
+                        plan.task_id.as_str(),
+                        plan.departments[x.department].id.as_str(),
+                        &entities[x.entity].id,
+                        x.class.as_str(),
+                        x.reason.as_str(),
+                    ])?;
+                }
             }
             Ok(())
         });
@@ -269,12 +315,20 @@ impl Outputs {
                 .collect::<Vec<_>>()
                 .join(";")
         };
+        let task_ids = |v: &crate::Visit| -> String {
+            let ids: BTreeSet<usize> = v.parts.iter().flat_map(|p| p.tasks.iter().copied()).collect();
+            ids.into_iter()
+                .map(|t| tasks[t].inputs.plan.task_id.as_str())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
         let visits = csv_bytes(
             &[
                 "visit_id",
                 "entity_id",
                 "entity_name",
                 "key",
+                "tasks",
                 "date",
                 "departments",
                 "items",
@@ -283,7 +337,7 @@ impl Outputs {
                 "leader",
             ],
             |w| {
-                for v in &draw.visits {
+                for v in &joint.visits {
                     let e = &entities[v.entity];
                     let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
                     let items: Vec<&str> = v
@@ -304,6 +358,7 @@ impl Outputs {
                         &e.id,
                         &e.name,
                         &v.key.to_hex(),
+                        &task_ids(v),
                         &v.date.map(|d| d.to_string()).unwrap_or_default(),
                         &departments.join(";"),
                         &items.join(";"),
@@ -315,7 +370,7 @@ impl Outputs {
                 Ok(())
             },
         );
-        // 一公开: one record per department and visit, with no inspector data.
+        // 一公开: one record per task, department and visit, with no inspector data.
         let public = csv_bytes(
             &[
                 "plan_id",
@@ -330,29 +385,57 @@ impl Outputs {
                 "deadline",
             ],
             |w| {
-                for d in &plan.departments {
-                    for v in &draw.visits {
-                        let Some(p) = v.parts.iter().find(|p| p.department == d.id) else {
-                            continue;
-                        };
-                        let e = &entities[v.entity];
-                        let deadline = v
-                            .date
-                            .and_then(|date| inputs.calendar.add_working_days(date, plan.teams.publication_days).ok())
-                            .map(|d| d.to_string())
-                            .unwrap_or_default();
-                        w.write_record([
-                            plan.plan_id.as_str(),
-                            &plan.task_id,
-                            &d.id,
-                            &v.id,
-                            &e.id,
-                            &e.name,
-                            &p.items.join(";"),
-                            &v.date.map(|d| d.to_string()).unwrap_or_default(),
-                            "",
-                            &deadline,
-                        ])?;
+                for (t, task) in tasks.iter().enumerate() {
+                    let plan = &task.inputs.plan;
+                    let drawn: BTreeSet<(&str, usize)> = joint.draws[t]
+                        .selections()
+                        .map(|(dep, _, _, s)| (dep, s.entity))
+                        .collect();
+                    let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+                    for c in &task.inputs.directed {
+                        directed
+                            .entry((c.entity_id.as_str(), c.department.as_str()))
+                            .or_default()
+                            .extend(c.item_ids.iter().map(String::as_str));
+                    }
+                    for d in &plan.departments {
+                        for v in &joint.visits {
+                            let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
+                                continue;
+                            };
+                            let e = &entities[v.entity];
+                            // This task's items: the department's plan items if it drew the
+                            // entity, and the items of this task's directed checks.
+                            let drew = drawn.contains(&(d.id.as_str(), v.entity));
+                            let items: Vec<&str> = p
+                                .items
+                                .iter()
+                                .filter(|i| {
+                                    (drew && d.items.contains(i))
+                                        || directed
+                                            .get(&(e.id.as_str(), d.id.as_str()))
+                                            .is_some_and(|items| items.contains(i.as_str()))
+                                })
+                                .map(String::as_str)
+                                .collect();
+                            let deadline = v
+                                .date
+                                .and_then(|date| base.calendar.add_working_days(date, plan.teams.publication_days).ok())
+                                .map(|d| d.to_string())
+                                .unwrap_or_default();
+                            w.write_record([
+                                plan.plan_id.as_str(),
+                                &plan.task_id,
+                                &d.id,
+                                &v.id,
+                                &e.id,
+                                &e.name,
+                                &items.join(";"),
+                                &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                                "",
+                                &deadline,
+                            ])?;
+                        }
                     }
                 }
                 Ok(())
@@ -365,7 +448,7 @@ impl Outputs {
             ("visits.csv".to_string(), visits),
             ("public.csv".to_string(), public),
         ];
-        let record = AuditRecord::new(inputs, draw, plan_path, commitment, &files);
+        let record = AuditRecord::new(tasks, joint, &files);
         files.push(("record.json".to_string(), record.to_json().into_bytes()));
         Outputs { files }
     }
@@ -435,11 +518,28 @@ pub struct AuditRecord {
     pub spec: String,
     /// The version of this crate that made the draw.
     pub crate_version: String,
-    /// The plan: its path relative to the record's directory, and its ids.
-    pub plan: RecordPlan,
     /// The seed text and its digest `S`.
     pub seed: RecordSeed,
-    /// The draw salt `T`, 64 hex digits.
+    /// The salt of the visits (keys, dates, teams): the task's `T`, or the
+    /// joint salt of several tasks; 64 hex digits.
+    pub salt: String,
+    /// Each task drawn, in (task id, round id) order.
+    pub tasks: Vec<RecordTask>,
+    /// The number of visits.
+    pub visits: u64,
+    /// The department visits the merged visits replace (one per task, department and entity).
+    pub department_visits: u64,
+    /// Every other output file with its digest.
+    pub outputs: Vec<FileDigest>,
+}
+
+/// One task in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordTask {
+    /// The plan: its path relative to the record's directory, and its ids.
+    pub plan: RecordPlan,
+    /// The task's draw salt `T`, 64 hex digits.
     pub salt: String,
     /// Every input file with its digest, plan first.
     pub inputs: Vec<FileDigest>,
@@ -451,10 +551,6 @@ pub struct AuditRecord {
     pub departments: Vec<RecordDepartment>,
     /// The number of directed checks.
     pub directed_checks: u64,
-    /// The number of visits.
-    pub visits: u64,
-    /// Every other output file with its digest.
-    pub outputs: Vec<FileDigest>,
 }
 
 /// The plan as a record names it.
@@ -574,44 +670,51 @@ fn record_class(c: &ClassDraw) -> RecordClass {
 }
 
 impl AuditRecord {
-    fn new(
-        inputs: &Inputs,
-        draw: &Draw,
-        plan_path: &str,
-        commitment: Option<&Commitment>,
-        outputs: &[(String, Vec<u8>)],
-    ) -> AuditRecord {
-        let plan = &inputs.plan;
+    fn new(tasks: &[TaskInputs<'_>], joint: &JointDraw, outputs: &[(String, Vec<u8>)]) -> AuditRecord {
+        // OK because a draw has at least one task, and all share the seed.
+        let seed = &joint.draws[0].seed;
+        let (department_visits, visits) = joint.visits_saved();
         AuditRecord {
             spec: SPEC_ID.to_string(),
             crate_version: CRATE_VERSION.to_string(),
-            plan: RecordPlan {
-                path: plan_path.to_string(),
-                plan_id: plan.plan_id.clone(),
-                task_id: plan.task_id.clone(),
-                round_id: plan.round_id.clone(),
-                window_start: plan.window.start.to_string(),
-                window_end: plan.window.end.to_string(),
-                lead_department: plan.lead_department.clone(),
-            },
             seed: RecordSeed {
-                text: draw.seed.as_str().to_string(),
-                digest: draw.seed.digest().to_hex(),
+                text: seed.as_str().to_string(),
+                digest: seed.digest().to_hex(),
             },
-            salt: draw.salt.digest().to_hex(),
-            inputs: input_digests(inputs),
-            frame_sha256: draw.frame.digest(inputs).to_hex(),
-            commitment: commitment.cloned(),
-            departments: draw
-                .departments
+            salt: joint.salt.digest().to_hex(),
+            tasks: tasks
                 .iter()
-                .map(|d| RecordDepartment {
-                    id: d.department.clone(),
-                    classes: d.classes.iter().map(record_class).collect(),
+                .zip(&joint.draws)
+                .map(|(task, draw)| {
+                    let plan = &task.inputs.plan;
+                    RecordTask {
+                        plan: RecordPlan {
+                            path: task.plan_path.to_string(),
+                            plan_id: plan.plan_id.clone(),
+                            task_id: plan.task_id.clone(),
+                            round_id: plan.round_id.clone(),
+                            window_start: plan.window.start.to_string(),
+                            window_end: plan.window.end.to_string(),
+                            lead_department: plan.lead_department.clone(),
+                        },
+                        salt: draw.salt.digest().to_hex(),
+                        inputs: input_digests(task.inputs),
+                        frame_sha256: draw.frame.digest(task.inputs).to_hex(),
+                        commitment: task.commitment.cloned(),
+                        departments: draw
+                            .departments
+                            .iter()
+                            .map(|d| RecordDepartment {
+                                id: d.department.clone(),
+                                classes: d.classes.iter().map(record_class).collect(),
+                            })
+                            .collect(),
+                        directed_checks: task.inputs.directed.len() as u64,
+                    }
                 })
                 .collect(),
-            directed_checks: inputs.directed.len() as u64,
-            visits: draw.visits.len() as u64,
+            visits: visits as u64,
+            department_visits: department_visits as u64,
             outputs: outputs
                 .iter()
                 .map(|(name, bytes)| FileDigest {
@@ -641,51 +744,104 @@ impl AuditRecord {
 // ---------------------------------------------------------------------------
 // Drawing and verifying from files.
 
-/// Runs a draw from a plan file and writes its outputs.
+/// Runs a draw of one or more tasks from their plan files and writes the
+/// outputs.
 ///
-/// Loads the inputs, checks them against `commitment` (a commitment file)
-/// if given, draws, and writes every output into `out` atomically. Returns
-/// the inputs and the draw, for a summary.
+/// Loads every plan's inputs, checks each against its commitment (the
+/// commitment files are matched to plans by task and round; when any is
+/// given, every plan needs one), draws the tasks together
+/// ([`JointDraw::run`]), and writes every output into `out` atomically.
+/// Returns the inputs (in task order) and the draw, for a summary.
 ///
 /// # Errors
 ///
-/// Every loading error, [`ErrorKind::CommitmentMismatch`] when the inputs
-/// differ from the commitment, and the errors of [`Outputs::write_dir`].
+/// Every loading error, [`ErrorKind::CommitmentMismatch`] when inputs
+/// differ from their commitment or a commitment is missing, the errors of
+/// [`JointDraw::run`], and those of [`Outputs::write_dir`].
 pub fn draw_to_dir(
-    plan_path: &Path,
+    plans: &[&Path],
     seed: &Seed,
-    commitment: Option<&Path>,
+    commitments: &[&Path],
     out: &Path,
     replace: bool,
-) -> Result<(Inputs, Draw)> {
+) -> Result<(Vec<Inputs>, JointDraw)> {
     if out.exists() && !replace {
         return Err(ErrorKind::OutputExists {
             path: out.to_path_buf(),
         }
         .into());
     }
-    let inputs = Inputs::load(plan_path)?;
-    let commitment = match commitment {
-        Some(path) => {
-            let name = path.display().to_string();
-            let bytes = crate::io::read_file(path, &name)?;
-            let c = Commitment::from_json(&name, &bytes)?;
-            let differences = c.differences(&inputs);
-            if !differences.is_empty() {
+    let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(plans.len());
+    for &plan in plans {
+        let inputs = Inputs::load(plan)?;
+        loaded.push((inputs, relative_plan_path(plan, out)?));
+    }
+    let mut committed: Vec<(String, Commitment)> = Vec::new();
+    for &path in commitments {
+        let name = path.display().to_string();
+        let bytes = crate::io::read_file(path, &name)?;
+        committed.push((name.clone(), Commitment::from_json(&name, &bytes)?));
+    }
+    let mut checked: Vec<Option<Commitment>> = Vec::with_capacity(loaded.len());
+    for (inputs, _) in &loaded {
+        let plan = &inputs.plan;
+        let matching = committed
+            .iter()
+            .find(|(_, c)| c.task_id == plan.task_id && c.round_id == plan.round_id);
+        match matching {
+            Some((name, c)) => {
+                let differences = c.differences(inputs);
+                if !differences.is_empty() {
+                    return Err(ErrorKind::CommitmentMismatch {
+                        commitment: name.clone(),
+                        differences,
+                    }
+                    .into());
+                }
+                checked.push(Some(c.clone()));
+            }
+            None if committed.is_empty() => checked.push(None),
+            None => {
                 return Err(ErrorKind::CommitmentMismatch {
-                    commitment: name,
-                    differences,
+                    commitment: committed[0].0.clone(),
+                    differences: vec![format!(
+                        "no commitment names task {} round {} of {}",
+                        plan.task_id, plan.round_id, inputs.files[0].path
+                    )],
                 }
                 .into());
             }
-            Some(c)
         }
-        None => None,
-    };
-    let draw = Draw::run(&inputs, seed)?;
-    let rel = relative_plan_path(plan_path, out)?;
-    Outputs::render(&inputs, &draw, &rel, commitment.as_ref()).write_dir(out, replace)?;
-    Ok((inputs, draw))
+    }
+    // Draw in (task id, round id) order, carrying the paths and commitments along.
+    let mut order: Vec<usize> = (0..loaded.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&loaded[a].0.plan, &loaded[b].0.plan);
+        (pa.task_id.as_bytes(), pa.round_id.as_bytes()).cmp(&(pb.task_id.as_bytes(), pb.round_id.as_bytes()))
+    });
+    let paths: Vec<String> = order.iter().map(|&i| loaded[i].1.clone()).collect();
+    let commitments: Vec<Option<Commitment>> = order.iter().map(|&i| checked[i].clone()).collect();
+    let mut inputs: Vec<Inputs> = Vec::with_capacity(loaded.len());
+    let mut slots: Vec<Option<Inputs>> = loaded.into_iter().map(|(i, _)| Some(i)).collect();
+    for &i in &order {
+        // OK because each position of `order` is taken once.
+        if let Some(x) = slots[i].take() {
+            inputs.push(x);
+        }
+    }
+    let joint = JointDraw::run(&mut inputs, seed)?;
+    let tasks: Vec<TaskInputs<'_>> = inputs
+        .iter()
+        .zip(&paths)
+        .zip(&commitments)
+        .map(|((inputs, plan_path), commitment)| TaskInputs {
+            inputs,
+            plan_path,
+            commitment: commitment.as_ref(),
+        })
+        .collect();
+    Outputs::render_joint(&tasks, &joint).write_dir(out, replace)?;
+    Ok((inputs, joint))
 }
 
 /// The plan's path relative to the output directory, with `/` separators.
@@ -775,46 +931,62 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             record.crate_version
         ));
     }
-    let plan_path = match plan {
-        Some(p) => p.to_path_buf(),
-        None => dir.join(&record.plan.path),
-    };
-    let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
-    // Input digests first, so a changed input is named even if it no longer loads.
-    for f in &record.inputs {
-        let path = if f.role == "plan" {
-            plan_path.clone()
-        } else {
-            plan_dir.join(&f.path)
+    if plan.is_some() && record.tasks.len() != 1 {
+        v.differences.push(format!(
+            "{record_name}: --plan replaces the plan of a single-task record, and this one has {} tasks",
+            record.tasks.len()
+        ));
+        return Ok(v);
+    }
+    let mut inputs: Vec<Inputs> = Vec::with_capacity(record.tasks.len());
+    let mut failed = false;
+    for task in &record.tasks {
+        let plan_path = match plan {
+            Some(p) => p.to_path_buf(),
+            None => dir.join(&task.plan.path),
         };
-        match std::fs::read(&path) {
-            Ok(b) => {
-                let d = Digest::of_bytes(&b).to_hex();
-                if d != f.sha256 {
-                    v.differences
-                        .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
+        let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Input digests first, so a changed input is named even if it no longer loads.
+        for f in &task.inputs {
+            let path = if f.role == "plan" {
+                plan_path.clone()
+            } else {
+                plan_dir.join(&f.path)
+            };
+            match std::fs::read(&path) {
+                Ok(b) => {
+                    let d = Digest::of_bytes(&b).to_hex();
+                    if d != f.sha256 {
+                        v.differences
+                            .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
+                    }
                 }
+                Err(e) => v.differences.push(format!(
+                    "{}: cannot be read ({e}) where {record_name} says it is",
+                    f.path
+                )),
             }
-            Err(e) => v.differences.push(format!(
-                "{}: cannot be read ({e}) where {record_name} says it is",
-                f.path
-            )),
+        }
+        match Inputs::load(&plan_path) {
+            Ok(i) => {
+                if let Some(c) = &task.commitment {
+                    for d in c.differences(&i) {
+                        v.differences.push(format!("{record_name}: commitment: {d}"));
+                    }
+                }
+                inputs.push(i);
+            }
+            Err(e) => {
+                v.differences.push(format!(
+                    "{record_name}: the inputs of the plan it names ({}) do not load: {e}",
+                    task.plan.path
+                ));
+                failed = true;
+            }
         }
     }
-    let inputs = match Inputs::load(&plan_path) {
-        Ok(i) => i,
-        Err(e) => {
-            v.differences.push(format!(
-                "{record_name}: the inputs of the plan it names ({}) do not load: {e}",
-                record.plan.path
-            ));
-            return Ok(v);
-        }
-    };
-    if let Some(c) = &record.commitment {
-        for d in c.differences(&inputs) {
-            v.differences.push(format!("{record_name}: commitment: {d}"));
-        }
+    if failed {
+        return Ok(v);
     }
     let seed = match Seed::new(record.seed.text.clone()) {
         Ok(s) => s,
@@ -823,14 +995,34 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         }
     };
-    let draw = match Draw::run(&inputs, &seed) {
+    let joint = match JointDraw::run(&mut inputs, &seed) {
         Ok(d) => d,
         Err(e) => {
             v.differences.push(format!("{record_name}: the replay fails: {e}"));
             return Ok(v);
         }
     };
-    let replay = Outputs::render(&inputs, &draw, &record.plan.path, record.commitment.as_ref());
+    // Pair each replayed task with the record's path and commitment for it.
+    let mut tasks: Vec<TaskInputs<'_>> = Vec::with_capacity(inputs.len());
+    for i in &inputs {
+        let Some(t) = record
+            .tasks
+            .iter()
+            .find(|t| t.plan.task_id == i.plan.task_id && t.plan.round_id == i.plan.round_id)
+        else {
+            v.differences.push(format!(
+                "{record_name}: no task in the record matches task {} round {}",
+                i.plan.task_id, i.plan.round_id
+            ));
+            return Ok(v);
+        };
+        tasks.push(TaskInputs {
+            inputs: i,
+            plan_path: &t.plan.path,
+            commitment: t.commitment.as_ref(),
+        });
+    }
+    let replay = Outputs::render_joint(&tasks, &joint);
     for (name, expected) in &replay.files {
         match std::fs::read(dir.join(name)) {
             Ok(found) if &found == expected => {}
@@ -844,39 +1036,43 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
 // ---------------------------------------------------------------------------
 // A readable summary.
 
-impl Draw {
-    /// A plain-text table per department and class: base, eligible, quota,
-    /// selected and shortfall, then the visit count.
-    pub fn summary(&self, inputs: &Inputs) -> String {
+impl JointDraw {
+    /// A plain-text summary: per task, a table per department and class
+    /// (ratio, mode, base, eligible, quota, selected, shortfall); then the
+    /// visits, the department visits merged into them, and each
+    /// department's inspector load. `inputs` are in task order.
+    pub fn summary(&self, inputs: &[Inputs]) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{SPEC_ID} draw: plan {}, task {}, round {}, seed {:?}",
-            inputs.plan.plan_id,
-            inputs.plan.task_id,
-            inputs.plan.round_id,
-            self.seed.as_str()
-        );
-        let _ = writeln!(
-            out,
-            "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "department", "class", "ratio", "mode", "base", "eligible", "quota", "selected", "shortfall"
-        );
-        for d in &self.departments {
-            for c in &d.classes {
-                let _ = writeln!(
-                    out,
-                    "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                    d.department,
-                    c.class.as_str(),
-                    c.ratio.as_str(),
-                    c.mode.as_str(),
-                    c.base,
-                    c.eligible,
-                    c.quota,
-                    c.selected(),
-                    c.shortfall()
-                );
+        for (task, draw) in inputs.iter().zip(&self.draws) {
+            let _ = writeln!(
+                out,
+                "{SPEC_ID} draw: plan {}, task {}, round {}, seed {:?}",
+                task.plan.plan_id,
+                task.plan.task_id,
+                task.plan.round_id,
+                draw.seed.as_str()
+            );
+            let _ = writeln!(
+                out,
+                "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "department", "class", "ratio", "mode", "base", "eligible", "quota", "selected", "shortfall"
+            );
+            for d in &draw.departments {
+                for c in &d.classes {
+                    let _ = writeln!(
+                        out,
+                        "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                        d.department,
+                        c.class.as_str(),
+                        c.ratio.as_str(),
+                        c.mode.as_str(),
+                        c.base,
+                        c.eligible,
+                        c.quota,
+                        c.selected(),
+                        c.shortfall()
+                    );
+                }
             }
         }
         let directed = self
@@ -884,16 +1080,16 @@ impl Draw {
             .iter()
             .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::Basis::Directed)))
             .count();
-        let parts: usize = self.visits.iter().map(|v| v.parts.len()).sum();
+        let (separate, merged) = self.visits_saved();
         let _ = writeln!(
             out,
-            "visits: {} ({} with a directed check); {} department visits merged into them, {} visits saved",
-            self.visits.len(),
-            directed,
-            parts,
-            parts - self.visits.len()
+            "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
+            separate - merged
         );
-        if !inputs.inspectors.is_empty() {
+        let Some(base) = inputs.first() else {
+            return out;
+        };
+        if !base.inspectors.is_empty() {
             let mut load: BTreeMap<&str, u32> = BTreeMap::new();
             for v in &self.visits {
                 for p in &v.parts {
@@ -906,11 +1102,18 @@ impl Draw {
                 out,
                 "inspector load per department (visits per inspector): min / median / max"
             );
-            for d in &inputs.plan.departments {
-                let mut loads: Vec<u32> = inputs
+            // Departments in plan order, each once.
+            let mut departments: Vec<&str> = Vec::new();
+            for d in inputs.iter().flat_map(|i| &i.plan.departments) {
+                if !departments.contains(&d.id.as_str()) {
+                    departments.push(&d.id);
+                }
+            }
+            for d in departments {
+                let mut loads: Vec<u32> = base
                     .inspectors
                     .iter()
-                    .filter(|i| i.department == d.id)
+                    .filter(|i| i.department == d)
                     .map(|i| load.get(i.id.as_str()).copied().unwrap_or(0))
                     .collect();
                 loads.sort_unstable();
@@ -919,7 +1122,7 @@ impl Draw {
                     let _ = writeln!(
                         out,
                         "  {:<12} {min} / {median} / {max} over {} inspectors",
-                        d.id,
+                        d,
                         loads.len()
                     );
                 }

@@ -122,7 +122,8 @@ mod visit;
 
 pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
-    RecordPlan, RecordSeed, RecordStratum, Verification, draw_to_dir, verify, write_file_atomically,
+    RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir, verify,
+    write_file_atomically,
 };
 pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};

@@ -33,20 +33,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Draw the entities to inspect and write selection.csv, strata.csv, exclusions.csv, visits.csv and record.json.
+    /// Draw the entities to inspect, date and staff the visits, and write selection.csv, strata.csv, exclusions.csv, visits.csv, public.csv and record.json.
     #[command(
-        after_help = "Example:\n  double-random draw --plan fixtures/plan.json --seed \"2027-03-01 lottery 0417 2953\" --out out\n\nThe seed is a text published after the inputs were committed (lottery digits, dice, a beacon value). It is used exactly as given."
+        after_help = "Example:\n  double-random draw --plan fixtures/plan.json --seed \"2027-03-01 lottery 0417 2953\" --out out\n\nThe seed is a text published after the inputs were committed (lottery digits, dice, a beacon value). It is used exactly as given.\n\nSeveral task draws of one period (--plan repeated) are drawn together: each task's selection is its own, and each entity gets the fewest visits that fit all of its tasks' windows."
     )]
     Draw {
-        /// The plan (JSON); input files are relative to it.
-        #[arg(long)]
-        plan: PathBuf,
+        /// The plan (JSON); input files are relative to it. Repeat it to draw several tasks together.
+        #[arg(long, required = true)]
+        plan: Vec<PathBuf>,
         /// The public seed text.
         #[arg(long)]
         seed: String,
-        /// A commitment written by `commit`: the draw refuses inputs that differ from it.
+        /// A commitment written by `commit`: the draw refuses inputs that differ from it. Repeat it for several plans.
         #[arg(long)]
-        commitment: Option<PathBuf>,
+        commitment: Vec<PathBuf>,
         /// The output directory; it must not exist unless --force is given.
         #[arg(long)]
         out: PathBuf,
@@ -103,11 +103,13 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             force,
         } => {
             let seed = Seed::new(seed)?;
-            let (inputs, draw) = draw_to_dir(&plan, &seed, commitment.as_deref(), &out, force)?;
-            for w in inputs.plan.warnings() {
+            let plans: Vec<&std::path::Path> = plan.iter().map(PathBuf::as_path).collect();
+            let commitments: Vec<&std::path::Path> = commitment.iter().map(PathBuf::as_path).collect();
+            let (inputs, joint) = draw_to_dir(&plans, &seed, &commitments, &out, force)?;
+            for w in inputs.iter().flat_map(|i| i.plan.warnings()) {
                 eprintln!("warning: {w}");
             }
-            print!("{}", draw.summary(&inputs));
+            print!("{}", joint.summary(&inputs));
             println!("wrote {}", out.display());
         }
         Command::Verify { record, plan } => {

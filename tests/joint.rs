@@ -199,3 +199,46 @@ fn tasks_drawn_together_must_share_their_entity_library() {
         "special-q2.json, field inputs.entities: tasks drawn together must share their entities file, and this one differs from task 140930202703011001's"
     );
 }
+
+#[test]
+fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
+    let (dir, _) = tasks();
+    let plans: Vec<std::path::PathBuf> = ["plan.json", "special-q2.json", "special-q3.json"]
+        .iter()
+        .map(|p| dir.path().join(p))
+        .collect();
+    let plan_refs: Vec<&Path> = plans.iter().map(|p| p.as_path()).collect();
+    let out = dir.path().join("out");
+    let seed = Seed::new(SEED).unwrap();
+    let (inputs, joint) = double_random::draw_to_dir(&plan_refs, &seed, &[], &out, false).unwrap();
+    let summary = joint.summary(&inputs);
+    assert_eq!(summary.matches("DR1 draw: plan ").count(), 3);
+    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    assert_eq!(v.differences, Vec::<String>::new());
+    let record = std::fs::read_to_string(out.join("record.json")).unwrap();
+    assert!(record.contains(r#""path": "../special-q2.json""#));
+
+    // Each task's selection, checked by the independent Python verifier.
+    for plan in &plans {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/dr1_verify.py");
+        let o = std::process::Command::new("python3")
+            .arg(script)
+            .arg(plan)
+            .arg(SEED)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "verified\n", "{}", plan.display());
+    }
+
+    // A changed input of the second task is named.
+    let path = dir.path().join("special-q2.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("2027-06-30", "2027-06-29")).unwrap();
+    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    assert!(
+        v.differences[0].starts_with("special-q2.json: sha256 "),
+        "{:?}",
+        v.differences
+    );
+}

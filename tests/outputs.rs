@@ -16,7 +16,7 @@ fn concurrent_draws_into_one_directory() {
                 let (fixtures, out) = (&fixtures, &out);
                 scope.spawn(move || {
                     let seed = Seed::new(format!("seed {i}")).unwrap();
-                    draw_to_dir(&fixtures.join("plan.json"), &seed, None, out, false).is_ok()
+                    draw_to_dir(&[&fixtures.join("plan.json")], &seed, &[], out, false).is_ok()
                 })
             })
             .collect();

@@ -40,7 +40,7 @@ fn python_verifies_a_synthetic_draw_and_catches_a_change() {
     synth(&data, 20_000, "python check").unwrap();
     let out = dir.path().join("out");
     let seed = "ceremony 2027-04-01 / 31 07 19 44";
-    draw_to_dir(&data.join("plan.json"), &Seed::new(seed).unwrap(), None, &out, false).unwrap();
+    draw_to_dir(&[&data.join("plan.json")], &Seed::new(seed).unwrap(), &[], &out, false).unwrap();
     let (code, text) = python(&data.join("plan.json"), seed, &out);
     assert_eq!((code, text.as_str()), (0, "verified\n"));
 

@@ -35,9 +35,9 @@ fn drawn() -> &'static Path {
         }
         let seed = Seed::new("tamper test").unwrap();
         draw_to_dir(
-            &dir.path().join("plan.json"),
+            &[&dir.path().join("plan.json")],
             &seed,
-            None,
+            &[],
             &dir.path().join("out"),
             false,
         )

@@ -3,7 +3,8 @@
 
 It recomputes, from the plan, its input files and the seed text, the DR1
 keys, base populations, eligible frames, quotas, allocations and selections,
-and compares them with a draw's selection.csv and strata.csv. It shares no
+and compares them with the plan's task in a draw's selection.csv and
+strata.csv (a draw of several tasks lists each; run it once per plan). It shares no
 code with the Rust crate: it follows the DR1 text in the README.
 
     python3 verifier/dr1_verify.py PLAN.json SEED_TEXT DRAW_DIR
@@ -120,9 +121,10 @@ def draw(plan_path, seed_text):
                 chosen = sorted(members, key=lambda i: (key(i), i.encode("utf-8")))[:n_h]
                 label = "|".join(stratum)
                 for rank, entity_id in enumerate(chosen, 1):
-                    selection.append([dep["id"], entity_id, cls, label, key(entity_id).hex(), str(rank)])
+                    selection.append([plan["task_id"], dep["id"], entity_id, cls, label, key(entity_id).hex(), str(rank)])
                 strata_rows.append(
                     {
+                        "task_id": plan["task_id"],
                         "department": dep["id"],
                         "class": cls,
                         "stratum": label,
@@ -144,8 +146,11 @@ def main(argv):
     selection, strata_rows = draw(plan_path, seed_text)
     differences = []
 
+    # A draw of several tasks lists them all; compare this plan's task.
+    with open(plan_path, encoding="utf-8") as f:
+        task_id = json.load(f)["task_id"]
     with open(os.path.join(draw_dir, "selection.csv"), encoding="utf-8", newline="") as f:
-        published = list(csv.reader(f))[1:]
+        published = [row for row in list(csv.reader(f))[1:] if row[0] == task_id]
     if published != selection:
         ours, theirs = set(map(tuple, selection)), set(map(tuple, published))
         for row in sorted(ours - theirs):
@@ -155,7 +160,7 @@ def main(argv):
         if not differences:
             differences.append("selection.csv: the same rows in a different order")
 
-    published_strata = read_csv(os.path.join(draw_dir, "strata.csv"))
+    published_strata = [r for r in read_csv(os.path.join(draw_dir, "strata.csv")) if r["task_id"] == task_id]
     if len(published_strata) != len(strata_rows):
         differences.append(f"strata.csv: {len(published_strata)} rows, expected {len(strata_rows)}")
     for ours, theirs in zip(strata_rows, published_strata):
