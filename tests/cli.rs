@@ -1,20 +1,11 @@
 //! End-to-end tests of the `double-random` binary on the fixtures.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
-const INPUTS: [&str; 9] = [
-    "plan.json",
-    "entities.csv",
-    "items.csv",
-    "history.csv",
-    "directed.csv",
-    "calendar.csv",
-    "inspectors.csv",
-    "conflicts.csv",
-    "commitment.json",
-];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -38,9 +29,7 @@ fn stderr(o: &Output) -> String {
 /// A fresh copy of the fixture inputs in a temporary directory.
 fn copy_fixtures() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for name in INPUTS {
-        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
-    }
+    common::copy_fixture_inputs(dir.path(), &["commitment.json"]);
     dir
 }
 

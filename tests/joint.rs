@@ -9,25 +9,13 @@ use std::path::Path;
 use double_random::{Draw, Inputs, JointDraw, Seed, Window};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
-const FILES: [&str; 8] = [
-    "plan.json",
-    "entities.csv",
-    "items.csv",
-    "history.csv",
-    "directed.csv",
-    "calendar.csv",
-    "inspectors.csv",
-    "conflicts.csv",
-];
 
 /// The fixture task (March–May) and two more SCJG tasks: special equipment
 /// in April–June (overlapping) and in June–July (after it).
 fn tasks() -> (tempfile::TempDir, Vec<Inputs>) {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    for name in FILES {
-        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
-    }
+    common::copy_fixture_inputs(dir.path(), &[]);
     // Three tasks in one period need more visits per inspector than one.
     let roster = std::fs::read_to_string(dir.path().join("inspectors.csv")).unwrap();
     let roster: Vec<String> = roster

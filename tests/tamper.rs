@@ -1,38 +1,26 @@
 //! Tamper-evidence: any single changed byte of any input, output or the
 //! record makes verification fail and name the file.
 
-use std::path::Path;
+mod common;
 
-use double_random::{Seed, draw_to_dir, verify};
+use std::path::Path;
+use std::sync::LazyLock;
+
+use double_random::{OUTPUT_FILES, Seed, draw_to_dir, verify};
 use proptest::prelude::*;
 
-const INPUTS: usize = 8;
-const FILES: [&str; 14] = [
-    "plan.json",
-    "entities.csv",
-    "items.csv",
-    "history.csv",
-    "directed.csv",
-    "calendar.csv",
-    "inspectors.csv",
-    "conflicts.csv",
-    "out/selection.csv",
-    "out/strata.csv",
-    "out/exclusions.csv",
-    "out/visits.csv",
-    "out/public.csv",
-    "out/record.json",
-];
+/// Every input and output of a draw, outputs under `out/`.
+static FILES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let inputs = common::FIXTURE_INPUTS.iter().map(|f| f.to_string());
+    inputs.chain(OUTPUT_FILES.iter().map(|f| format!("out/{f}"))).collect()
+});
 
 /// A copy of the fixtures with a fresh draw in `out/`, made once.
 fn drawn() -> &'static Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        for name in &FILES[..INPUTS] {
-            std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
-        }
+        common::copy_fixture_inputs(dir.path(), &[]);
         let seed = Seed::new("tamper test").unwrap();
         draw_to_dir(
             &[&dir.path().join("plan.json")],
@@ -52,23 +40,23 @@ proptest! {
 
     #[test]
     fn any_changed_byte_fails_verification_and_names_the_file(
-        file in 0usize..FILES.len(),
+        file in 0usize..common::FIXTURE_INPUTS.len() + OUTPUT_FILES.len(),
         position in any::<prop::sample::Index>(),
         delta in 1u8..=255,
     ) {
         let base = drawn();
         let work = tempfile::tempdir().unwrap();
         std::fs::create_dir(work.path().join("out")).unwrap();
-        for name in FILES {
+        for name in FILES.iter() {
             std::fs::copy(base.join(name), work.path().join(name)).unwrap();
         }
-        let target = work.path().join(FILES[file]);
+        let target = work.path().join(&FILES[file]);
         let mut bytes = std::fs::read(&target).unwrap();
         let at = position.index(bytes.len());
         bytes[at] = bytes[at].wrapping_add(delta);
         std::fs::write(&target, &bytes).unwrap();
 
-        let name = Path::new(FILES[file]).file_name().unwrap().to_str().unwrap();
+        let name = Path::new(&FILES[file]).file_name().unwrap().to_str().unwrap();
         match verify(&work.path().join("out/record.json"), None) {
             Ok(v) => {
                 prop_assert!(!v.is_verified(), "{} byte {} changed, still verified", FILES[file], at);
@@ -97,7 +85,7 @@ fn every_byte_of_the_record_head_is_guarded() {
     let head = record.windows(8).position(|w| w == b"\"inputs\"").unwrap();
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("out")).unwrap();
-    for name in FILES {
+    for name in FILES.iter() {
         std::fs::copy(base.join(name), work.path().join(name)).unwrap();
     }
     let target = work.path().join("out/record.json");

@@ -5,6 +5,26 @@ use std::collections::BTreeMap;
 
 use double_random::{Inputs, Result};
 
+/// The fixture's input files, the plan first.
+pub const FIXTURE_INPUTS: [&str; 8] = [
+    "plan.json",
+    "entities.csv",
+    "items.csv",
+    "history.csv",
+    "directed.csv",
+    "calendar.csv",
+    "inspectors.csv",
+    "conflicts.csv",
+];
+
+/// Copies the fixture's input files, and the `extra` fixture files, into `dir`.
+pub fn copy_fixture_inputs(dir: &std::path::Path, extra: &[&str]) {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for name in FIXTURE_INPUTS.iter().chain(extra) {
+        std::fs::copy(fixtures.join(name), dir.join(name)).unwrap();
+    }
+}
+
 pub const HEADER: &str = "id,name,risk_class,region,industry,status,established";
 
 pub const ITEMS: &str = "id,department,name,kind,max_ratio,legal_basis,method,qualification
