@@ -9,6 +9,16 @@ use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
 
+/// Whether the departments of a task share one salt (DR1) or, for
+/// fairness comparisons only, each use their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Independence {
+    /// DR1: one salt per task.
+    Shared,
+    /// One salt per department (not DR1; for measuring what coordination saves).
+    PerDepartment,
+}
+
 /// One selected entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
@@ -298,16 +308,44 @@ impl Draw {
     /// DR1 steps 1 to 8 alone: the selection of every department, without
     /// visits (`visits` is empty).
     pub fn select(inputs: &Inputs, seed: &Seed) -> Draw {
+        Draw::select_in(inputs, Frame::build(inputs), seed, Independence::Shared)
+    }
+
+    /// [`Draw::select`] on a frame built already; [`Independence::PerDepartment`],
+    /// for fairness comparisons only, gives each department its own salt
+    /// `H(enc("DR1/independent") ‖ T ‖ enc(d))` instead of the shared `T`.
+    pub(crate) fn select_in(inputs: &Inputs, frame: Frame, seed: &Seed, independent: Independence) -> Draw {
         let plan = &inputs.plan;
         let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
-        let keys = entity_keys(&salt, inputs);
+        let shared_keys = entity_keys(&salt, inputs);
         let entities = inputs.population.entities();
-        let frame = Frame::build(inputs);
         let ids = |i: u32| entities[i as usize].id.as_str();
 
         let mut departments = Vec::with_capacity(plan.departments.len());
 
         for (di, dep) in plan.departments.iter().enumerate() {
+            let own_keys;
+            let keys: &[Digest] = match independent {
+                Independence::Shared => &shared_keys,
+                Independence::PerDepartment => {
+                    let own = Salt::from_digest(
+                        crate::key::Hasher::new()
+                            .enc(b"DR1/independent")
+                            .raw(salt.digest().as_bytes())
+                            .enc(dep.id.as_bytes())
+                            .finish(),
+                    );
+                    // Only the department's eligible entities need a key.
+                    let mut k = vec![Digest::default(); entities.len()];
+                    for cf in &frame.departments[di].classes {
+                        for m in cf.strata.iter().flat_map(|s| &s.members) {
+                            k[*m as usize] = own.entity_key(&entities[*m as usize].id);
+                        }
+                    }
+                    own_keys = k;
+                    &own_keys
+                }
+            };
             let mut classes = Vec::with_capacity(4);
             for class in RiskClass::ALL {
                 let c = class.index();

@@ -107,6 +107,7 @@ mod audit;
 mod calendar;
 mod draw;
 mod error;
+mod fairness;
 mod frame;
 mod inputs;
 mod inspector;
@@ -115,7 +116,10 @@ mod json;
 mod key;
 mod merge;
 mod model;
+mod observed;
 mod plan;
+#[cfg(feature = "svg")]
+mod plot;
 mod schedule;
 mod synth;
 mod visit;
@@ -128,6 +132,7 @@ pub use crate::audit::{
 pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
 pub use crate::error::{Error, ErrorKind, Location, Result};
+pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
 pub use crate::inputs::{ENTITY_COLUMNS, InputFile, Inputs, Population};
 pub use crate::inspector::{Conflict, Inspector};
@@ -138,9 +143,12 @@ pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, Entity, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
 };
+pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
 pub use crate::plan::{
     ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
 };
+#[cfg(feature = "svg")]
+pub use crate::plot::fairness_svg;
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 pub use crate::visit::JointDraw;
 

@@ -65,6 +65,37 @@ enum Command {
         #[arg(long)]
         plan: Option<PathBuf>,
     },
+    /// Measure fairness: Monte Carlo over many seeds on a plan, or an audit of another system's draws.
+    #[command(
+        after_help = "Examples:\n  double-random fairness --plan fixtures/plan.json --runs 10000 --json fairness.json --svg fairness.svg\n  double-random fairness --observed fixtures/observed/systematic-draws.csv --frame fixtures/observed/frame.csv --claims fixtures/observed/claims.csv\n\nRun k uses the seed \"BASE #k\". Exit code 0 when the draws pass every test, 1 when a test flags them, 2 on bad input."
+    )]
+    Fairness {
+        /// The plan to simulate.
+        #[arg(long, conflicts_with_all = ["observed", "frame", "claims"], required_unless_present = "observed")]
+        plan: Option<PathBuf>,
+        /// How many runs (seeds) to simulate.
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// The base seed text of the runs.
+        #[arg(long, default_value = "fairness")]
+        seed: String,
+        /// Another system's selections to audit: columns `round` and `entity_id`.
+        #[arg(long, requires = "frame")]
+        observed: Option<PathBuf>,
+        /// The frame those selections were drawn from, in the system's sort order: `entity_id` and any columns to test (class, region, industry …).
+        #[arg(long)]
+        frame: Option<PathBuf>,
+        /// The ratios the system claims: columns `column`, `value`, `ratio`.
+        #[arg(long)]
+        claims: Option<PathBuf>,
+        /// Write the full report as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the pictures as SVG.
+        #[cfg(feature = "svg")]
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
     /// Write a realistic synthetic dataset (entities, items, history, directed checks, plan), deterministically.
     #[command(
         after_help = "Example:\n  double-random synth --entities 100000 --seed demo --out synth-100k\n  double-random draw --plan synth-100k/plan.json --seed 42 --out synth-100k-draw"
@@ -122,6 +153,51 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 }
                 println!("not verified: {} difference(s)", v.differences.len());
                 return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Fairness {
+            plan,
+            runs,
+            seed,
+            observed,
+            frame,
+            claims,
+            json,
+            #[cfg(feature = "svg")]
+            svg,
+        } => {
+            if let (Some(observed), Some(frame)) = (observed, frame) {
+                let audit = double_random::audit_observed(&observed, &frame, claims.as_deref())?;
+                print!("{audit}");
+                if let Some(path) = json {
+                    double_random::write_file_atomically(&path, audit.to_json().as_bytes())?;
+                }
+                return Ok(if audit.is_flagged() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
+            // OK because clap requires --plan unless --observed is given.
+            let Some(plan) = plan else {
+                return Ok(ExitCode::from(2));
+            };
+            let inputs = Inputs::load(&plan)?;
+            let bar = indicatif::ProgressBar::new(runs);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {eta} left")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = double_random::simulate(&inputs, &seed, runs, &|done| bar.set_position(done))?;
+            bar.finish_and_clear();
+            print!("{report}");
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+                double_random::write_file_atomically(&path, text.as_bytes())?;
+            }
+            #[cfg(feature = "svg")]
+            if let Some(path) = svg {
+                double_random::write_file_atomically(&path, double_random::fairness_svg(&report).as_bytes())?;
             }
         }
         Command::Synth { entities, seed, out } => {

@@ -1,0 +1,186 @@
+//! SVG pictures of a fairness report (plotters).
+
+use plotters::prelude::*;
+
+use crate::fairness::FairnessReport;
+
+/// Renders a fairness report as one SVG with three panels: the histogram of
+/// inclusion z-scores against the standard normal; the inclusion rate of
+/// every department, class and stratum against its target; and each
+/// department's inspector workload.
+pub fn fairness_svg(report: &FairnessReport) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1000, 1200)).into_drawing_area();
+        // Drawing into a String cannot fail; errors are ignored rather than unwrapped.
+        let _ = root.fill(&WHITE);
+        let panels = root.split_evenly((3, 1));
+        let _ = z_histogram(&panels[0], report);
+        let _ = inclusion_rates(&panels[1], report);
+        let _ = workload(&panels[2], report);
+        let _ = root.present();
+    }
+    svg
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+type Draw = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
+    let width = 0.25;
+    let (lo, hi) = (-5.0f64, 5.0f64);
+    let bins = ((hi - lo) / width) as usize;
+    let mut counts = vec![0u32; bins];
+    for &z in &report.z_scores {
+        let k = ((z.clamp(lo, hi - 1e-9) - lo) / width) as usize;
+        counts[k.min(bins - 1)] += 1;
+    }
+    let n = report.z_scores.len() as f64;
+    let density = |x: f64| n * width * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let top = counts.iter().map(|&c| f64::from(c)).fold(density(0.0), f64::max) * 1.1 + 1.0;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!(
+                "Inclusion z-scores of {} entities over {} runs (max |z| {:.2}, Bonferroni bound {:.2})",
+                report.entities_tested, report.runs, report.max_abs_z, report.bonferroni_bound
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo..hi, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("z = (selections − runs × n/|E|) / sd")
+        .y_desc("entities")
+        .draw()?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+            let x0 = lo + k as f64 * width;
+            Rectangle::new([(x0, 0.0), (x0 + width, f64::from(c))], BLUE.mix(0.5).filled())
+        }))?
+        .label("observed")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.mix(0.5).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            (0..=400).map(|i| {
+                let x = lo + (hi - lo) * f64::from(i) / 400.0;
+                (x, density(x))
+            }),
+            RED.stroke_width(2),
+        ))?
+        .label("standard normal")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], RED.stroke_width(2)));
+    for b in [-report.bonferroni_bound, report.bonferroni_bound] {
+        chart.draw_series(LineSeries::new([(b, 0.0), (b, top)], BLACK.mix(0.4)))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    Ok(())
+}
+
+fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
+    let strata: Vec<_> = report.strata.iter().filter(|s| s.eligible > 0).collect();
+    let top = strata
+        .iter()
+        .map(|s| s.rate.max(s.target))
+        .fold(0.0f64, f64::max)
+        .max(0.01)
+        * 1.15;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "Inclusion rate by department, class and stratum (dots) against the target n/|E| (lines)",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..strata.len().max(1) as f64, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("stratum (grouped by department, then class A–D)")
+        .y_desc("share of runs selected")
+        .x_labels(0)
+        .draw()?;
+    let colour = |class: &str| match class {
+        "A" => GREEN,
+        "B" => BLUE,
+        "C" => MAGENTA,
+        _ => RED,
+    };
+    chart.draw_series(strata.iter().enumerate().map(|(i, s)| {
+        PathElement::new(
+            [(i as f64 + 0.1, s.target), (i as f64 + 0.9, s.target)],
+            colour(&s.class).stroke_width(2),
+        )
+    }))?;
+    for class in ["A", "B", "C", "D"] {
+        chart
+            .draw_series(
+                strata
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.class == class)
+                    .map(|(i, s)| Circle::new((i as f64 + 0.5, s.rate), 3, colour(class).filled())),
+            )?
+            .label(format!("class {class}"))
+            .legend(move |(x, y)| Circle::new((x + 6, y), 4, colour(class).filled()));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    Ok(())
+}
+
+fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
+    let runs = report.runs.max(1) as f64;
+    let top = report
+        .workload
+        .iter()
+        .flat_map(|w| w.totals.iter().map(|t| t.1 as f64 / runs))
+        .fold(0.0f64, f64::max)
+        .max(0.1)
+        * 1.15;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "Inspector workload: visits per run of each inspector, by department",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..report.workload.len().max(1) as f64, 0.0..top)?;
+    let names: Vec<String> = report.workload.iter().map(|w| w.department.clone()).collect();
+    chart
+        .configure_mesh()
+        .x_desc("department")
+        .y_desc("visits per run")
+        .x_labels(names.len().max(1) * 2 + 1)
+        .x_label_formatter(&|x| {
+            let k = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 0.26 {
+                names.get(k).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()?;
+    for (d, w) in report.workload.iter().enumerate() {
+        let n = w.totals.len().max(1) as f64;
+        chart.draw_series(w.totals.iter().enumerate().map(|(k, t)| {
+            let x = d as f64 + 0.15 + 0.7 * (k as f64 + 0.5) / n;
+            Circle::new((x, t.1 as f64 / runs), 2, BLUE.filled())
+        }))?;
+        chart.draw_series(LineSeries::new(
+            [(d as f64 + 0.1, w.mean_load), (d as f64 + 0.9, w.mean_load)],
+            RED.stroke_width(2),
+        ))?;
+    }
+    Ok(())
+}
