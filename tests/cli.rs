@@ -468,3 +468,52 @@ fn an_unstaffable_draw_names_the_visits_and_writes_nothing() {
     assert!(lines[1..].iter().all(|l| l.contains("department NYJ")));
     assert!(!out.exists());
 }
+
+#[test]
+fn fairness_reports_write_json_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, svg) = (dir.path().join("f.json"), dir.path().join("f.svg"));
+    let plan = fixtures().join("plan.json");
+    let o = bin(&[
+        "fairness",
+        "--plan",
+        s(&plan),
+        "--runs",
+        "20",
+        "--json",
+        s(&json),
+        "--svg",
+        s(&svg),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("fairness over 20 runs (seeds \"fairness #0\" …)\n"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["runs"], 20);
+    assert_eq!(report["runs_with_wrong_totals"], 0);
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.starts_with("<svg") && picture.contains("Inclusion z-scores"));
+}
+
+#[test]
+fn the_observed_audit_exits_1_when_it_flags_the_draws() {
+    let dir = fixtures().join("observed");
+    let run = |draws: &str| {
+        bin(&[
+            "fairness",
+            "--observed",
+            s(&dir.join(draws)),
+            "--frame",
+            s(&dir.join("frame.csv")),
+            "--claims",
+            s(&dir.join("claims.csv")),
+        ])
+    };
+    let flagged = run("systematic-draws.csv");
+    assert_eq!(flagged.status.code(), Some(1));
+    assert!(stdout(&flagged).contains("tail                     FLAGGED  the last 1000 positions were never selected"));
+    let honest = run("honest-draws.csv");
+    assert_eq!(honest.status.code(), Some(0), "{}", stdout(&honest));
+    assert!(stdout(&honest).ends_with(
+        "the draws are consistent with equal-probability sampling (each test at the Bonferroni level 2.00e-3)\n"
+    ));
+}
