@@ -165,7 +165,8 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
 /// windows, then dated and staffed together.
 ///
 /// The tasks must share their entity library, items, history, calendar,
-/// inspectors and recusal pairs (the same file contents). The visit keys,
+/// inspectors and recusal pairs (the same file contents); the team rules of
+/// the first task (in task order) apply to every visit. The visit keys,
 /// dates and teams use the joint salt
 /// `H(enc("DR1/joint") ‖ T_1 ‖ … ‖ T_n)` over the tasks' salts in
 /// (task id, round id) order; with one task it is that task's `T`, so a
@@ -186,11 +187,14 @@ impl JointDraw {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Policy`](crate::ErrorKind::Policy) when two tasks are
-    /// the same task and round or do not share their entity library (or
+    /// [`ErrorKind::Policy`](crate::ErrorKind::Policy) when there is no
+    /// task, when two tasks are the same task and round or do not share their entity library (or
     /// items, history, calendar, inspectors, recusal pairs), and every error
     /// of [`Draw::run`].
     pub fn run(inputs: &mut [Inputs], seed: &Seed) -> Result<JointDraw> {
+        if inputs.is_empty() {
+            return Err(Error::policy(Location::file("plan"), "there is no task to draw"));
+        }
         inputs.sort_by(|a, b| {
             (a.plan.task_id.as_bytes(), a.plan.round_id.as_bytes())
                 .cmp(&(b.plan.task_id.as_bytes(), b.plan.round_id.as_bytes()))
