@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The scale comparison of the README's Performance section, in one run on
+# this machine: a synth frame of N entities (default 10 million), then
+#   - the full draw from CSV files to a written record (double-random draw),
+#   - the csv crate's bare ByteRecord loop over the same entity file,
+#   - pandas read_csv + per-class groupby(...).sample(...), with default and
+#     category dtypes (the faster counts), in a throwaway virtual environment,
+# and the ratios between them, with the draw's peak memory.
+#
+#     bash benches/compare.sh [N]
+#
+# Not run by CI: it needs minutes and several GB of disk and memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-10000000}"
+WORK="target/compare/$N"
+mkdir -p "$WORK"
+
+cargo build --release --quiet --bin double-random --example csv_parse
+BIN=target/release/double-random
+
+if [ ! -f "$WORK/data/plan.json" ]; then
+  echo "== synth $N entities"
+  "$BIN" synth --entities "$N" --seed compare --out "$WORK/data"
+fi
+ls -l "$WORK/data/entities.csv"
+
+seconds() { python3 -c 'import sys; print(float(sys.argv[1]))' "$1"; }
+
+echo "== draw (CSV files to a written record)"
+rm -rf "$WORK/out"
+/usr/bin/time -f "%e %M" -o "$WORK/draw.time" "$BIN" draw --plan "$WORK/data/plan.json" --seed "compare" --out "$WORK/out" > "$WORK/draw.txt"
+read -r DRAW_S DRAW_KB < "$WORK/draw.time"
+tail -n 6 "$WORK/draw.txt"
+
+echo "== bare csv parse of the entity file"
+/usr/bin/time -f "%e %M" -o "$WORK/csv.time" target/release/examples/csv_parse "$WORK/data/entities.csv"
+read -r CSV_S _ < "$WORK/csv.time"
+
+echo "== pandas read_csv + groupby(...).sample(...)"
+if [ ! -x "$WORK/venv/bin/python" ]; then
+  python3 -m venv "$WORK/venv"
+  "$WORK/venv/bin/pip" install --quiet pandas
+fi
+"$WORK/venv/bin/python" - "$WORK/data/entities.csv" > "$WORK/pandas.txt" <<'PY'
+import sys, time
+import pandas as pd
+path = sys.argv[1]
+ratios = {"A": 0.01, "B": 0.02, "C": 0.10, "D": 0.30}
+best = None
+for label, kwargs in [("default dtypes", {}), ("category dtypes", {"dtype": {"risk_class": "category", "region": "category", "industry": "category", "status": "category"}})]:
+    t = time.perf_counter()
+    df = pd.read_csv(path, **kwargs)
+    read = time.perf_counter() - t
+    t = time.perf_counter()
+    df["risk_class"] = df["risk_class"].astype(object).fillna("B")
+    active = df[df["status"].isin(["active", "suspended"])]
+    picked = active.groupby(["risk_class", "region"], observed=True, group_keys=False).apply(
+        lambda g: g.sample(frac=ratios.get(g.name[0], 0.02), random_state=1)
+    )
+    sample = time.perf_counter() - t
+    total = read + sample
+    print(f"pandas {label}: read {read:.2f} s, sample {sample:.2f} s, {len(picked)} picked, total {total:.2f} s")
+    best = total if best is None else min(best, total)
+print(f"best {best:.3f}")
+PY
+cat "$WORK/pandas.txt"
+PANDAS_S=$(tail -n 1 "$WORK/pandas.txt" | cut -d' ' -f2)
+
+python3 - "$N" "$DRAW_S" "$DRAW_KB" "$CSV_S" "$PANDAS_S" <<'PY'
+import sys
+n, draw, kb, csv_s, pandas = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+print(f"== {n:,} entities")
+print(f"draw {draw:.2f} s, peak RSS {kb / 1024:.0f} MB")
+print(f"bare csv parse {csv_s:.2f} s; draw / csv parse = {draw / csv_s:.2f} (target at most 1.5)")
+print(f"pandas {pandas:.2f} s; pandas / draw = {pandas / draw:.2f} (target at least 8)")
+PY
