@@ -391,6 +391,25 @@ pub(crate) fn assign_with(
             .collect();
 
         // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
+        // Certificate and availability depend only on the date: precompute them.
+        let date_list: Vec<NaiveDate> = dates.keys().copied().collect();
+        let on_duty: Vec<Vec<bool>> = date_list
+            .iter()
+            .map(|&d| {
+                roster
+                    .iter()
+                    .map(|&i| inspectors[i].certificate_valid_until >= d && !inspectors[i].unavailable.contains(&d))
+                    .collect()
+            })
+            .collect();
+        let eligible_fast = |ri: usize, day: usize, p: &Part| -> bool {
+            let i = roster[ri];
+            on_duty[day][ri]
+                && !p.recused.contains(&i)
+                && !p.previous.contains(&i)
+                && !(rules.cross_station == CrossStation::ExcludeHome
+                    && inspectors[i].station == entities[visits[p.visit].entity].region)
+        };
         let mut load = vec![0u32; roster.len()];
         let mut day_load = vec![0u32; roster.len() * dates.len()];
         // Per part, the seats filled: (slot index, roster position).
@@ -398,29 +417,35 @@ pub(crate) fn assign_with(
         let mut complete = strategy == Strategy::GreedyThenFlow;
         for p in parts.iter().filter(|_| strategy == Strategy::GreedyThenFlow) {
             let day = dates[&p.date];
-            let eligible: Vec<usize> = (0..roster.len())
-                .filter(|&ri| eligibility(roster[ri], p).is_none())
-                .collect();
+            let eligible: Vec<usize> = (0..roster.len()).filter(|&ri| eligible_fast(ri, day, p)).collect();
             let entity_id = entities[visits[p.visit].entity].id.as_str();
             let order = tie_order(salt, entity_id, &dep.id, eligible.len());
             let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
             for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
-                for _ in 0..want {
-                    let pick = eligible
-                        .iter()
-                        .zip(&order)
-                        .filter(|&(&ri, _)| {
-                            !seats.iter().any(|&(_, taken)| taken == ri)
-                                && day_load[ri * dates.len() + day] < inspectors[roster[ri]].max_per_day
-                                && load[ri] < inspectors[roster[ri]].max_visits
-                                && mask[ri] & tag_bit == tag_bit
-                        })
-                        .min_by_key(|&(&ri, rank)| (load[ri], *rank))
-                        .map(|(&ri, _)| ri);
-                    let Some(ri) = pick else {
-                        complete = false;
-                        break;
-                    };
+                // The `want` smallest (load, rank) in one pass: taking one seat changes
+                // only that inspector's load, and it cannot take a second seat.
+                let want = want as usize;
+                let mut best: Vec<(u32, u32, usize)> = Vec::with_capacity(want + 1);
+                for (&ri, &rank) in eligible.iter().zip(&order) {
+                    let i = roster[ri];
+                    if seats.iter().any(|&(_, taken)| taken == ri)
+                        || day_load[ri * dates.len() + day] >= inspectors[i].max_per_day
+                        || load[ri] >= inspectors[i].max_visits
+                        || mask[ri] & tag_bit != tag_bit
+                    {
+                        continue;
+                    }
+                    let key = (load[ri], rank, ri);
+                    if best.len() < want || best.last().is_some_and(|b| key < *b) {
+                        let at = best.partition_point(|b| *b < key);
+                        best.insert(at, key);
+                        best.truncate(want);
+                    }
+                }
+                if best.len() < want {
+                    complete = false;
+                }
+                for (_, _, ri) in best {
                     seats.push((k, ri));
                     load[ri] += 1;
                     day_load[ri * dates.len() + day] += 1;
