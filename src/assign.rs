@@ -407,8 +407,8 @@ pub(crate) fn assign_with(
             on_duty[day][ri]
                 && !p.recused.contains(&i)
                 && !p.previous.contains(&i)
-                && !(rules.cross_station == CrossStation::ExcludeHome
-                    && inspectors[i].station == entities[visits[p.visit].entity].region)
+                && (rules.cross_station != CrossStation::ExcludeHome
+                    || inspectors[i].station != entities[visits[p.visit].entity].region)
         };
         let mut load = vec![0u32; roster.len()];
         let mut day_load = vec![0u32; roster.len() * dates.len()];
