@@ -121,3 +121,18 @@ fn an_unknown_entity_in_the_draws_is_an_error() {
         )
     );
 }
+
+mod common;
+
+#[test]
+fn a_plan_without_inspectors_has_no_workload_section() {
+    let (plan, files) = common::team_instance(300, 5, 2);
+    let plan = plan.replace(r#", "inspectors": "inspectors.csv""#, "");
+    let inputs = common::load(&plan, &files).unwrap();
+    let report = simulate(&inputs, "no inspectors", 30, &|_| {}).unwrap();
+    assert!(report.workload.is_empty());
+    assert_eq!(report.runs_with_wrong_totals, 0);
+    // Ratio 1 everywhere: every entity is drawn in every run, so nothing is tested for inclusion.
+    assert_eq!(report.entities_tested, 0);
+    assert!(!report.to_string().contains("\ninspectors "), "{report}");
+}
