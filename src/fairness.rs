@@ -152,7 +152,11 @@ pub struct DepartmentWorkload {
     pub inspectors: u64,
     /// Mean visits per inspector per run.
     pub mean_load: f64,
-    /// The largest |z| of an inspector's total against the department mean (Poisson scale).
+    /// The largest |z| of an inspector's total against the department mean
+    /// (Poisson scale). The assigner balances loads among the eligible, so
+    /// this is small where inspectors are interchangeable; a lapsing
+    /// certificate, unavailable days or a qualification that only some hold
+    /// make it large by design.
     pub max_abs_z: f64,
     /// The mean over runs of the Gini coefficient of loads.
     pub mean_gini: f64,
