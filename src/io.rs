@@ -23,14 +23,14 @@ pub(crate) struct CsvFile<'a> {
     reader: csv::Reader<&'a [u8]>,
     headers: Vec<String>,
     columns: BTreeMap<String, usize>,
-    record: ByteRecord,
+    record: StringRecord,
 }
 
 /// One record of a [`CsvFile`].
 pub(crate) struct Row<'a> {
     pub(crate) file: &'a str,
     pub(crate) line: u64,
-    record: StringRecord,
+    record: &'a StringRecord,
     headers: &'a [String],
 }
 
@@ -73,7 +73,7 @@ impl<'a> CsvFile<'a> {
             reader,
             headers,
             columns,
-            record: ByteRecord::new(),
+            record: StringRecord::new(),
         })
     }
 
@@ -101,10 +101,18 @@ impl<'a> CsvFile<'a> {
     /// The next record, or `None` at the end.
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>> {
         loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(self.name, e))?;
+            // The reader checks UTF-8 itself, into one reused record.
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
+                    let line = pos.as_ref().map_or(0, |p| p.line());
+                    let field = self.headers.get(err.field()).cloned().unwrap_or_default();
+                    return Error::syntax(
+                        Location::line(self.name, line).with_field(field),
+                        "the value is not valid UTF-8",
+                    );
+                }
+                csv_error(self.name, e)
+            })?;
             if !more {
                 return Ok(None);
             }
@@ -126,15 +134,10 @@ impl<'a> CsvFile<'a> {
                     ));
                 }
             }
-            let record = StringRecord::from_byte_record(self.record.clone()).map_err(|e| {
-                let field = e.utf8_error().field();
-                let at = Location::line(self.name, line).with_field(self.headers[field].clone());
-                Error::syntax(at, "the value is not valid UTF-8")
-            })?;
             return Ok(Some(Row {
                 file: self.name,
                 line,
-                record,
+                record: &self.record,
                 headers: &self.headers,
             }));
         }
