@@ -21,12 +21,12 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// A synthetic population of `n` entities, generated once per run into target/.
+/// A synthetic population of `n` entities, written afresh into target/ on
+/// every run (synth is deterministic; a stale copy from an older version
+/// would measure other data).
 fn synthetic(n: u64) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/synth-{n}"));
-    if !dir.join("plan.json").exists() {
-        synth(&dir, n, "bench").expect("synth writes the bench population");
-    }
+    synth(&dir, n, "bench").expect("synth writes the bench population");
     dir
 }
 
