@@ -26,6 +26,17 @@ pub fn fairness_svg(report: &FairnessReport) -> String {
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type Draw = std::result::Result<(), Box<dyn std::error::Error>>;
 
+/// A panel's chart builder: a caption, margins and room for the axis labels.
+fn panel<'a, 'b>(area: &'a Area<'b>, caption: impl AsRef<str>) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption.as_ref(), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60);
+    builder
+}
+
 fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
     let width = 0.25;
     let (lo, hi) = (-5.0f64, 5.0f64);
@@ -38,18 +49,11 @@ fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
     let n = report.z_scores.len() as f64;
     let density = |x: f64| n * width * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
     let top = counts.iter().map(|&c| f64::from(c)).fold(density(0.0), f64::max) * 1.1 + 1.0;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!(
-                "Inclusion z-scores of {} entities over {} runs (max |z| {:.2}, Bonferroni bound {:.2})",
-                report.entities_tested, report.runs, report.max_abs_z, report.bonferroni_bound
-            ),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, 0.0..top)?;
+    let caption = format!(
+        "Inclusion z-scores of {} entities over {} runs (max |z| {:.2}, Bonferroni bound {:.2})",
+        report.entities_tested, report.runs, report.max_abs_z, report.bonferroni_bound
+    );
+    let mut chart = panel(area, caption).build_cartesian_2d(lo..hi, 0.0..top)?;
     chart
         .configure_mesh()
         .x_desc("z = (selections − runs × n/|E|) / sd")
@@ -91,15 +95,11 @@ fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .fold(0.0f64, f64::max)
         .max(0.01)
         * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "Inclusion rate by department, class and stratum (dots) against the target n/|E| (lines)",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..strata.len().max(1) as f64, 0.0..top)?;
+    let mut chart = panel(
+        area,
+        "Inclusion rate by department, class and stratum (dots) against the target n/|E| (lines)",
+    )
+    .build_cartesian_2d(0.0..strata.len().max(1) as f64, 0.0..top)?;
     chart
         .configure_mesh()
         .x_desc("stratum (grouped by department, then class A–D)")
@@ -147,15 +147,11 @@ fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .fold(0.0f64, f64::max)
         .max(0.1)
         * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "Inspector workload: visits per run of each inspector, by department",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..report.workload.len().max(1) as f64, 0.0..top)?;
+    let mut chart = panel(
+        area,
+        "Inspector workload: visits per run of each inspector, by department",
+    )
+    .build_cartesian_2d(0.0..report.workload.len().max(1) as f64, 0.0..top)?;
     let names: Vec<String> = report.workload.iter().map(|w| w.department.clone()).collect();
     chart
         .configure_mesh()

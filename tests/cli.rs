@@ -37,6 +37,21 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Draws `plan` at the test seed, checked against `commitment`, into `out`.
+fn draw_committed(plan: &Path, commitment: &Path, out: &Path) -> Output {
+    bin(&[
+        "draw",
+        "--plan",
+        s(plan),
+        "--seed",
+        SEED,
+        "--commitment",
+        s(commitment),
+        "--out",
+        s(out),
+    ])
+}
+
 /// Draws the plan in `dir` at the test seed into `out`.
 fn draw_in(dir: &Path, out: &Path) -> Output {
     bin(&[
@@ -56,17 +71,7 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
     let out = work.path().join("out");
     let plan = fixtures().join("plan.json");
     let commitment = fixtures().join("commitment.json");
-    let o = bin(&[
-        "draw",
-        "--plan",
-        s(&plan),
-        "--seed",
-        SEED,
-        "--commitment",
-        s(&commitment),
-        "--out",
-        s(&out),
-    ]);
+    let o = draw_committed(&plan, &commitment, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
     let text = stdout(&o);
@@ -191,17 +196,7 @@ fn commit_then_draw_with_the_commitment() {
     let text = std::fs::read_to_string(&items).unwrap();
     std::fs::write(&items, text.replace("营业执照", "营業執照")).unwrap();
     let out = dir.path().join("out");
-    let o = bin(&[
-        "draw",
-        "--plan",
-        s(&plan),
-        "--seed",
-        SEED,
-        "--commitment",
-        s(&c),
-        "--out",
-        s(&out),
-    ]);
+    let o = draw_committed(&plan, &c, &out);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
