@@ -227,6 +227,14 @@ struct Seat {
     day_edge: u32,
 }
 
+/// What staffing one department gives: teams by (visit, part), and the
+/// sentences of the parts it could not staff.
+#[derive(Default)]
+struct Outcome {
+    teams: Vec<(usize, usize, Vec<usize>)>,
+    failures: Vec<String>,
+}
+
 /// The result of staffing: per visit and part, the inspectors (indices into `Inputs::inspectors`).
 pub(crate) type Staffing = Vec<Vec<Vec<usize>>>;
 
@@ -283,8 +291,10 @@ pub(crate) fn assign_with(
         }
     }
 
-    let mut failures: Vec<String> = Vec::new();
-    for dep in &plan.departments {
+    // Each department is its own problem: staff them independently (in
+    // parallel where allowed) and combine in plan order.
+    let staff = |dep: &crate::plan::DepartmentPolicy, mut observe: Option<Observer<'_>>| -> Result<Outcome> {
+        let mut out = Outcome::default();
         // The roster in id order, so the input's row order never matters.
         let mut roster: Vec<usize> = (0..inspectors.len())
             .filter(|&i| inspectors[i].department == dep.id)
@@ -331,7 +341,7 @@ pub(crate) fn assign_with(
             }
         }
         if parts.is_empty() {
-            continue;
+            return Ok(out);
         }
         parts.sort_by_key(|p| (p.date, p.visit));
 
@@ -458,9 +468,9 @@ pub(crate) fn assign_with(
             for (p, seats) in parts.iter().zip(&filled) {
                 let mut team: Vec<usize> = seats.iter().map(|&(_, ri)| roster[ri]).collect();
                 team.sort_by(|&a, &b| inspectors[a].id.cmp(&inspectors[b].id));
-                staffing[p.visit][p.part] = team;
+                out.teams.push((p.visit, p.part, team));
             }
-            continue;
+            return Ok(out);
         }
 
         // The greedy pass left seats empty: build the flow network, start
@@ -535,7 +545,7 @@ pub(crate) fn assign_with(
         for p in &parts {
             let missing: u32 = p.slot_edges.iter().map(|&(e, _)| net.edges[e as usize].cap).sum();
             if missing > 0 {
-                failures.push(describe(
+                out.failures.push(describe(
                     inputs,
                     visits,
                     p,
@@ -555,8 +565,42 @@ pub(crate) fn assign_with(
                 .map(|seat| seat.inspector)
                 .collect();
             team.sort_by(|&a, &b| inspectors[a].id.cmp(&inspectors[b].id));
-            staffing[p.visit][p.part] = team;
+            out.teams.push((p.visit, p.part, team));
         }
+        Ok(out)
+    };
+    let outcomes: Vec<Outcome> = match observe.as_mut() {
+        Some(observe) => {
+            let mut all = Vec::with_capacity(plan.departments.len());
+            for dep in &plan.departments {
+                all.push(staff(dep, Some(&mut **observe))?);
+            }
+            all
+        }
+        None => {
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                plan.departments
+                    .par_iter()
+                    .map(|dep| staff(dep, None))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            #[cfg(not(feature = "parallel"))]
+            {
+                plan.departments
+                    .iter()
+                    .map(|dep| staff(dep, None))
+                    .collect::<Result<Vec<_>>>()?
+            }
+        }
+    };
+    let mut failures: Vec<String> = Vec::new();
+    for outcome in outcomes {
+        for (visit, part, team) in outcome.teams {
+            staffing[visit][part] = team;
+        }
+        failures.extend(outcome.failures);
     }
     if failures.is_empty() {
         Ok(staffing)
