@@ -201,25 +201,26 @@ impl Frame {
         let history = HistoryIndex::new(inputs);
         let start = plan.window.start;
 
-        // Intern each entity's stratum once: ids follow the order of the
-        // values (UTF-8 bytes, column by column), as DR1 step 6 orders strata.
+        // Intern each entity's stratum once, in one pass: a provisional id in
+        // order of first appearance, then renumbered so that ids follow the
+        // order of the values (UTF-8 bytes, column by column), as DR1 step 6
+        // orders strata.
         let mut tuples: BTreeMap<Vec<&str>, u32> = BTreeMap::new();
-        for e in entities {
-            // OK because the loader checked every stratum column exists.
-            let values: Vec<&str> = plan.strata.iter().map(|c| e.column(c).unwrap_or("")).collect();
-            tuples.entry(values).or_insert(0);
-        }
-        for (n, id) in tuples.values_mut().enumerate() {
-            // OK because there are at most as many strata as entities, which fit in u32.
-            *id = n as u32;
-        }
-        let stratum_of: Vec<u32> = entities
+        let provisional: Vec<u32> = entities
             .iter()
             .map(|e| {
+                // OK because the loader checked every stratum column exists.
                 let values: Vec<&str> = plan.strata.iter().map(|c| e.column(c).unwrap_or("")).collect();
-                tuples[&values]
+                // OK because there are at most as many strata as entities, which fit in u32.
+                let next = tuples.len() as u32;
+                *tuples.entry(values).or_insert(next)
             })
             .collect();
+        let mut renumber = vec![0u32; tuples.len()];
+        for (rank, &first_seen) in tuples.values().enumerate() {
+            renumber[first_seen as usize] = rank as u32;
+        }
+        let stratum_of: Vec<u32> = provisional.into_iter().map(|p| renumber[p as usize]).collect();
         let values: Vec<Vec<String>> = tuples
             .keys()
             .map(|v| v.iter().map(|s| s.to_string()).collect())
