@@ -107,6 +107,11 @@ impl Commitment {
         self.differences_from(&Commitment::compute(inputs))
     }
 
+    /// [`Commitment::differences`] with the inputs' frame built already.
+    pub(crate) fn differences_framed(&self, inputs: &Inputs, frame: &Frame) -> Vec<String> {
+        self.differences_from(&Commitment::with_frame(inputs, frame))
+    }
+
     fn differences_from(&self, now: &Commitment) -> Vec<String> {
         let mut out = Vec::new();
         for (field, a, b) in [
@@ -782,15 +787,24 @@ pub fn draw_to_dir(
         let bytes = crate::io::read_file(path, &name)?;
         committed.push((name.clone(), Commitment::from_json(&name, &bytes)?));
     }
-    let mut checked: Vec<Option<Commitment>> = Vec::with_capacity(loaded.len());
-    for (inputs, _) in &loaded {
-        let plan = &inputs.plan;
+    // Draw in (task id, round id) order, carrying the paths along.
+    loaded.sort_by(|(a, _), (b, _)| {
+        (a.plan.task_id.as_bytes(), a.plan.round_id.as_bytes())
+            .cmp(&(b.plan.task_id.as_bytes(), b.plan.round_id.as_bytes()))
+    });
+    let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
+    JointDraw::order_and_check(&mut inputs)?;
+    // One frame per task serves both the commitment check and the draw.
+    let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
+    for (task, frame) in inputs.iter().zip(&frames) {
+        let plan = &task.plan;
         let matching = committed
             .iter()
             .find(|(_, c)| c.task_id == plan.task_id && c.round_id == plan.round_id);
         match matching {
             Some((name, c)) => {
-                let differences = c.differences(inputs);
+                let differences = c.differences_framed(task, frame);
                 if !differences.is_empty() {
                     return Err(ErrorKind::CommitmentMismatch {
                         commitment: name.clone(),
@@ -798,38 +812,22 @@ pub fn draw_to_dir(
                     }
                     .into());
                 }
-                checked.push(Some(c.clone()));
+                commitments.push(Some(c.clone()));
             }
-            None if committed.is_empty() => checked.push(None),
+            None if committed.is_empty() => commitments.push(None),
             None => {
                 return Err(ErrorKind::CommitmentMismatch {
                     commitment: committed[0].0.clone(),
                     differences: vec![format!(
                         "no commitment names task {} round {} of {}",
-                        plan.task_id, plan.round_id, inputs.files[0].path
+                        plan.task_id, plan.round_id, task.files[0].path
                     )],
                 }
                 .into());
             }
         }
     }
-    // Draw in (task id, round id) order, carrying the paths and commitments along.
-    let mut order: Vec<usize> = (0..loaded.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (pa, pb) = (&loaded[a].0.plan, &loaded[b].0.plan);
-        (pa.task_id.as_bytes(), pa.round_id.as_bytes()).cmp(&(pb.task_id.as_bytes(), pb.round_id.as_bytes()))
-    });
-    let paths: Vec<String> = order.iter().map(|&i| loaded[i].1.clone()).collect();
-    let commitments: Vec<Option<Commitment>> = order.iter().map(|&i| checked[i].clone()).collect();
-    let mut inputs: Vec<Inputs> = Vec::with_capacity(loaded.len());
-    let mut slots: Vec<Option<Inputs>> = loaded.into_iter().map(|(i, _)| Some(i)).collect();
-    for &i in &order {
-        // OK because each position of `order` is taken once.
-        if let Some(x) = slots[i].take() {
-            inputs.push(x);
-        }
-    }
-    let joint = JointDraw::run(&mut inputs, seed)?;
+    let joint = JointDraw::run_framed(&inputs, frames, seed)?;
     let tasks: Vec<TaskInputs<'_>> = inputs
         .iter()
         .zip(&paths)
@@ -968,14 +966,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             }
         }
         match Inputs::load(&plan_path) {
-            Ok(i) => {
-                if let Some(c) = &task.commitment {
-                    for d in c.differences(&i) {
-                        v.differences.push(format!("{record_name}: commitment: {d}"));
-                    }
-                }
-                inputs.push(i);
-            }
+            Ok(i) => inputs.push(i),
             Err(e) => {
                 v.differences.push(format!(
                     "{record_name}: the inputs of the plan it names ({}) do not load: {e}",
@@ -995,16 +986,15 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         }
     };
-    let joint = match JointDraw::run(&mut inputs, &seed) {
-        Ok(d) => d,
-        Err(e) => {
-            v.differences.push(format!("{record_name}: the replay fails: {e}"));
-            return Ok(v);
-        }
-    };
-    // Pair each replayed task with the record's path and commitment for it.
+    if let Err(e) = JointDraw::order_and_check(&mut inputs) {
+        v.differences.push(format!("{record_name}: the replay fails: {e}"));
+        return Ok(v);
+    }
+    // One frame per task serves both the commitment check and the replay.
+    let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    // Pair each task with the record's path and commitment for it.
     let mut tasks: Vec<TaskInputs<'_>> = Vec::with_capacity(inputs.len());
-    for i in &inputs {
+    for (i, frame) in inputs.iter().zip(&frames) {
         let Some(t) = record
             .tasks
             .iter()
@@ -1016,12 +1006,24 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             ));
             return Ok(v);
         };
+        if let Some(c) = &t.commitment {
+            for d in c.differences_framed(i, frame) {
+                v.differences.push(format!("{record_name}: commitment: {d}"));
+            }
+        }
         tasks.push(TaskInputs {
             inputs: i,
             plan_path: &t.plan.path,
             commitment: t.commitment.as_ref(),
         });
     }
+    let joint = match JointDraw::run_framed(&inputs, frames, &seed) {
+        Ok(d) => d,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: the replay fails: {e}"));
+            return Ok(v);
+        }
+    };
     let replay = Outputs::render_joint(&tasks, &joint);
     for (name, expected) in &replay.files {
         match std::fs::read(dir.join(name)) {

@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::draw::{Basis, Draw, Visit, VisitPart};
+use crate::draw::{Basis, Draw, Independence, Visit, VisitPart};
 use crate::error::{Error, Location, Result};
+use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Hasher, Salt, Seed};
 use crate::merge::merge_windows;
@@ -192,6 +193,14 @@ impl JointDraw {
     /// items, history, calendar, inspectors, recusal pairs), and every error
     /// of [`Draw::run`].
     pub fn run(inputs: &mut [Inputs], seed: &Seed) -> Result<JointDraw> {
+        JointDraw::order_and_check(inputs)?;
+        let frames = inputs.iter().map(Frame::build).collect();
+        JointDraw::run_framed(inputs, frames, seed)
+    }
+
+    /// Orders tasks by (task id, round id) and checks they can be drawn
+    /// together (the errors of [`JointDraw::run`] before drawing).
+    pub(crate) fn order_and_check(inputs: &mut [Inputs]) -> Result<()> {
         if inputs.is_empty() {
             return Err(Error::policy(Location::file("plan"), "there is no task to draw"));
         }
@@ -220,7 +229,18 @@ impl JointDraw {
                 }
             }
         }
-        let mut draws = inputs.iter().map(|i| Draw::select(i, seed)).collect::<Vec<Draw>>();
+        Ok(())
+    }
+
+    /// Draws tasks already ordered and checked by [`JointDraw::order_and_check`],
+    /// on frames already built (one per task, in the same order), so a caller
+    /// that checked commitments against those frames does not build them twice.
+    pub(crate) fn run_framed(inputs: &[Inputs], frames: Vec<Frame>, seed: &Seed) -> Result<JointDraw> {
+        let draws: Vec<Draw> = inputs
+            .iter()
+            .zip(frames)
+            .map(|(i, frame)| Draw::select_in(i, frame, seed, Independence::Shared))
+            .collect();
         let salt = match draws.as_slice() {
             [one] => one.salt,
             many => {
@@ -234,9 +254,6 @@ impl JointDraw {
         };
         let tasks: Vec<(&Inputs, &Draw)> = inputs.iter().zip(&draws).collect();
         let visits = schedule(&tasks, &salt)?;
-        for d in &mut draws {
-            d.visits.clear();
-        }
         Ok(JointDraw { draws, salt, visits })
     }
 
