@@ -216,29 +216,44 @@ pub struct TaskInputs<'a> {
     pub commitment: Option<&'a Commitment>,
 }
 
+/// What the outputs are rendered from: the tasks' draws, the visit salt and
+/// the visits, borrowed from a [`Draw`] or a [`JointDraw`] without copying.
+struct DrawView<'a> {
+    draws: Vec<&'a Draw>,
+    salt: crate::key::Salt,
+    visits: &'a [crate::Visit],
+}
+
 impl Outputs {
     /// Renders every output of a single-task draw. `plan_path` is the
     /// plan's path relative to the output directory, and `commitment` the
     /// commitment the draw was checked against, if any.
     pub fn render(inputs: &Inputs, draw: &Draw, plan_path: &str, commitment: Option<&Commitment>) -> Outputs {
-        let mut one = draw.clone();
-        let visits = std::mem::take(&mut one.visits);
-        let joint = JointDraw {
-            salt: one.salt,
-            draws: vec![one],
-            visits,
-        };
         let task = TaskInputs {
             inputs,
             plan_path,
             commitment,
         };
-        Outputs::render_joint(&[task], &joint)
+        let view = DrawView {
+            draws: vec![draw],
+            salt: draw.salt,
+            visits: &draw.visits,
+        };
+        Outputs::render_view(&[task], &view)
     }
 
     /// Renders every output of a draw of one or more tasks; `tasks` are in
     /// the order of `joint.draws`.
     pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> Outputs {
+        let view = DrawView {
+            draws: joint.draws.iter().collect(),
+            salt: joint.salt,
+            visits: &joint.visits,
+        };
+        Outputs::render_view(tasks, &view)
+    }
+
+    fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> Outputs {
         // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
         let base = tasks[0].inputs;
         let entities = base.population.entities();
@@ -342,7 +357,7 @@ impl Outputs {
                 "leader",
             ],
             |w| {
-                for v in &joint.visits {
+                for v in joint.visits {
                     let e = &entities[v.entity];
                     let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
                     let items: Vec<&str> = v
@@ -404,7 +419,7 @@ impl Outputs {
                             .extend(c.item_ids.iter().map(String::as_str));
                     }
                     for d in &plan.departments {
-                        for v in &joint.visits {
+                        for v in joint.visits {
                             let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
                                 continue;
                             };
@@ -675,10 +690,10 @@ fn record_class(c: &ClassDraw) -> RecordClass {
 }
 
 impl AuditRecord {
-    fn new(tasks: &[TaskInputs<'_>], joint: &JointDraw, outputs: &[(String, Vec<u8>)]) -> AuditRecord {
+    fn new(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, outputs: &[(String, Vec<u8>)]) -> AuditRecord {
         // OK because a draw has at least one task, and all share the seed.
         let seed = &joint.draws[0].seed;
-        let (department_visits, visits) = joint.visits_saved();
+        let (department_visits, visits) = crate::visit::visits_saved(joint.visits);
         AuditRecord {
             spec: SPEC_ID.to_string(),
             crate_version: CRATE_VERSION.to_string(),

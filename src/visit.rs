@@ -260,7 +260,12 @@ impl JointDraw {
     /// How many department visits there would be with one visit per
     /// department task and entity, and how many merged visits there are.
     pub fn visits_saved(&self) -> (usize, usize) {
-        let separate: usize = self.visits.iter().flat_map(|v| &v.parts).map(|p| p.tasks.len()).sum();
-        (separate, self.visits.len())
+        visits_saved(&self.visits)
     }
+}
+
+/// (department visits — one per task, department and entity — and the visits merged from them).
+pub(crate) fn visits_saved(visits: &[Visit]) -> (usize, usize) {
+    let separate: usize = visits.iter().flat_map(|v| &v.parts).map(|p| p.tasks.len()).sum();
+    (separate, visits.len())
 }
