@@ -47,7 +47,7 @@ fn benches(c: &mut Criterion) {
         let n = inputs.population.len();
         let seed = Seed::new(SEED).unwrap();
         let salt = Salt::derive(&seed, &inputs.plan.task_id, &inputs.plan.round_id);
-        let ids: Vec<&str> = inputs.population.entities().iter().map(|e| e.id.as_str()).collect();
+        let ids: Vec<&str> = inputs.population.iter().map(|e| e.id()).collect();
 
         let mut g = c.benchmark_group(format!("draw/{label}"));
         g.sample_size(10).measurement_time(Duration::from_secs(3));
@@ -79,10 +79,10 @@ fn benches(c: &mut Criterion) {
             b.iter(|| Draw::run(black_box(&inputs), black_box(&seed)).unwrap())
         });
 
-        let outputs = Outputs::render(&inputs, &draw, "plan.json", None);
+        let outputs = Outputs::render(&inputs, &draw, "plan.json", None).unwrap();
         assert_eq!(outputs.files.len(), double_random::OUTPUT_FILES.len());
         g.bench_function("render", |b| {
-            b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None))
+            b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None).unwrap())
         });
         g.finish();
     }

@@ -34,7 +34,7 @@ fn main() -> Result<(), double_random::Error> {
         draw.visits.len()
     );
     let t = Instant::now();
-    let out = Outputs::render(&inputs, &draw, "plan.json", None);
+    let out = Outputs::render(&inputs, &draw, "plan.json", None)?;
     let bytes: usize = out.files.iter().map(|(_, b)| b.len()).sum();
     println!("render  {:>8.3} s ({bytes} bytes)", t.elapsed().as_secs_f64());
     Ok(())

@@ -266,7 +266,7 @@ pub(crate) fn assign_with(
 ) -> Result<Staffing> {
     let plan = &inputs.plan;
     let rules = &plan.teams;
-    let entities = inputs.population.entities();
+    let population = &inputs.population;
     let inspectors = &inputs.inspectors;
     let mut staffing: Staffing = visits.iter().map(|v| vec![Vec::new(); v.parts.len()]).collect();
 
@@ -320,7 +320,7 @@ pub(crate) fn assign_with(
                 let seats = base.max(tags.len() as u32);
                 // OK because dates are assigned before teams.
                 let date = v.date.unwrap_or(plan.window.start);
-                let entity_id = entities[v.entity].id.as_str();
+                let entity_id = population.id(v.entity);
                 parts.push(Part {
                     visit: vi,
                     part: pi,
@@ -347,7 +347,7 @@ pub(crate) fn assign_with(
 
         let eligibility = |i: usize, p: &Part| -> Option<Ineligible> {
             let ins = &inspectors[i];
-            let e = &entities[visits[p.visit].entity];
+            let e = population.entity(visits[p.visit].entity);
             if ins.certificate_valid_until < p.date {
                 Some(Ineligible::Certificate)
             } else if ins.unavailable.contains(&p.date) {
@@ -356,7 +356,7 @@ pub(crate) fn assign_with(
                 Some(Ineligible::Recused)
             } else if p.previous.contains(&i) {
                 Some(Ineligible::PreviousVisit)
-            } else if rules.cross_station == CrossStation::ExcludeHome && ins.station == e.region {
+            } else if rules.cross_station == CrossStation::ExcludeHome && ins.station == e.region() {
                 Some(Ineligible::OwnStation)
             } else {
                 None
@@ -418,7 +418,7 @@ pub(crate) fn assign_with(
                 && !p.recused.contains(&i)
                 && !p.previous.contains(&i)
                 && (rules.cross_station != CrossStation::ExcludeHome
-                    || inspectors[i].station != entities[visits[p.visit].entity].region)
+                    || inspectors[i].station != population.entity(visits[p.visit].entity).region())
         };
         let mut load = vec![0u32; roster.len()];
         let mut day_load = vec![0u32; roster.len() * dates.len()];
@@ -428,7 +428,7 @@ pub(crate) fn assign_with(
         for p in parts.iter().filter(|_| strategy == Strategy::GreedyThenFlow) {
             let day = dates[&p.date];
             let eligible: Vec<usize> = (0..roster.len()).filter(|&ri| eligible_fast(ri, day, p)).collect();
-            let entity_id = entities[visits[p.visit].entity].id.as_str();
+            let entity_id = population.id(visits[p.visit].entity);
             let order = tie_order(salt, entity_id, &dep.id, eligible.len());
             let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
             for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
@@ -650,10 +650,14 @@ fn describe(
 ) -> String {
     let inspectors: &[Inspector] = &inputs.inspectors;
     let v = &visits[p.visit];
-    let entity = &inputs.population.entities()[v.entity];
+    let entity = inputs.population.entity(v.entity);
     let mut out = format!(
         "visit {} ({} on {}), department {}: needs {} inspector(s)",
-        v.id, entity.id, p.date, department, p.seats
+        v.id,
+        entity.id(),
+        p.date,
+        department,
+        p.seats
     );
     match p.tags.as_slice() {
         [] => {}

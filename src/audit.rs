@@ -228,7 +228,18 @@ impl Outputs {
     /// Renders every output of a single-task draw. `plan_path` is the
     /// plan's path relative to the output directory, and `commitment` the
     /// commitment the draw was checked against, if any.
-    pub fn render(inputs: &Inputs, draw: &Draw, plan_path: &str, commitment: Option<&Commitment>) -> Outputs {
+    ///
+    /// # Errors
+    ///
+    /// An [`Io`](crate::ErrorKind::Io) or [`Syntax`](crate::ErrorKind::Syntax)
+    /// error when the names of the visited entities cannot be read back from
+    /// the entity file (see [`Population::names`](crate::Population::names)).
+    pub fn render(
+        inputs: &Inputs,
+        draw: &Draw,
+        plan_path: &str,
+        commitment: Option<&Commitment>,
+    ) -> crate::Result<Outputs> {
         let task = TaskInputs {
             inputs,
             plan_path,
@@ -244,7 +255,11 @@ impl Outputs {
 
     /// Renders every output of a draw of one or more tasks; `tasks` are in
     /// the order of `joint.draws`.
-    pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> Outputs {
+    ///
+    /// # Errors
+    ///
+    /// As [`Outputs::render`].
+    pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> crate::Result<Outputs> {
         let view = DrawView {
             draws: joint.draws.iter().collect(),
             salt: joint.salt,
@@ -253,10 +268,13 @@ impl Outputs {
         Outputs::render_view(tasks, &view)
     }
 
-    fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> Outputs {
+    fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> crate::Result<Outputs> {
         // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
         let base = tasks[0].inputs;
-        let entities = base.population.entities();
+        let population = &base.population;
+        // Names are not held in memory: read back the visited entities' names once.
+        let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
+        let names = population.names(&visited)?;
         let selection = csv_bytes(
             &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
             |w| {
@@ -265,7 +283,7 @@ impl Outputs {
                         w.write_record([
                             task.inputs.plan.task_id.as_str(),
                             dep,
-                            &entities[s.entity].id,
+                            population.id(s.entity),
                             class.class.as_str(),
                             &stratum.label(),
                             &s.key.to_hex(),
@@ -320,7 +338,7 @@ impl Outputs {
                     w.write_record([
                         plan.task_id.as_str(),
                         plan.departments[x.department].id.as_str(),
-                        &entities[x.entity].id,
+                        population.id(x.entity),
                         x.class.as_str(),
                         x.reason.as_str(),
                     ])?;
@@ -357,8 +375,7 @@ impl Outputs {
                 "leader",
             ],
             |w| {
-                for v in joint.visits {
-                    let e = &entities[v.entity];
+                for (v, name) in joint.visits.iter().zip(&names) {
                     let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
                     let items: Vec<&str> = v
                         .parts
@@ -375,8 +392,8 @@ impl Outputs {
                     };
                     w.write_record([
                         v.id.as_str(),
-                        &e.id,
-                        &e.name,
+                        population.id(v.entity),
+                        name,
                         &v.key.to_hex(),
                         &task_ids(v),
                         &v.date.map(|d| d.to_string()).unwrap_or_default(),
@@ -419,11 +436,10 @@ impl Outputs {
                             .extend(c.item_ids.iter().map(String::as_str));
                     }
                     for d in &plan.departments {
-                        for v in joint.visits {
+                        for (v, name) in joint.visits.iter().zip(&names) {
                             let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
                                 continue;
                             };
-                            let e = &entities[v.entity];
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.
                             let drew = drawn.contains(&(d.id.as_str(), v.entity));
@@ -433,7 +449,7 @@ impl Outputs {
                                 .filter(|i| {
                                     (drew && d.items.contains(i))
                                         || directed
-                                            .get(&(e.id.as_str(), d.id.as_str()))
+                                            .get(&(population.id(v.entity), d.id.as_str()))
                                             .is_some_and(|items| items.contains(i.as_str()))
                                 })
                                 .map(String::as_str)
@@ -448,8 +464,8 @@ impl Outputs {
                                 &plan.task_id,
                                 &d.id,
                                 &v.id,
-                                &e.id,
-                                &e.name,
+                                population.id(v.entity),
+                                name,
                                 &items.join(";"),
                                 &v.date.map(|d| d.to_string()).unwrap_or_default(),
                                 "",
@@ -470,7 +486,7 @@ impl Outputs {
         ];
         let record = AuditRecord::new(tasks, joint, &files);
         files.push(("record.json".to_string(), record.to_json().into_bytes()));
-        Outputs { files }
+        Ok(Outputs { files })
     }
 
     /// Writes the files into `dir` atomically: into a temporary directory
@@ -853,7 +869,7 @@ pub fn draw_to_dir(
             commitment: commitment.as_ref(),
         })
         .collect();
-    Outputs::render_joint(&tasks, &joint).write_dir(out, replace)?;
+    Outputs::render_joint(&tasks, &joint)?.write_dir(out, replace)?;
     Ok((inputs, joint))
 }
 
@@ -1039,7 +1055,13 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         }
     };
-    let replay = Outputs::render_joint(&tasks, &joint);
+    let replay = match Outputs::render_joint(&tasks, &joint) {
+        Ok(r) => r,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: the replay fails: {e}"));
+            return Ok(v);
+        }
+    };
     for (name, expected) in &replay.files {
         match std::fs::read(dir.join(name)) {
             Ok(found) if &found == expected => {}

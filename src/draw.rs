@@ -1,13 +1,13 @@
 //! The draw: frames, quotas, allocation over strata, selection, and the
 //! merged visits (DR1 steps 3 to 8 and 10).
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
+use crate::population::Population;
 
 /// Whether the departments of a task share one salt (DR1) or, for
 /// fairness comparisons only, each use their own.
@@ -244,47 +244,42 @@ pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
     out
 }
 
-fn cmp_key<'a>(a: &(Digest, u32), b: &(Digest, u32), ids: &dyn Fn(u32) -> &'a str) -> Ordering {
-    a.0.cmp(&b.0).then_with(|| ids(a.1).as_bytes().cmp(ids(b.1).as_bytes()))
+/// A member of a stratum with its key packed: the first 8 bytes of its
+/// DR1 key (big-endian) and its position in the population.
+type Packed = (u64, u32);
+
+/// DR1 keys of `members`, packed, on every core for large strata.
+fn packed_keys(salt: &Salt, population: &Population, members: &[u32]) -> Vec<Packed> {
+    let key = |&i: &u32| (salt.entity_key(population.id(i as usize)).first_u64(), i);
+    #[cfg(feature = "parallel")]
+    if members.len() >= 1 << 14 {
+        use rayon::prelude::*;
+        return members.par_iter().map(key).collect();
+    }
+    members.iter().map(key).collect()
 }
 
 /// DR1 step 7: the `n` members with the smallest keys (ties by id bytes),
-/// in key order, without sorting the whole stratum.
-pub(crate) fn smallest<'a>(
-    mut members: Vec<(Digest, u32)>,
-    n: usize,
-    ids: &dyn Fn(u32) -> &'a str,
-) -> Vec<(Digest, u32)> {
+/// in key order, without sorting the whole stratum. Packed keys decide
+/// unless their first 8 bytes are equal; then the whole keys, then the ids.
+fn smallest(mut members: Vec<Packed>, n: usize, salt: &Salt, population: &Population) -> Vec<Packed> {
+    let cmp = |a: &Packed, b: &Packed| {
+        a.0.cmp(&b.0).then_with(|| {
+            let (ia, ib) = (population.id(a.1 as usize), population.id(b.1 as usize));
+            salt.entity_key(ia)
+                .cmp(&salt.entity_key(ib))
+                .then_with(|| ia.as_bytes().cmp(ib.as_bytes()))
+        })
+    };
     if n == 0 {
         return Vec::new();
     }
     if n < members.len() {
-        members.select_nth_unstable_by(n - 1, |a, b| cmp_key(a, b, ids));
+        members.select_nth_unstable_by(n - 1, cmp);
         members.truncate(n);
     }
-    members.sort_unstable_by(|a, b| cmp_key(a, b, ids));
+    members.sort_unstable_by(cmp);
     members
-}
-
-#[cfg(feature = "parallel")]
-fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
-    use rayon::prelude::*;
-    inputs
-        .population
-        .entities()
-        .par_iter()
-        .map(|e| salt.entity_key(&e.id))
-        .collect()
-}
-
-#[cfg(not(feature = "parallel"))]
-fn entity_keys(salt: &Salt, inputs: &Inputs) -> Vec<Digest> {
-    inputs
-        .population
-        .entities()
-        .iter()
-        .map(|e| salt.entity_key(&e.id))
-        .collect()
 }
 
 impl Draw {
@@ -317,34 +312,20 @@ impl Draw {
     pub(crate) fn select_in(inputs: &Inputs, frame: Frame, seed: &Seed, independent: Independence) -> Draw {
         let plan = &inputs.plan;
         let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
-        let shared_keys = entity_keys(&salt, inputs);
-        let entities = inputs.population.entities();
-        let ids = |i: u32| entities[i as usize].id.as_str();
+        let population = &inputs.population;
 
         let mut departments = Vec::with_capacity(plan.departments.len());
 
         for (di, dep) in plan.departments.iter().enumerate() {
-            let own_keys;
-            let keys: &[Digest] = match independent {
-                Independence::Shared => &shared_keys,
-                Independence::PerDepartment => {
-                    let own = Salt::from_digest(
-                        crate::key::Hasher::new()
-                            .enc(b"DR1/independent")
-                            .raw(salt.digest().as_bytes())
-                            .enc(dep.id.as_bytes())
-                            .finish(),
-                    );
-                    // Only the department's eligible entities need a key.
-                    let mut k = vec![Digest::default(); entities.len()];
-                    for cf in &frame.departments[di].classes {
-                        for m in cf.strata.iter().flat_map(|s| &s.members) {
-                            k[*m as usize] = own.entity_key(&entities[*m as usize].id);
-                        }
-                    }
-                    own_keys = k;
-                    &own_keys
-                }
+            let key_salt = match independent {
+                Independence::Shared => salt,
+                Independence::PerDepartment => Salt::from_digest(
+                    crate::key::Hasher::new()
+                        .enc(b"DR1/independent")
+                        .raw(salt.digest().as_bytes())
+                        .enc(dep.id.as_bytes())
+                        .finish(),
+                ),
             };
             let mut classes = Vec::with_capacity(4);
             for class in RiskClass::ALL {
@@ -360,15 +341,15 @@ impl Draw {
                 let mut out = Vec::with_capacity(cf.strata.len());
                 for (sf, n_h) in cf.strata.iter().zip(counts) {
                     let size = sf.members.len() as u64;
-                    let members = sf.members.iter().map(|&i| (keys[i as usize], i)).collect();
+                    let members = packed_keys(&key_salt, population, &sf.members);
                     // OK because n_h <= |E_h| <= u32::MAX.
-                    let picked = smallest(members, n_h as usize, &ids);
+                    let picked = smallest(members, n_h as usize, &key_salt, population);
                     let selected: Vec<Selected> = picked
                         .into_iter()
                         .zip(1..)
-                        .map(|((key, i), rank)| Selected {
+                        .map(|((_, i), rank)| Selected {
                             entity: i as usize,
-                            key,
+                            key: key_salt.entity_key(population.id(i as usize)),
                             rank,
                         })
                         .collect();

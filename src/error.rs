@@ -179,6 +179,23 @@ impl Error {
         }
     }
 
+    /// The same error with its line moved down by `lines` (for errors found
+    /// in a part of a file read on its own).
+    pub(crate) fn shift_line(mut self, lines: u64) -> Error {
+        if let ErrorKind::Syntax { at, .. }
+        | ErrorKind::MissingColumn { at, .. }
+        | ErrorKind::DuplicateColumn { at }
+        | ErrorKind::InvalidField { at, .. }
+        | ErrorKind::DuplicateId { at, .. }
+        | ErrorKind::UnknownReference { at, .. }
+        | ErrorKind::Policy { at, .. } = &mut *self.0
+            && let Some(line) = &mut at.line
+        {
+            *line += lines;
+        }
+        self
+    }
+
     /// Whether this is an I/O error.
     pub fn is_io(&self) -> bool {
         matches!(&*self.0, ErrorKind::Io { .. })

@@ -281,7 +281,7 @@ pub fn simulate(
 
 fn report(inputs: &Inputs, frame: &Frame, base_seed: &str, results: &[Run]) -> FairnessReport {
     let plan = &inputs.plan;
-    let entities = inputs.population.entities();
+    let population = &inputs.population;
     let r = results.len() as f64;
     // Inclusion counts per (department, entity).
     let mut counts: BTreeMap<(u16, u32), u64> = BTreeMap::new();
@@ -448,10 +448,10 @@ fn report(inputs: &Inputs, frame: &Frame, base_seed: &str, results: &[Run]) -> F
     }
     let mut visits_per_entity_year = Vec::new();
     for class in RiskClass::ALL {
-        let members: Vec<u32> = (0..entities.len() as u32)
+        let members: Vec<u32> = (0..population.len() as u32)
             .filter(|&i| {
-                let e = &entities[i as usize];
-                e.status.is_registered() && e.class.or(plan.unclassified_class) == Some(class)
+                let e = population.entity(i as usize);
+                e.status().is_registered() && e.class().or(plan.unclassified_class) == Some(class)
             })
             .collect();
         if members.is_empty() {

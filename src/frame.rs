@@ -3,13 +3,15 @@
 //! reason. The frame does not depend on the seed, so it can be committed
 //! to before the seed exists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher};
 use crate::model::{Mode, RiskClass, Status};
+use crate::population::Population;
 
 /// Why an entity is not in a department's eligible frame.
 ///
@@ -105,75 +107,215 @@ pub struct Frame {
     pub exclusions: Vec<Exclusion>,
 }
 
-/// What the history says about each entity.
+/// What the history says about each entity, by position in the population.
 struct HistoryIndex {
-    /// entity → the date of its last visit (any department, any kind).
-    last: BTreeMap<usize, NaiveDate>,
-    /// entity → distinct dates of its visits (any department, any kind) in the window's calendar year.
-    year_visits: BTreeMap<usize, BTreeSet<NaiveDate>>,
+    /// The date of the last visit (any department, any kind).
+    last: Vec<Option<NaiveDate>>,
+    /// Distinct visit dates (any department, any kind) in the window's calendar year.
+    year_visits: Vec<u32>,
 }
 
 impl HistoryIndex {
     fn new(inputs: &Inputs) -> HistoryIndex {
         let year = inputs.plan.window.start.year();
-        let mut last: BTreeMap<usize, NaiveDate> = BTreeMap::new();
-        let mut year_visits: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
+        let n = if inputs.history.is_empty() {
+            0
+        } else {
+            inputs.population.len()
+        };
+        let mut last: Vec<Option<NaiveDate>> = vec![None; n];
+        let mut dates: Vec<(u32, NaiveDate)> = Vec::new();
         for v in &inputs.history {
             // OK because the history loader rejected unknown entities.
             let Some(e) = inputs.population.index_of(&v.entity_id) else {
                 continue;
             };
-            let slot = last.entry(e).or_insert(v.date);
-            *slot = (*slot).max(v.date);
+            last[e] = Some(last[e].map_or(v.date, |d| d.max(v.date)));
             if v.date.year() == year {
-                year_visits.entry(e).or_default().insert(v.date);
+                // OK because populations hold at most u32::MAX entities.
+                dates.push((e as u32, v.date));
             }
+        }
+        dates.sort_unstable();
+        dates.dedup();
+        let mut year_visits = vec![0u32; n];
+        for (e, _) in dates {
+            year_visits[e as usize] += 1;
         }
         HistoryIndex { last, year_visits }
     }
 }
 
-/// The first exclusion reason that applies to entity `i` in department `di`, if any.
-fn exclusion(
-    inputs: &Inputs,
-    history: &HistoryIndex,
+/// The rules of one department, resolved once.
+struct Rules<'a> {
+    inputs: &'a Inputs,
     start: NaiveDate,
-    di: usize,
-    i: usize,
-    class: RiskClass,
-) -> Option<ExclusionReason> {
-    let plan = &inputs.plan;
-    let dep = &plan.departments[di];
-    let e = &inputs.population.entities()[i];
-    let mode = dep.class(class).mode;
-    let days_since = |d: NaiveDate| (start - d).num_days();
-    if !e.status.is_registered() {
+    modes: [Mode; 4],
+    /// Per scope column: the entity codes and, per code, whether it is in scope.
+    scope: Vec<(Cow<'a, [u32]>, Vec<bool>)>,
+}
+
+/// The first exclusion reason that applies to entity `i`, if any.
+fn exclusion(rules: &Rules<'_>, history: &HistoryIndex, i: usize, class: RiskClass) -> Option<ExclusionReason> {
+    let plan = &rules.inputs.plan;
+    let population = &rules.inputs.population;
+    let mode = rules.modes[class.index()];
+    let days_since = |d: NaiveDate| (rules.start - d).num_days();
+    let e = population.entity(i);
+    let status = e.status();
+    if !status.is_registered() {
         Some(ExclusionReason::NotActive)
     } else if mode == Mode::TriggerOnly {
         Some(ExclusionReason::TriggerOnly)
-    } else if e.status == Status::Suspended && mode == Mode::OnSite {
+    } else if status == Status::Suspended && mode == Mode::OnSite {
         Some(ExclusionReason::Suspended)
-    } else if plan
-        .observation
-        .as_ref()
-        .is_some_and(|o| o.classes.contains(&class) && e.established.is_some_and(|d| days_since(d) < i64::from(o.days)))
-    {
+    } else if plan.observation.as_ref().is_some_and(|o| {
+        o.classes.contains(&class) && e.established().is_some_and(|d| days_since(d) < i64::from(o.days))
+    }) {
         Some(ExclusionReason::Observation)
     } else if plan.cooldown_days > 0
         && history
             .last
-            .get(&i)
-            .is_some_and(|&d| days_since(d) < i64::from(plan.cooldown_days))
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|d| days_since(d) < i64::from(plan.cooldown_days))
     {
         Some(ExclusionReason::Cooldown)
     } else if plan
         .annual_cap
-        .is_some_and(|cap| history.year_visits.get(&i).map_or(0, |s| s.len() as u64) >= u64::from(cap))
+        .is_some_and(|cap| history.year_visits.get(i).copied().unwrap_or(0) >= cap)
     {
         Some(ExclusionReason::AnnualCap)
     } else {
         None
     }
+}
+
+/// A column's values and each entity's code, for any column of the file.
+fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, Cow<'a, [u32]>) {
+    if let Some((values, codes)) = population.coded_column(column) {
+        return (Cow::Borrowed(values), Cow::Borrowed(codes));
+    }
+    // A column held as typed values (class, status, date) or the id: code it here.
+    let mut index: BTreeMap<String, u32> = BTreeMap::new();
+    let mut values = Vec::new();
+    let codes = population
+        .iter()
+        .map(|e| {
+            let v = e.column(column).unwrap_or_default().into_owned();
+            *index.entry(v).or_insert_with_key(|v| {
+                values.push(v.clone());
+                // OK because there are at most as many values as entities.
+                (values.len() - 1) as u32
+            })
+        })
+        .collect();
+    (Cow::Owned(values), Cow::Owned(codes))
+}
+
+/// Each entity's stratum, numbered in the order of the strata's values
+/// (UTF-8 bytes, column by column, as DR1 step 6 orders strata), and the
+/// values of each stratum.
+fn strata_of(population: &Population, columns: &[String]) -> (Vec<u32>, Vec<Vec<String>>) {
+    let coded: Vec<_> = columns.iter().map(|c| column_codes(population, c)).collect();
+    // Combine the columns' codes into one provisional code per entity.
+    let mut tuples: Vec<Vec<u32>> = vec![Vec::new()];
+    let mut provisional = vec![0u32; population.len()];
+    for (_, codes) in &coded {
+        let mut next: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+        let mut next_tuples = Vec::new();
+        for (p, &c) in provisional.iter_mut().zip(codes.iter()) {
+            *p = *next.entry((*p, c)).or_insert_with(|| {
+                let mut t = tuples[*p as usize].clone();
+                t.push(c);
+                next_tuples.push(t);
+                // OK because there are at most as many tuples as entities.
+                (next_tuples.len() - 1) as u32
+            });
+        }
+        tuples = next_tuples;
+    }
+    let values: Vec<Vec<&str>> = tuples
+        .iter()
+        .map(|t| {
+            t.iter()
+                .zip(&coded)
+                .map(|(&c, (v, _))| v[c as usize].as_str())
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+    let mut renumber = vec![0u32; values.len()];
+    for (rank, &p) in order.iter().enumerate() {
+        // OK because there are at most as many strata as entities.
+        renumber[p as usize] = rank as u32;
+    }
+    for p in &mut provisional {
+        *p = renumber[*p as usize];
+    }
+    let sorted = order
+        .iter()
+        .map(|&p| values[p as usize].iter().map(|s| s.to_string()).collect())
+        .collect();
+    (provisional, sorted)
+}
+
+/// One department's frame over a run of entities in id order.
+#[derive(Default)]
+struct Partial {
+    /// (class × strata + stratum) → position in `groups`.
+    slots: hashbrown::HashMap<u32, u32, foldhash::fast::FixedState>,
+    /// (slot, base, eligible members in id order).
+    groups: Vec<(u32, u64, Vec<u32>)>,
+    excluded: Vec<Exclusion>,
+    counts: [BTreeMap<ExclusionReason, u64>; 4],
+}
+
+fn pass(rules: &[Rules<'_>], history: &HistoryIndex, stratum_of: &[u32], strata: u32, ids: &[u32]) -> Vec<Partial> {
+    let plan = &rules[0].inputs.plan;
+    let classes = rules[0].inputs.population.classes();
+    let mut out: Vec<Partial> = rules.iter().map(|_| Partial::default()).collect();
+    for &i in ids {
+        let i = i as usize;
+        // OK because the loader rejects unclassified entities when the plan names no class for them.
+        let Some(class) = classes[i].or(plan.unclassified_class) else {
+            continue;
+        };
+        for (di, (r, part)) in rules.iter().zip(&mut out).enumerate() {
+            if !r.scope.iter().all(|(codes, ok)| ok[codes[i] as usize]) {
+                continue;
+            }
+            let reason = exclusion(r, history, i, class);
+            if let Some(reason) = reason {
+                *part.counts[class.index()].entry(reason).or_insert(0) += 1;
+                part.excluded.push(Exclusion {
+                    department: di,
+                    entity: i,
+                    class,
+                    reason,
+                });
+                if reason == ExclusionReason::NotActive {
+                    continue;
+                }
+            }
+            // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
+            let slot = class.index() as u32 * strata + stratum_of[i];
+            let groups = &mut part.groups;
+            let g = *part.slots.entry(slot).or_insert_with(|| {
+                groups.push((slot, 0, Vec::new()));
+                (groups.len() - 1) as u32
+            });
+            let group = &mut part.groups[g as usize];
+            group.1 += 1;
+            if reason.is_none() {
+                // OK because the population has at most u32::MAX entities.
+                group.2.push(i as u32);
+            }
+        }
+    }
+    out
 }
 
 impl Frame {
@@ -196,92 +338,70 @@ impl Frame {
     pub fn build(inputs: &Inputs) -> Frame {
         let plan = &inputs.plan;
         let population = &inputs.population;
-        let entities = population.entities();
-        let rank = population.id_ranks();
         let history = HistoryIndex::new(inputs);
-        let start = plan.window.start;
-
-        // Intern each entity's stratum once, in one pass: a provisional id in
-        // order of first appearance, then renumbered so that ids follow the
-        // order of the values (UTF-8 bytes, column by column), as DR1 step 6
-        // orders strata.
-        let mut tuples: BTreeMap<Vec<&str>, u32> = BTreeMap::new();
-        let provisional: Vec<u32> = entities
+        let (stratum_of, values) = strata_of(population, &plan.strata);
+        // OK because there are at most as many strata as entities.
+        let strata = values.len() as u32;
+        let rules: Vec<Rules<'_>> = plan
+            .departments
             .iter()
-            .map(|e| {
-                // OK because the loader checked every stratum column exists.
-                let values: Vec<&str> = plan.strata.iter().map(|c| e.column(c).unwrap_or("")).collect();
-                // OK because there are at most as many strata as entities, which fit in u32.
-                let next = tuples.len() as u32;
-                *tuples.entry(values).or_insert(next)
-            })
-            .collect();
-        let mut renumber = vec![0u32; tuples.len()];
-        for (rank, &first_seen) in tuples.values().enumerate() {
-            renumber[first_seen as usize] = rank as u32;
-        }
-        let stratum_of: Vec<u32> = provisional.into_iter().map(|p| renumber[p as usize]).collect();
-        let values: Vec<Vec<String>> = tuples
-            .keys()
-            .map(|v| v.iter().map(|s| s.to_string()).collect())
-            .collect();
-
-        let mut departments = Vec::with_capacity(plan.departments.len());
-        let mut exclusions = Vec::new();
-        for (di, dep) in plan.departments.iter().enumerate() {
-            // Per class: stratum id → (base, members).
-            let mut strata: [BTreeMap<u32, (u64, Vec<u32>)>; 4] = Default::default();
-            let mut classes: [ClassFrame; 4] = Default::default();
-            let mut excluded_here = Vec::new();
-            for (i, e) in entities.iter().enumerate() {
-                let in_scope = dep
+            .map(|dep| Rules {
+                inputs,
+                start: plan.window.start,
+                modes: RiskClass::ALL.map(|c| dep.class(c).mode),
+                scope: dep
                     .scope
                     .iter()
-                    .all(|(col, allowed)| e.column(col).is_some_and(|v| allowed.iter().any(|a| a == v)));
-                if !in_scope {
-                    continue;
-                }
-                // OK because the loader rejects unclassified entities when the plan names no class for them.
-                let Some(class) = e.class.or(plan.unclassified_class) else {
-                    continue;
-                };
-                let reason = exclusion(inputs, &history, start, di, i, class);
-                let c = class.index();
-                if let Some(reason) = reason {
-                    *classes[c].excluded.entry(reason).or_insert(0) += 1;
-                    excluded_here.push(Exclusion {
-                        department: di,
-                        entity: i,
-                        class,
-                        reason,
-                    });
-                    if reason == ExclusionReason::NotActive {
-                        continue;
+                    .map(|(column, allowed)| {
+                        let (values, codes) = column_codes(population, column);
+                        let ok = values.iter().map(|v| allowed.iter().any(|a| a == v)).collect();
+                        (codes, ok)
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        // One pass over the entities in id order, in runs on every core,
+        // joined in order: members and exclusions come out in id order.
+        let ids = population.ids_sorted();
+        let run = |ids: &[u32]| pass(&rules, &history, &stratum_of, strata, ids);
+        const RUN: usize = 1 << 18;
+        #[cfg(feature = "parallel")]
+        let partials: Vec<Vec<Partial>> = {
+            use rayon::prelude::*;
+            ids.par_chunks(RUN).map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let partials: Vec<Vec<Partial>> = ids.chunks(RUN).map(run).collect();
+
+        let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
+        let mut exclusions = Vec::new();
+        for di in 0..plan.departments.len() {
+            let mut classes: [ClassFrame; 4] = Default::default();
+            let mut groups: BTreeMap<u32, (u64, Vec<u32>)> = BTreeMap::new();
+            for partial in &partials {
+                let part = &partial[di];
+                for (c, counts) in part.counts.iter().enumerate() {
+                    for (&reason, &n) in counts {
+                        *classes[c].excluded.entry(reason).or_insert(0) += n;
                     }
                 }
-                classes[c].base += 1;
-                let stratum = strata[c].entry(stratum_of[i]).or_default();
-                stratum.0 += 1;
-                if reason.is_none() {
-                    // OK because the population has at most u32::MAX entities.
-                    stratum.1.push(i as u32);
+                exclusions.extend_from_slice(&part.excluded);
+                for (slot, base, members) in &part.groups {
+                    let g = groups.entry(*slot).or_default();
+                    g.0 += base;
+                    g.1.extend_from_slice(members);
                 }
             }
-            for (class, groups) in classes.iter_mut().zip(strata) {
-                class.strata = groups
-                    .into_iter()
-                    .map(|(id, (base, mut members))| {
-                        members.sort_unstable_by_key(|&m| rank[m as usize]);
-                        StratumFrame {
-                            values: values[id as usize].clone(),
-                            base,
-                            members,
-                        }
-                    })
-                    .collect();
+            for (slot, (base, members)) in groups {
+                let class = &mut classes[(slot / strata) as usize];
+                class.base += base;
+                class.strata.push(StratumFrame {
+                    values: values[(slot % strata) as usize].clone(),
+                    base,
+                    members,
+                });
             }
-            excluded_here.sort_unstable_by_key(|x| rank[x.entity]);
-            exclusions.append(&mut excluded_here);
             departments.push(DepartmentFrame { classes });
         }
         Frame {
@@ -300,7 +420,7 @@ impl Frame {
     /// enc(d) ‖ enc(id) ‖ enc(reason))`, where a stratum's label is its
     /// values joined by `|`.
     pub fn digest(&self, inputs: &Inputs) -> Digest {
-        let entities = inputs.population.entities();
+        let population = &inputs.population;
         let mut h = Hasher::new();
         h.enc(b"DR1/frame");
         for (dep, frame) in inputs.plan.departments.iter().zip(&self.departments) {
@@ -312,14 +432,14 @@ impl Frame {
                     h.enc(s.base.to_string().as_bytes());
                     h.enc(s.members.len().to_string().as_bytes());
                     for &m in &s.members {
-                        h.enc(entities[m as usize].id.as_bytes());
+                        h.enc(population.id(m as usize).as_bytes());
                     }
                 }
             }
         }
         for x in &self.exclusions {
             h.enc(inputs.plan.departments[x.department].id.as_bytes());
-            h.enc(entities[x.entity].id.as_bytes());
+            h.enc(population.id(x.entity).as_bytes());
             h.enc(x.reason.as_str().as_bytes());
         }
         h.finish()

@@ -10,239 +10,9 @@ use crate::inspector::{Conflict, Inspector, load_conflicts, load_inspectors};
 use crate::io::{CsvFile, check_unique, one_of, read_file};
 use crate::json::{Step, line_of, render};
 use crate::key::Digest;
-use crate::model::{
-    CheckItem, DirectedCheck, DirectedReason, Entity, ItemKind, Mode, PastVisit, Ratio, RiskClass, Status, VisitKind,
-};
+use crate::model::{CheckItem, DirectedCheck, DirectedReason, ItemKind, Mode, PastVisit, Ratio, RiskClass, VisitKind};
 use crate::plan::Plan;
-
-/// The columns every entity file has; any other column is kept in [`Entity::extra`].
-pub const ENTITY_COLUMNS: [&str; 7] = [
-    "id",
-    "name",
-    "risk_class",
-    "region",
-    "industry",
-    "status",
-    "established",
-];
-
-/// The entity library: every entity, in input order, with a sorted id index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Population {
-    entities: Vec<Entity>,
-    /// Indices into `entities`, sorted by id bytes.
-    by_id: Vec<u32>,
-    /// For each entity, its position in `by_id` (its rank in id order).
-    id_rank: Vec<u32>,
-    /// (hash of the id, position), sorted: the lookup index of `index_of`.
-    /// Lookups only; nothing iterates it in hash order to decide anything.
-    by_hash: Vec<(u64, u32)>,
-    columns: Vec<String>,
-}
-
-impl Population {
-    /// Reads an entity file from CSV bytes; `file` names it in errors.
-    ///
-    /// # Errors
-    ///
-    /// A [`Syntax`](crate::ErrorKind::Syntax) error for an empty or
-    /// malformed file, [`MissingColumn`](crate::ErrorKind::MissingColumn),
-    /// [`DuplicateColumn`](crate::ErrorKind::DuplicateColumn),
-    /// [`InvalidField`](crate::ErrorKind::InvalidField) for a bad class,
-    /// status or date, and [`DuplicateId`](crate::ErrorKind::DuplicateId).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use double_random::{Population, RiskClass};
-    /// let csv = "id,name,risk_class,region,industry,status,established\n\
-    ///            E1,Shop,B,North,retail,active,2020-01-02\n\
-    ///            E2,Stall,,South,retail,active,\n";
-    /// let pop = Population::from_csv("entities.csv", csv.as_bytes())?;
-    /// assert_eq!(pop.len(), 2);
-    /// assert_eq!(pop.get("E1").unwrap().class, Some(RiskClass::B));
-    ///
-    /// let err = Population::from_csv("entities.csv", b"id,name,risk_class,region,industry,status,established\nE1,Shop,E,N,r,active,\n").unwrap_err();
-    /// assert_eq!(err.to_string(), "entities.csv, line 2, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)");
-    /// # Ok::<(), double_random::Error>(())
-    /// ```
-    pub fn from_csv(file: &str, bytes: &[u8]) -> Result<Population> {
-        let mut csv = CsvFile::open(file, bytes)?;
-        let mut idx = [0usize; 7];
-        for (slot, name) in idx.iter_mut().zip(ENTITY_COLUMNS) {
-            *slot = csv.require(name)?;
-        }
-        let [c_id, c_name, c_class, c_region, c_industry, c_status, c_est] = idx;
-        let columns = csv.headers().to_vec();
-        let extra_cols: Vec<usize> = (0..columns.len()).filter(|i| !idx.contains(i)).collect();
-        let mut entities = Vec::new();
-        while let Some(row) = csv.next_row()? {
-            let id = row.id(c_id)?;
-            let class = row.parse(c_class, "a risk class (A, B, C, D, or empty for unclassified)", |v| {
-                if v.is_empty() {
-                    Some(None)
-                } else {
-                    RiskClass::parse(v).map(Some)
-                }
-            })?;
-            let status = row.parse(
-                c_status,
-                &format!(
-                    "a status ({})",
-                    one_of(&["active", "suspended", "deregistered", "revoked"])
-                ),
-                Status::parse,
-            )?;
-            let established = if row.get(c_est).is_empty() {
-                None
-            } else {
-                Some(row.date(c_est)?)
-            };
-            let extra = extra_cols
-                .iter()
-                .map(|&i| (columns[i].clone(), row.get(i).to_string()))
-                .collect();
-            entities.push(Entity {
-                id,
-                name: row.get(c_name).to_string(),
-                class,
-                region: row.get(c_region).to_string(),
-                industry: row.get(c_industry).to_string(),
-                status,
-                established,
-                extra,
-                line: row.line,
-            });
-        }
-        if entities.is_empty() {
-            return Err(Error::syntax(
-                Location::file(file),
-                "the file has no entities (only a header)",
-            ));
-        }
-        if entities.len() > u32::MAX as usize {
-            return Err(Error::syntax(Location::file(file), "more than 4,294,967,295 entities"));
-        }
-        // OK because the length was checked to fit in u32 just above.
-        // Sort by the first 16 bytes held inline (ids hold no NUL, so zero
-        // padding keeps byte order), and the whole id only on a tie: far fewer
-        // reads of the ids themselves.
-        let mut keyed: Vec<(u128, u32)> = entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (id_prefix(e.id.as_bytes()), i as u32))
-            .collect();
-        keyed.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| {
-                entities[a.1 as usize]
-                    .id
-                    .as_bytes()
-                    .cmp(entities[b.1 as usize].id.as_bytes())
-            })
-        });
-        let by_id: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-        for pair in by_id.windows(2) {
-            let (first, second) = (&entities[pair[0] as usize], &entities[pair[1] as usize]);
-            if first.id == second.id {
-                let (first, second) = if first.line < second.line {
-                    (first, second)
-                } else {
-                    (second, first)
-                };
-                return Err(crate::ErrorKind::DuplicateId {
-                    at: Location::line(file, second.line).with_field("id"),
-                    id: second.id.clone(),
-                    first_line: first.line,
-                }
-                .into());
-            }
-        }
-        let mut id_rank = vec![0u32; entities.len()];
-        for (rank, &i) in by_id.iter().enumerate() {
-            // OK because the length was checked to fit in u32.
-            id_rank[i as usize] = rank as u32;
-        }
-        let mut by_hash: Vec<(u64, u32)> = entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (id_hash(e.id.as_bytes()), i as u32))
-            .collect();
-        by_hash.sort_unstable();
-        Ok(Population {
-            entities,
-            by_id,
-            by_hash,
-            id_rank,
-            columns,
-        })
-    }
-
-    /// The number of entities.
-    pub fn len(&self) -> usize {
-        self.entities.len()
-    }
-
-    /// Whether there is no entity (never true for a loaded file).
-    pub fn is_empty(&self) -> bool {
-        self.entities.is_empty()
-    }
-
-    /// The entities, in input order.
-    pub fn entities(&self) -> &[Entity] {
-        &self.entities
-    }
-
-    /// The columns of the input file, in file order.
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
-    /// The position of an entity in [`entities`](Population::entities).
-    pub fn index_of(&self, id: &str) -> Option<usize> {
-        let h = id_hash(id.as_bytes());
-        let start = self.by_hash.partition_point(|&(x, _)| x < h);
-        self.by_hash[start..]
-            .iter()
-            .take_while(|&&(x, _)| x == h)
-            .map(|&(_, i)| i as usize)
-            .find(|&i| self.entities[i].id == id)
-    }
-
-    /// The entity with this id.
-    pub fn get(&self, id: &str) -> Option<&Entity> {
-        self.index_of(id).map(|i| &self.entities[i])
-    }
-
-    /// Positions in [`entities`](Population::entities), in id byte order.
-    pub fn ids_sorted(&self) -> &[u32] {
-        &self.by_id
-    }
-
-    /// For each entity (in input order), its rank in id byte order.
-    pub fn id_ranks(&self) -> &[u32] {
-        &self.id_rank
-    }
-
-    /// Whether the file has this column.
-    pub fn has_column(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c == name)
-    }
-}
-
-/// The first 16 bytes of an id as a big-endian integer, zero-padded.
-fn id_prefix(id: &[u8]) -> u128 {
-    let mut b = [0u8; 16];
-    let n = id.len().min(16);
-    b[..n].copy_from_slice(&id[..n]);
-    u128::from_be_bytes(b)
-}
-
-/// FNV-1a, 64 bits: a lookup hash only (it never orders anything that is output).
-fn id_hash(id: &[u8]) -> u64 {
-    id.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
+use crate::population::{Keep, Population};
 
 /// Reads a check-item list.
 pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
@@ -386,6 +156,12 @@ fn load_directed(
     Ok(out)
 }
 
+/// An input file: its bytes, or a path to read it from in parts.
+enum Opened {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+}
+
 /// One input file of a draw, named by its path relative to the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
@@ -436,7 +212,13 @@ impl Inputs {
             .map_or_else(|| plan_path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
         let plan_bytes = read_file(plan_path, &plan_name)?;
-        Inputs::from_files(&plan_name, &plan_bytes, |rel| read_file(&dir.join(rel), rel))
+        Inputs::assemble(&plan_name, &plan_bytes, |role, rel| {
+            if role == "entities" {
+                Ok(Opened::Path(dir.join(rel)))
+            } else {
+                read_file(&dir.join(rel), rel).map(Opened::Bytes)
+            }
+        })
     }
 
     /// Loads from a plan's bytes and a function that reads the file at a
@@ -455,6 +237,14 @@ impl Inputs {
         plan_bytes: &[u8],
         mut read: impl FnMut(&str) -> Result<Vec<u8>>,
     ) -> Result<Inputs> {
+        Inputs::assemble(plan_name, plan_bytes, |_, path| read(path).map(Opened::Bytes))
+    }
+
+    fn assemble(
+        plan_name: &str,
+        plan_bytes: &[u8],
+        mut open: impl FnMut(&'static str, &str) -> Result<Opened>,
+    ) -> Result<Inputs> {
         let plan_text = std::str::from_utf8(plan_bytes)
             .map_err(|_| Error::syntax(Location::file(plan_name), "the file is not valid UTF-8"))?;
         let plan = Plan::from_json(plan_name, plan_text)?;
@@ -463,8 +253,27 @@ impl Inputs {
             path: plan_name.to_string(),
             digest: Digest::of_bytes(plan_bytes),
         }];
+        // The entity file may be large: only the columns the plan uses are kept.
+        let mut used: Vec<&str> = plan.strata.iter().map(String::as_str).collect();
+        used.extend(plan.departments.iter().flat_map(|d| d.scope.keys().map(String::as_str)));
+        let entities_path = &plan.inputs.entities;
+        let (population, digest) = match open("entities", entities_path)? {
+            Opened::Bytes(bytes) => {
+                let digest = Digest::of_bytes(&bytes);
+                (Population::read(entities_path, bytes, Keep::Only(&used))?, digest)
+            }
+            Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used))?,
+        };
+        files.push(InputFile {
+            role: "entities",
+            path: entities_path.clone(),
+            digest,
+        });
         let mut load = |role: &'static str, path: &str| -> Result<Vec<u8>> {
-            let bytes = read(path)?;
+            let bytes = match open(role, path)? {
+                Opened::Bytes(bytes) => bytes,
+                Opened::Path(p) => read_file(&p, path)?,
+            };
             files.push(InputFile {
                 role,
                 path: path.to_string(),
@@ -472,7 +281,6 @@ impl Inputs {
             });
             Ok(bytes)
         };
-        let population = Population::from_csv(&plan.inputs.entities, &load("entities", &plan.inputs.entities)?)?;
         let items = load_items(&plan.inputs.items, &load("items", &plan.inputs.items)?)?;
         let history = match &plan.inputs.history {
             Some(p) => load_history(p, &load("history", p)?, &population)?,
@@ -598,13 +406,13 @@ fn check_plan_against_files(
         }
     }
     if plan.unclassified_class.is_none()
-        && let Some(e) = population.entities().iter().find(|e| e.class.is_none())
+        && let Some(i) = population.classes().iter().position(Option::is_none)
     {
         return Err(Error::policy(
-            Location::line(&plan.inputs.entities, e.line).with_field("risk_class"),
+            Location::line(&plan.inputs.entities, population.line(i)?).with_field("risk_class"),
             format!(
                 "entity {} is unclassified and the plan names no unclassified_class",
-                quote(&e.id)
+                quote(population.id(i))
             ),
         ));
     }

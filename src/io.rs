@@ -24,12 +24,18 @@ pub(crate) struct CsvFile<'a> {
     headers: Vec<String>,
     columns: BTreeMap<String, usize>,
     record: StringRecord,
+    /// Lines before the bytes being read (for a part of a file read on its own).
+    line_base: u64,
+    /// The file offset of the bytes being read.
+    byte_base: u64,
 }
 
 /// One record of a [`CsvFile`].
 pub(crate) struct Row<'a> {
     pub(crate) file: &'a str,
     pub(crate) line: u64,
+    /// The byte offset of the record in the file.
+    pub(crate) offset: u64,
     record: &'a StringRecord,
     headers: &'a [String],
 }
@@ -44,10 +50,7 @@ impl<'a> CsvFile<'a> {
                 "the file is empty (expected a header row)",
             ));
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(false)
-            .from_reader(bytes);
+        let mut reader = body_reader(bytes);
         let mut header = ByteRecord::new();
         reader.read_byte_record(&mut header).map_err(|e| csv_error(name, e))?;
         let mut headers = Vec::with_capacity(header.len());
@@ -74,7 +77,28 @@ impl<'a> CsvFile<'a> {
             headers,
             columns,
             record: StringRecord::new(),
+            line_base: 0,
+            byte_base: 0,
         })
+    }
+
+    /// Reads records (no header) from a part of a file that starts on a
+    /// record boundary, `lines` lines and `offset` bytes into the file.
+    pub(crate) fn part(name: &'a str, headers: &[String], bytes: &'a [u8], lines: u64, offset: u64) -> CsvFile<'a> {
+        CsvFile {
+            name,
+            reader: body_reader(bytes),
+            headers: headers.to_vec(),
+            columns: BTreeMap::new(),
+            record: StringRecord::new(),
+            line_base: lines,
+            byte_base: offset,
+        }
+    }
+
+    /// The byte offset just after the header (the bytes after an optional BOM).
+    pub(crate) fn header_end(&self) -> u64 {
+        self.reader.position().byte()
     }
 
     /// The index of a required column.
@@ -102,25 +126,39 @@ impl<'a> CsvFile<'a> {
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>> {
         loop {
             // The reader checks UTF-8 itself, into one reused record.
+            let line_base = self.line_base;
             let more = self.reader.read_record(&mut self.record).map_err(|e| {
                 if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
-                    let line = pos.as_ref().map_or(0, |p| p.line());
+                    let line = line_base + pos.as_ref().map_or(0, |p| p.line());
                     let field = self.headers.get(err.field()).cloned().unwrap_or_default();
                     return Error::syntax(
                         Location::line(self.name, line).with_field(field),
                         "the value is not valid UTF-8",
                     );
                 }
-                csv_error(self.name, e)
+                csv_error(self.name, e).shift_line(line_base)
             })?;
             if !more {
                 return Ok(None);
             }
             // OK because a record that was just read has a position.
-            let line = self.record.position().map_or(0, |p| p.line());
+            let (line, offset) = self
+                .record
+                .position()
+                .map_or((0, 0), |p| (self.line_base + p.line(), self.byte_base + p.byte()));
             // A blank line in the middle of a file is one empty field: skip it.
             if self.record.len() == 1 && self.record[0].is_empty() && self.headers.len() > 1 {
                 continue;
+            }
+            if self.record.len() != self.headers.len() {
+                return Err(Error::syntax(
+                    Location::line(self.name, line),
+                    format!(
+                        "the row has {} fields, the header has {}",
+                        self.record.len(),
+                        self.headers.len()
+                    ),
+                ));
             }
             for (i, field) in self.record.iter().enumerate() {
                 if field.len() > MAX_FIELD_BYTES {
@@ -137,11 +175,20 @@ impl<'a> CsvFile<'a> {
             return Ok(Some(Row {
                 file: self.name,
                 line,
+                offset,
                 record: &self.record,
                 headers: &self.headers,
             }));
         }
     }
+}
+
+/// A CSV reader of records without a header; row lengths are checked by [`CsvFile::next_row`].
+fn body_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
 }
 
 fn csv_error(name: &str, e: csv::Error) -> Error {
@@ -158,7 +205,7 @@ fn csv_error(name: &str, e: csv::Error) -> Error {
 impl Row<'_> {
     /// The raw value of column `i`.
     pub(crate) fn get(&self, i: usize) -> &str {
-        // OK because the reader is not flexible: every row has the header's length.
+        // OK because next_row checked that every row has the header's length.
         &self.record[i]
     }
 
@@ -169,6 +216,11 @@ impl Row<'_> {
 
     /// A required id: non-empty, no control characters.
     pub(crate) fn id(&self, i: usize) -> Result<String> {
+        self.id_str(i).map(str::to_string)
+    }
+
+    /// A required id, borrowed.
+    pub(crate) fn id_str(&self, i: usize) -> Result<&str> {
         let v = self.get(i);
         if v.trim().is_empty() || v.chars().any(char::is_control) || v.trim() != v {
             return Err(Error::invalid(
@@ -177,7 +229,7 @@ impl Row<'_> {
                 v,
             ));
         }
-        Ok(v.to_string())
+        Ok(v)
     }
 
     /// A value parsed with `parse`, or an error saying what was expected.
@@ -206,13 +258,18 @@ pub(crate) fn split_list(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses a date in exactly the form YYYY-MM-DD.
+/// Parses a date in exactly the form YYYY-MM-DD (a valid calendar date).
 pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter()
+            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    // OK because four decimal digits fit in i32.
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 /// Checks an id's first occurrence; `seen` maps ids to their first line.

@@ -34,6 +34,10 @@ impl Digest {
         Some(Digest(out))
     }
 
+    pub(crate) fn from_array(bytes: [u8; 32]) -> Digest {
+        Digest(bytes)
+    }
+
     /// SHA-256 of a byte string.
     pub fn of_bytes(bytes: &[u8]) -> Digest {
         Digest(Sha256::digest(bytes).into())

@@ -120,6 +120,7 @@ mod observed;
 mod plan;
 #[cfg(feature = "svg")]
 mod plot;
+mod population;
 mod schedule;
 mod synth;
 mod visit;
@@ -134,13 +135,13 @@ pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumD
 pub use crate::error::{Error, ErrorKind, Location, Result};
 pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
-pub use crate::inputs::{ENTITY_COLUMNS, InputFile, Inputs, Population};
+pub use crate::inputs::{InputFile, Inputs};
 pub use crate::inspector::{Conflict, Inspector};
 pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
 pub use crate::merge::merge_windows;
 pub use crate::model::{
-    CheckItem, DirectedCheck, DirectedReason, Entity, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
+    CheckItem, DirectedCheck, DirectedReason, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
 };
 pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
@@ -149,6 +150,7 @@ pub use crate::plan::{
 };
 #[cfg(feature = "svg")]
 pub use crate::plot::fairness_svg;
+pub use crate::population::{ENTITY_COLUMNS, Entity, Population};
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 pub use crate::visit::JointDraw;
 

@@ -1,7 +1,6 @@
 //! The domain vocabulary: risk classes, ratios, entities, check items,
 //! past visits and directed checks.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -243,44 +242,6 @@ impl Ratio {
 impl fmt::Display for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
-    }
-}
-
-/// A market entity of the entity library (检查对象名录库).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entity {
-    /// The official id (统一社会信用代码 where there is one), exactly as in the input.
-    pub id: String,
-    /// The registered name.
-    pub name: String,
-    /// The credit-risk class; `None` when unclassified (individual businesses, co-operatives).
-    pub class: Option<RiskClass>,
-    /// The area (片区) or jurisdiction.
-    pub region: String,
-    /// The industry.
-    pub industry: String,
-    /// The registration status.
-    pub status: Status,
-    /// The date of establishment, when known.
-    pub established: Option<NaiveDate>,
-    /// Every other column of the input, by column name.
-    pub extra: BTreeMap<String, String>,
-    /// The 1-based line of the input the entity came from.
-    pub line: u64,
-}
-
-impl Entity {
-    /// The value of a column: one of the named fields or an extra column.
-    pub fn column(&self, name: &str) -> Option<&str> {
-        match name {
-            "id" => Some(&self.id),
-            "name" => Some(&self.name),
-            "region" => Some(&self.region),
-            "industry" => Some(&self.industry),
-            "status" => Some(self.status.as_str()),
-            "risk_class" => Some(self.class.map_or("", RiskClass::as_str)),
-            _ => self.extra.get(name).map(String::as_str),
-        }
     }
 }
 

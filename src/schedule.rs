@@ -25,7 +25,7 @@ use crate::key::{Digest, Hasher, Salt};
 ///    `c = allocate(|V|, [1; |W|], v)` and `v` is the first 8 bytes of
 ///    `H(T ‖ enc("DR1/dates"))`: every day gets `floor` or `ceil` of `|V| / |W|`.
 pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -> Result<()> {
-    let entities = inputs.population.entities();
+    let population = &inputs.population;
     let calendar = &inputs.calendar;
     let region_key = |region: &str| {
         Hasher::new()
@@ -57,13 +57,14 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
         // Visits are in key order; a stable sort by region key keeps that order within regions.
         let keys: BTreeMap<usize, Digest> = order
             .iter()
-            .map(|&i| (i, region_key(&entities[visits[i].entity].region)))
+            .map(|&i| (i, region_key(population.entity(visits[i].entity).region())))
             .collect();
         order.sort_by(|&a, &b| {
             keys[&a].cmp(&keys[&b]).then_with(|| {
-                entities[visits[a].entity]
-                    .region
-                    .cmp(&entities[visits[b].entity].region)
+                population
+                    .entity(visits[a].entity)
+                    .region()
+                    .cmp(population.entity(visits[b].entity).region())
             })
         });
         let counts = allocate(order.len() as u64, &vec![1; days.len()], v);

@@ -36,7 +36,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
     let Some(&(base, _)) = tasks.first() else {
         return Ok(Vec::new());
     };
-    let entities = base.population.entities();
+    let population = &base.population;
     // Calls by entity, in task order, then department (plan) order, then directed checks.
     let mut calls: BTreeMap<usize, Vec<Call>> = BTreeMap::new();
     for (t, &(inputs, draw)) in tasks.iter().enumerate() {
@@ -116,7 +116,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             visits.push(Visit {
                 id: String::new(),
                 entity,
-                key: salt.entity_key(&entities[entity].id),
+                key: salt.entity_key(population.id(entity)),
                 window,
                 parts,
                 date: None,
@@ -127,7 +127,12 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
     visits.sort_by(|a, b| {
         a.key
             .cmp(&b.key)
-            .then_with(|| entities[a.entity].id.as_bytes().cmp(entities[b.entity].id.as_bytes()))
+            .then_with(|| {
+                population
+                    .id(a.entity)
+                    .as_bytes()
+                    .cmp(population.id(b.entity).as_bytes())
+            })
             .then_with(|| a.window.start.cmp(&b.window.start))
     });
     for (n, v) in visits.iter_mut().enumerate() {
@@ -138,7 +143,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
     if !base.inspectors.is_empty() {
         let staffing = crate::assign::assign(base, salt, &visits)?;
         for (v, teams) in visits.iter_mut().zip(staffing) {
-            let entity_id = &entities[v.entity].id;
+            let entity_id = population.id(v.entity);
             for (part, team) in v.parts.iter_mut().zip(teams) {
                 part.inspectors = team.into_iter().map(|i| base.inspectors[i].id.clone()).collect();
             }

@@ -18,7 +18,7 @@ fn outputs(entities: String) -> Vec<(String, Vec<u8>)> {
     files.insert("entities.csv", entities);
     let inputs = common::load(&common::plan(["0.5", "0.5", "0.5", "1"], ""), &files).unwrap();
     let draw = Draw::run(&inputs, &Seed::new("formats").unwrap()).unwrap();
-    let mut out = Outputs::render(&inputs, &draw, "plan.json", None).files;
+    let mut out = Outputs::render(&inputs, &draw, "plan.json", None).unwrap().files;
     out.retain(|(name, _)| name != "record.json");
     out
 }

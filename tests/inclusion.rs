@@ -45,11 +45,13 @@ fn every_entity_has_inclusion_probability_n_over_e() {
             }
         }
     }
-    let entities = inputs.population.entities();
+    let pop = &inputs.population;
     for class in ["B", "C", "D"] {
         let members: Vec<usize> = (0..n)
-            .filter(|&e| entities[e].class.map(|c| c.as_str()) == Some(class) && entities[e].status.is_registered())
-            .filter(|&e| entities[e].status == double_random::Status::Active)
+            .filter(|&e| {
+                pop.entity(e).class().map(|c| c.as_str()) == Some(class) && pop.entity(e).status().is_registered()
+            })
+            .filter(|&e| pop.entity(e).status() == double_random::Status::Active)
             .collect();
         let p = match class {
             "B" => 11.0 / 40.0,
@@ -63,7 +65,7 @@ fn every_entity_has_inclusion_probability_n_over_e() {
         let rate = f64::from(total) / (f64::from(SEEDS) * members.len() as f64);
         assert!((rate - p).abs() < 1e-12, "class {class}: rate {rate}, expected {p}");
         for &e in &members {
-            assert!(counts[e] > 0, "{} never selected", entities[e].id);
+            assert!(counts[e] > 0, "{} never selected", pop.id(e));
             let z = if se == 0.0 {
                 0.0
             } else {
@@ -72,8 +74,8 @@ fn every_entity_has_inclusion_probability_n_over_e() {
             assert!(
                 z.abs() <= 4.0,
                 "{} (class {class}, {}): {} selections, expected {expected:.0} ± {se:.1} (z = {z:.2})",
-                entities[e].id,
-                entities[e].region,
+                pop.id(e),
+                pop.entity(e).region(),
                 counts[e]
             );
         }

@@ -108,7 +108,7 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     for (t, (i, d)) in inputs.iter().zip(&joint.draws).enumerate() {
         for (dep, _, _, s) in d.selections() {
             calls
-                .entry(i.population.entities()[s.entity].id.clone())
+                .entry(i.population.id(s.entity).to_string())
                 .or_default()
                 .push((t, dep.to_string()));
         }

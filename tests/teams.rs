@@ -235,7 +235,7 @@ W1,W,travel agency,key,,,,
         let insp = &inputs.inspectors;
         let mut parts = Vec::new();
         for v in &draw.visits {
-            let e = &inputs.population.entities()[v.entity];
+            let e = inputs.population.entity(v.entity);
             let date = v.date.unwrap();
             for p in &v.parts {
                 let tag = p.items.iter().any(|i| i == "S3");
@@ -243,7 +243,7 @@ W1,W,travel agency,key,,,,
                 let previous: Vec<&str> = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id && h.department == p.department)
+                    .filter(|h| h.entity_id == e.id() && h.department == p.department)
                     .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
                     .collect();
                 let eligible = (0..insp.len())
@@ -253,7 +253,7 @@ W1,W,travel agency,key,,,,
                         !inputs
                             .conflicts
                             .iter()
-                            .any(|c| c.inspector_id == insp[i].id && c.entity_id == e.id)
+                            .any(|c| c.inspector_id == insp[i].id && c.entity_id == e.id())
                     })
                     .filter(|&i| !previous.contains(&insp[i].id.as_str()))
                     .collect();
@@ -358,7 +358,9 @@ fn inspector_row_order_does_not_change_teams() {
     let visits = |files: &BTreeMap<&'static str, String>| {
         let inputs = common::load(&plan, files).unwrap();
         let draw = Draw::run(&inputs, &seed).unwrap();
-        let files = double_random::Outputs::render(&inputs, &draw, "plan.json", None).files;
+        let files = double_random::Outputs::render(&inputs, &draw, "plan.json", None)
+            .unwrap()
+            .files;
         files.into_iter().find(|(n, _)| n == "visits.csv").unwrap().1
     };
     let before = visits(&files);

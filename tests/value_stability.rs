@@ -81,7 +81,7 @@ fn value_stability_fixture_selection() {
         let s = d.classes[class].strata.iter().find(|s| s.label() == stratum).unwrap();
         s.selected
             .iter()
-            .map(|s| inputs.population.entities()[s.entity].id.clone())
+            .map(|s| inputs.population.id(s.entity).to_string())
             .collect()
     };
     // Smallest keys per stratum; must break if keys, allocation or order change.

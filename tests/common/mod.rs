@@ -190,7 +190,7 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
     let mut load: BTreeMap<&str, u32> = BTreeMap::new();
     let mut day_load: BTreeMap<(&str, chrono::NaiveDate), u32> = BTreeMap::new();
     for v in visits {
-        let e = &inputs.population.entities()[v.entity];
+        let e = inputs.population.entity(v.entity);
         let Some(date) = v.date else {
             broken.push(format!("{}: no date", v.id));
             continue;
@@ -262,13 +262,13 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
                 let last = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id && h.department == p.department)
+                    .filter(|h| h.entity_id == e.id() && h.department == p.department)
                     .map(|h| h.date)
                     .max();
                 inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id && h.department == p.department && Some(h.date) == last)
+                    .filter(|h| h.entity_id == e.id() && h.department == p.department && Some(h.date) == last)
                     .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
                     .collect()
             };
@@ -287,13 +287,13 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
                 if i.unavailable.contains(&date) {
                     fail("is unavailable");
                 }
-                if recused.contains(&(id.as_str(), e.id.as_str())) {
+                if recused.contains(&(id.as_str(), e.id())) {
                     fail("is recused");
                 }
                 if plan.teams.rotation == double_random::Rotation::ExcludePrevious && previous.contains(id.as_str()) {
                     fail("inspected the previous visit");
                 }
-                if plan.teams.cross_station == double_random::CrossStation::ExcludeHome && i.station == e.region {
+                if plan.teams.cross_station == double_random::CrossStation::ExcludeHome && i.station == e.region() {
                     fail("is from the entity's own station");
                 }
                 *load.entry(id.as_str()).or_insert(0) += 1;

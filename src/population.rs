@@ -1,0 +1,896 @@
+//! The entity library, held by column: ids in one byte arena, classes,
+//! statuses and dates as small values, every other kept column as codes
+//! into a dictionary of its distinct values. Names and unused columns are
+//! not held; they are read back from the file for the few entities an
+//! output names ([`Population::names`]).
+//!
+//! Large files are read in parts on several threads: a reader thread
+//! hashes the bytes (SHA-256, for the record) and cuts them at record
+//! boundaries, workers parse the parts, and the parts are joined in file
+//! order, so the result and every error are the same for any thread count.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{Read, SeekFrom};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+
+use chrono::NaiveDate;
+use hashbrown::HashTable;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Error, ErrorKind, Location, Result, quote};
+use crate::io::{CsvFile, one_of};
+use crate::key::Digest;
+use crate::model::{RiskClass, Status};
+
+/// The columns every entity file has; the names of other columns are in
+/// [`Population::columns`].
+pub const ENTITY_COLUMNS: [&str; 7] = [
+    "id",
+    "name",
+    "risk_class",
+    "region",
+    "industry",
+    "status",
+    "established",
+];
+
+/// The bytes of one part of a file handed to a parser.
+const PART_BYTES: usize = 4 << 20;
+
+/// Where the rows of a population can be read again.
+#[derive(Clone)]
+enum Source {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// A column held as codes into its distinct values (in order of first appearance).
+#[derive(Clone)]
+struct Coded {
+    /// The column's position in the header.
+    column: usize,
+    values: Vec<String>,
+    codes: Vec<u32>,
+}
+
+/// Which columns besides the fixed ones a population keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Keep<'a> {
+    /// Every column.
+    All,
+    /// `region`, `industry` and these.
+    Only(&'a [&'a str]),
+}
+
+/// The entity library: every entity, in input order, with a sorted id index.
+#[derive(Clone)]
+pub struct Population {
+    file: String,
+    columns: Vec<String>,
+    ids: Vec<u8>,
+    /// The end of each id in `ids`; an id starts where the previous one ends.
+    id_ends: Vec<u64>,
+    classes: Vec<Option<RiskClass>>,
+    statuses: Vec<Status>,
+    established: Vec<Option<NaiveDate>>,
+    /// The byte offset of each entity's record in the file.
+    offsets: Vec<u64>,
+    /// Kept columns, in header order; `region` and `industry` are always among them.
+    coded: Vec<Coded>,
+    /// Indices, sorted by id bytes.
+    by_id: Vec<u32>,
+    /// Indices by a hash of the id: the lookup index of `index_of`. Lookups
+    /// only; nothing iterates it to decide anything.
+    index: HashTable<u32>,
+    source: Source,
+}
+
+/// One entity of a [`Population`], by reference.
+#[derive(Clone, Copy)]
+pub struct Entity<'a> {
+    population: &'a Population,
+    index: usize,
+}
+
+impl<'a> Entity<'a> {
+    /// The position in the population (input order).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The official id (统一社会信用代码 where there is one), exactly as in the input.
+    pub fn id(&self) -> &'a str {
+        self.population.id(self.index)
+    }
+
+    /// The credit-risk class; `None` when unclassified (individual businesses, co-operatives).
+    pub fn class(&self) -> Option<RiskClass> {
+        self.population.classes[self.index]
+    }
+
+    /// The registration status.
+    pub fn status(&self) -> Status {
+        self.population.statuses[self.index]
+    }
+
+    /// The date of establishment, when known.
+    pub fn established(&self) -> Option<NaiveDate> {
+        self.population.established[self.index]
+    }
+
+    /// The area (片区) or jurisdiction.
+    pub fn region(&self) -> &'a str {
+        self.population.coded_value(self.index, "region").unwrap_or("")
+    }
+
+    /// The industry.
+    pub fn industry(&self) -> &'a str {
+        self.population.coded_value(self.index, "industry").unwrap_or("")
+    }
+
+    /// The value of a column held in memory: every column but `name` (see
+    /// [`Population::names`]) and, in a population loaded for a plan, the
+    /// columns the plan does not use.
+    pub fn column(&self, name: &str) -> Option<Cow<'a, str>> {
+        match name {
+            "id" => Some(Cow::Borrowed(self.id())),
+            "risk_class" => Some(Cow::Borrowed(self.class().map_or("", RiskClass::as_str))),
+            "status" => Some(Cow::Borrowed(self.status().as_str())),
+            "established" => Some(
+                self.established()
+                    .map_or(Cow::Borrowed(""), |d| Cow::Owned(d.to_string())),
+            ),
+            _ => self.population.coded_value(self.index, name).map(Cow::Borrowed),
+        }
+    }
+}
+
+impl fmt::Debug for Entity<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entity")
+            .field("index", &self.index)
+            .field("id", &self.id())
+            .field("class", &self.class())
+            .field("region", &self.region())
+            .field("industry", &self.industry())
+            .field("status", &self.status())
+            .field("established", &self.established())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Population {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Population")
+            .field("file", &self.file)
+            .field("entities", &self.len())
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Population {
+    fn eq(&self, other: &Population) -> bool {
+        self.len() == other.len()
+            && self.columns == other.columns
+            && self.ids == other.ids
+            && self.id_ends == other.id_ends
+            && self.classes == other.classes
+            && self.statuses == other.statuses
+            && self.established == other.established
+            && self.coded.len() == other.coded.len()
+            && self.coded.iter().zip(&other.coded).all(|(a, b)| {
+                a.column == b.column
+                    && a.codes
+                        .iter()
+                        .zip(&b.codes)
+                        .all(|(&x, &y)| a.values[x as usize] == b.values[y as usize])
+            })
+    }
+}
+
+impl Eq for Population {}
+
+/// The hash of an id for the lookup index (never orders anything that is output).
+fn id_hash(id: &[u8]) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x4452_315f_6964_7321).hash_one(id)
+}
+
+impl Population {
+    /// Reads an entity file from CSV bytes; `file` names it in errors. Every
+    /// column except `name` is held in memory.
+    ///
+    /// # Errors
+    ///
+    /// A [`Syntax`](crate::ErrorKind::Syntax) error for an empty or
+    /// malformed file, [`MissingColumn`](crate::ErrorKind::MissingColumn),
+    /// [`DuplicateColumn`](crate::ErrorKind::DuplicateColumn),
+    /// [`InvalidField`](crate::ErrorKind::InvalidField) for a bad class,
+    /// status or date, and [`DuplicateId`](crate::ErrorKind::DuplicateId).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use double_random::{Population, RiskClass};
+    /// let csv = "id,name,risk_class,region,industry,status,established\n\
+    ///            E1,Shop,B,North,retail,active,2020-01-02\n\
+    ///            E2,Stall,,South,retail,active,\n";
+    /// let pop = Population::from_csv("entities.csv", csv.as_bytes())?;
+    /// assert_eq!(pop.len(), 2);
+    /// assert_eq!(pop.get("E1").unwrap().class(), Some(RiskClass::B));
+    /// assert_eq!(pop.names(&[1])?, ["Stall"]);
+    ///
+    /// let err = Population::from_csv("entities.csv", b"id,name,risk_class,region,industry,status,established\nE1,Shop,E,N,r,active,\n").unwrap_err();
+    /// assert_eq!(err.to_string(), "entities.csv, line 2, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)");
+    /// # Ok::<(), double_random::Error>(())
+    /// ```
+    pub fn from_csv(file: &str, bytes: &[u8]) -> Result<Population> {
+        Population::read(file, bytes.to_vec(), Keep::All)
+    }
+
+    /// Reads an entity file held in memory, keeping the columns of `keep`.
+    pub(crate) fn read(file: &str, bytes: Vec<u8>, keep: Keep<'_>) -> Result<Population> {
+        let (population, _) = load(file, &bytes[..], &Source::Bytes(Vec::new()), &bytes, keep)?;
+        Ok(Population {
+            source: Source::Bytes(bytes),
+            ..population
+        })
+    }
+
+    /// Reads an entity file from disk in parts on every core, keeping the
+    /// columns of `keep`; returns the population and the SHA-256 of the file.
+    pub(crate) fn open(file: &str, path: PathBuf, keep: Keep<'_>) -> Result<(Population, Digest)> {
+        let reader = File::open(&path).map_err(|e| Error::io(file, e))?;
+        let source = Source::File(path);
+        let (population, digest) = load(file, reader, &source, &[], keep)?;
+        Ok((Population { source, ..population }, digest))
+    }
+
+    /// The number of entities.
+    pub fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// Whether there is no entity (never true for a loaded file).
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    /// The entity at position `i` (input order).
+    ///
+    /// # Panics
+    ///
+    /// When `i` is not below [`len`](Population::len).
+    pub fn entity(&self, i: usize) -> Entity<'_> {
+        assert!(i < self.len(), "entity {i} of {}", self.len());
+        Entity {
+            population: self,
+            index: i,
+        }
+    }
+
+    /// Every entity, in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Entity<'_>> + '_ {
+        (0..self.len()).map(|index| Entity {
+            population: self,
+            index,
+        })
+    }
+
+    /// The id of the entity at position `i`.
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        // OK because the ids were copied from valid UTF-8 records, and each
+        // arena offset is below the arena length, which fits in memory.
+        let bytes = &self.ids[start as usize..self.id_ends[i] as usize];
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// The classes, in input order.
+    pub fn classes(&self) -> &[Option<RiskClass>] {
+        &self.classes
+    }
+
+    /// The columns of the input file, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Whether the file has this column.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// A column held as codes: its distinct values (in order of first
+    /// appearance) and each entity's code; `None` for `id`, `name`, the
+    /// class, status and date, and columns not kept.
+    pub fn coded_column(&self, name: &str) -> Option<(&[String], &[u32])> {
+        self.coded
+            .iter()
+            .find(|c| self.columns[c.column] == name)
+            .map(|c| (&c.values[..], &c.codes[..]))
+    }
+
+    fn coded_value(&self, i: usize, name: &str) -> Option<&str> {
+        self.coded_column(name)
+            .map(|(values, codes)| values[codes[i] as usize].as_str())
+    }
+
+    /// The position of an entity in input order.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.index
+            .find(id_hash(id.as_bytes()), |&j| self.id(j as usize) == id)
+            .map(|&j| j as usize)
+    }
+
+    /// The entity with this id.
+    pub fn get(&self, id: &str) -> Option<Entity<'_>> {
+        self.index_of(id).map(|i| self.entity(i))
+    }
+
+    /// Positions in input order, in id byte order.
+    pub fn ids_sorted(&self) -> &[u32] {
+        &self.by_id
+    }
+
+    /// The names of these entities, read back from the file, in the order given.
+    ///
+    /// # Errors
+    ///
+    /// An [`Io`](crate::ErrorKind::Io) error when the file cannot be read
+    /// again, and a [`Syntax`](crate::ErrorKind::Syntax) error when it
+    /// changed since it was loaded.
+    pub fn names(&self, entities: &[usize]) -> Result<Vec<String>> {
+        let c_name = self.columns.iter().position(|c| c == "name").unwrap_or(0);
+        let mut out = Vec::with_capacity(entities.len());
+        let mut record = csv::StringRecord::new();
+        let changed = |i: usize| {
+            Error::syntax(
+                Location::file(&self.file),
+                format!(
+                    "the file changed while the draw ran (the record of entity {} moved)",
+                    quote(self.id(i))
+                ),
+            )
+        };
+        let check = |i: usize, ok: bool, record: &csv::StringRecord| -> Result<String> {
+            match record.get(c_name) {
+                Some(name) if ok && record.get(self.id_column()) == Some(self.id(i)) => Ok(name.to_string()),
+                _ => Err(changed(i)),
+            }
+        };
+        match &self.source {
+            Source::Bytes(bytes) => {
+                for &i in entities {
+                    let at = usize::try_from(self.offsets[i]).unwrap_or(usize::MAX);
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(rest);
+                    let ok = reader.read_record(&mut record).unwrap_or(false);
+                    out.push(check(i, ok, &record)?);
+                }
+            }
+            Source::File(path) => {
+                let file = File::open(path).map_err(|e| Error::io(&self.file, e))?;
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .buffer_capacity(1024)
+                    .from_reader(file);
+                for &i in entities {
+                    let mut pos = csv::Position::new();
+                    pos.set_byte(self.offsets[i]);
+                    reader
+                        .seek_raw(SeekFrom::Start(self.offsets[i]), pos)
+                        .map_err(|e| Error::io(&self.file, e.into()))?;
+                    let ok = reader.read_record(&mut record).unwrap_or(false);
+                    out.push(check(i, ok, &record)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn id_column(&self) -> usize {
+        self.columns.iter().position(|c| c == "id").unwrap_or(0)
+    }
+
+    /// The 1-based line of entity `i`'s record (read back from the file).
+    pub(crate) fn line(&self, i: usize) -> Result<u64> {
+        line_at(&self.file, &self.source, &[], self.offsets[i])
+    }
+}
+
+/// The line of the byte at `offset`: one more than the newlines before it.
+fn line_at(file: &str, source: &Source, bytes: &[u8], offset: u64) -> Result<u64> {
+    let count = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as u64;
+    let at = usize::try_from(offset).unwrap_or(usize::MAX);
+    match source {
+        Source::Bytes(b) if !b.is_empty() => Ok(1 + count(&b[..at.min(b.len())])),
+        Source::File(path) => {
+            let f = File::open(path).map_err(|e| Error::io(file, e))?;
+            let mut prefix = Vec::new();
+            f.take(offset)
+                .read_to_end(&mut prefix)
+                .map_err(|e| Error::io(file, e))?;
+            Ok(1 + count(&prefix))
+        }
+        Source::Bytes(_) => Ok(1 + count(&bytes[..at.min(bytes.len())])),
+    }
+}
+
+/// Reads a file and cuts it into parts that end on record boundaries,
+/// hashing every byte read.
+struct Parts<R> {
+    reader: R,
+    hasher: Sha256,
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    offset: u64,
+    eof: bool,
+}
+
+/// A part of a file: whole records, from `offset`.
+struct Part {
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+impl<R: Read> Parts<R> {
+    fn new(reader: R) -> Parts<R> {
+        Parts {
+            reader,
+            hasher: Sha256::new(),
+            buf: Vec::new(),
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Reads until `buf` holds at least `want` bytes or the file ends.
+    fn fill(&mut self, want: usize) -> std::io::Result<()> {
+        while !self.eof && self.buf.len() < want {
+            let len = self.buf.len();
+            self.buf.resize(want.max(len + 64 * 1024), 0);
+            let n = loop {
+                match self.reader.read(&mut self.buf[len..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let n = match n {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(e);
+                }
+            };
+            self.buf.truncate(len + n);
+            self.hasher.update(&self.buf[len..]);
+            self.eof = n == 0;
+        }
+        Ok(())
+    }
+
+    /// The next part of about `size` bytes, ending after a newline outside
+    /// quotes (or at the end of the file); `None` at the end.
+    fn next(&mut self, size: usize) -> std::io::Result<Option<Part>> {
+        let mut want = size;
+        loop {
+            self.fill(want)?;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let cut = if self.eof {
+                Some(self.buf.len())
+            } else {
+                record_boundary(&self.buf)
+            };
+            if let Some(cut) = cut {
+                let rest = self.buf.split_off(cut);
+                let bytes = std::mem::replace(&mut self.buf, rest);
+                let part = Part {
+                    offset: self.offset,
+                    bytes,
+                };
+                self.offset += cut as u64;
+                return Ok(Some(part));
+            }
+            // A quoted field spans the whole buffer: read more.
+            want = self.buf.len() * 2;
+        }
+    }
+
+    fn digest(self) -> Digest {
+        Digest::from_array(self.hasher.finalize().into())
+    }
+}
+
+/// The end of the last newline in `bytes` that is outside quotes, given
+/// that `bytes` starts on a record boundary. In CSV a quote is either a
+/// field's opening or closing quote or half of an escaped `""`, so a
+/// newline is outside quotes exactly when an even number of quotes precede it.
+fn record_boundary(bytes: &[u8]) -> Option<usize> {
+    let quotes = memchr::memchr_iter(b'"', bytes).count();
+    let mut after = 0usize;
+    let mut end = bytes.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &bytes[..end]) {
+        after += memchr::memchr_iter(b'"', &bytes[nl..end]).count();
+        if (quotes - after) % 2 == 0 {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+/// The columns of an entity file and where they are.
+struct Layout {
+    headers: Vec<String>,
+    id: usize,
+    class: usize,
+    status: usize,
+    established: usize,
+    /// Kept columns, in header order.
+    coded: Vec<usize>,
+}
+
+/// The columns of one part, parsed.
+#[derive(Default)]
+struct Parsed {
+    /// Newlines in the part.
+    newlines: u64,
+    ids: Vec<u8>,
+    id_ends: Vec<u32>,
+    classes: Vec<Option<RiskClass>>,
+    statuses: Vec<Status>,
+    established: Vec<Option<NaiveDate>>,
+    offsets: Vec<u64>,
+    /// Lines of the records, counted from the part's start (for errors).
+    lines: Vec<u32>,
+    coded: Vec<Dictionary>,
+}
+
+/// Distinct values with a lookup table, and codes.
+#[derive(Default)]
+struct Dictionary {
+    values: Vec<String>,
+    table: HashTable<u32>,
+    codes: Vec<u32>,
+}
+
+impl Dictionary {
+    fn code(&mut self, value: &str) -> u32 {
+        let hasher = foldhash::fast::FixedState::with_seed(7);
+        let h = hasher.hash_one(value);
+        let values = &mut self.values;
+        // OK because a dictionary has at most as many values as a part has rows.
+        *self
+            .table
+            .entry(
+                h,
+                |&c| values[c as usize] == value,
+                |&c| hasher.hash_one(&values[c as usize]),
+            )
+            .or_insert_with(|| {
+                values.push(value.to_string());
+                (values.len() - 1) as u32
+            })
+            .get()
+    }
+}
+
+fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<Parsed> {
+    let bytes = &part.bytes[skip..];
+    let mut out = Parsed {
+        newlines: memchr::memchr_iter(b'\n', &part.bytes).count() as u64,
+        coded: layout.coded.iter().map(|_| Dictionary::default()).collect(),
+        ..Parsed::default()
+    };
+    let skipped_lines = memchr::memchr_iter(b'\n', &part.bytes[..skip]).count() as u64;
+    let mut csv = CsvFile::part(file, &layout.headers, bytes, skipped_lines, skip as u64);
+    let class_expected = "a risk class (A, B, C, D, or empty for unclassified)";
+    let status_expected = format!(
+        "a status ({})",
+        one_of(&["active", "suspended", "deregistered", "revoked"])
+    );
+    while let Some(row) = csv.next_row()? {
+        let id = row.id_str(layout.id)?;
+        out.ids.extend_from_slice(id.as_bytes());
+        let end = u32::try_from(out.ids.len())
+            .map_err(|_| Error::syntax(Location::line(file, row.line), "a part of the file is too large"))?;
+        out.id_ends.push(end);
+        out.classes.push(row.parse(layout.class, class_expected, |v| {
+            if v.is_empty() {
+                Some(None)
+            } else {
+                RiskClass::parse(v).map(Some)
+            }
+        })?);
+        out.statuses
+            .push(row.parse(layout.status, &status_expected, Status::parse)?);
+        out.established.push(if row.get(layout.established).is_empty() {
+            None
+        } else {
+            Some(row.date(layout.established)?)
+        });
+        out.offsets.push(row.offset);
+        out.lines.push(u32::try_from(row.line).unwrap_or(u32::MAX));
+        for (dict, &c) in out.coded.iter_mut().zip(&layout.coded) {
+            let code = dict.code(row.get(c));
+            dict.codes.push(code);
+        }
+    }
+    Ok(out)
+}
+
+/// The population being assembled from parsed parts, in file order.
+struct Assembly<'a> {
+    file: &'a str,
+    source: &'a Source,
+    bytes: &'a [u8],
+    population: Population,
+    /// Newlines before the next part.
+    lines: u64,
+    globals: Vec<Dictionary>,
+}
+
+impl Assembly<'_> {
+    fn add(&mut self, part_offset: u64, parsed: Result<Parsed>) -> Result<()> {
+        let parsed = parsed.map_err(|e| e.shift_line(self.lines))?;
+        let p = &mut self.population;
+        let base_rows = p.id_ends.len();
+        if base_rows + parsed.id_ends.len() > u32::MAX as usize {
+            return Err(Error::syntax(
+                Location::file(self.file),
+                "more than 4,294,967,295 entities",
+            ));
+        }
+        let arena = p.ids.len() as u64;
+        p.ids.extend_from_slice(&parsed.ids);
+        p.id_ends.extend(parsed.id_ends.iter().map(|&e| arena + u64::from(e)));
+        p.classes.extend_from_slice(&parsed.classes);
+        p.statuses.extend_from_slice(&parsed.statuses);
+        p.established.extend_from_slice(&parsed.established);
+        p.offsets.extend(parsed.offsets.iter().map(|&o| part_offset + o));
+        for ((local, global), coded) in parsed.coded.into_iter().zip(&mut self.globals).zip(&mut p.coded) {
+            let remap: Vec<u32> = local.values.iter().map(|v| global.code(v)).collect();
+            coded.codes.extend(local.codes.iter().map(|&c| remap[c as usize]));
+        }
+        for (k, line) in parsed.lines.iter().enumerate() {
+            let i = base_rows + k;
+            let id = p.id(i);
+            let h = id_hash(id.as_bytes());
+            let found = p.index.find(h, |&j| p.id(j as usize) == id).copied();
+            if let Some(first) = found {
+                let first_line = line_at(self.file, self.source, self.bytes, p.offsets[first as usize])?;
+                return Err(ErrorKind::DuplicateId {
+                    at: Location::line(self.file, self.lines + u64::from(*line)).with_field("id"),
+                    id: id.to_string(),
+                    first_line,
+                }
+                .into());
+            }
+            // OK because the number of rows was checked to fit in u32.
+            let (ids, ends) = (&p.ids, &p.id_ends);
+            p.index.insert_unique(h, i as u32, |&j| {
+                let j = j as usize;
+                let start = if j == 0 { 0 } else { ends[j - 1] as usize };
+                id_hash(&ids[start..ends[j] as usize])
+            });
+        }
+        self.lines += parsed.newlines;
+        Ok(())
+    }
+}
+
+/// How many parts are parsed at once.
+fn workers() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+fn load<R: Read + Send>(
+    file: &str,
+    reader: R,
+    source: &Source,
+    bytes: &[u8],
+    keep: Keep<'_>,
+) -> Result<(Population, Digest)> {
+    let io_error = |e: std::io::Error| Error::io(file, e);
+    let mut parts = Parts::new(reader);
+    // The first part holds the header (and the rest of the first part's records).
+    let mut first = parts.next(PART_BYTES).map_err(io_error)?.unwrap_or(Part {
+        offset: 0,
+        bytes: Vec::new(),
+    });
+    while first.bytes.iter().all(u8::is_ascii_whitespace) {
+        match parts.next(PART_BYTES).map_err(io_error)? {
+            Some(more) => first.bytes.extend_from_slice(&more.bytes),
+            None => break,
+        }
+    }
+    let bom = if first.bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let (layout, header_end) = {
+        let csv = CsvFile::open(file, &first.bytes)?;
+        let mut idx = [0usize; 7];
+        for (slot, name) in idx.iter_mut().zip(ENTITY_COLUMNS) {
+            *slot = csv.require(name)?;
+        }
+        let headers = csv.headers().to_vec();
+        let coded = (0..headers.len())
+            .filter(|&i| {
+                let h = headers[i].as_str();
+                !["id", "risk_class", "status", "established"].contains(&h)
+                    && match keep {
+                        Keep::All => h != "name",
+                        Keep::Only(extra) => h == "region" || h == "industry" || extra.contains(&h),
+                    }
+            })
+            .collect::<Vec<usize>>();
+        let layout = Layout {
+            headers,
+            id: idx[0],
+            class: idx[2],
+            status: idx[5],
+            established: idx[6],
+            coded,
+        };
+        (layout, bom + csv.header_end() as usize)
+    };
+    let mut assembly = Assembly {
+        file,
+        source,
+        bytes,
+        population: Population {
+            file: file.to_string(),
+            columns: layout.headers.clone(),
+            ids: Vec::new(),
+            id_ends: Vec::new(),
+            classes: Vec::new(),
+            statuses: Vec::new(),
+            established: Vec::new(),
+            offsets: Vec::new(),
+            coded: layout
+                .coded
+                .iter()
+                .map(|&column| Coded {
+                    column,
+                    values: Vec::new(),
+                    codes: Vec::new(),
+                })
+                .collect(),
+            by_id: Vec::new(),
+            index: HashTable::new(),
+            source: Source::Bytes(Vec::new()),
+        },
+        lines: 0,
+        globals: layout.coded.iter().map(|_| Dictionary::default()).collect(),
+    };
+    let first_parsed = parse_part(file, &layout, &first, header_end.min(first.bytes.len()));
+    assembly.add(first.offset, first_parsed)?;
+    drop(first);
+
+    let workers = workers();
+    if workers <= 1 {
+        while let Some(part) = parts.next(PART_BYTES).map_err(io_error)? {
+            let parsed = parse_part(file, &layout, &part, 0);
+            assembly.add(part.offset, parsed)?;
+        }
+    } else {
+        let stop = AtomicBool::new(false);
+        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Part)>(workers);
+        let work_rx = Mutex::new(work_rx);
+        let (done_tx, done_rx) = mpsc::channel::<(usize, u64, Result<Parsed>)>();
+        let read_result = std::thread::scope(|scope| -> Result<std::io::Result<()>> {
+            let reader = scope.spawn(|| -> std::io::Result<()> {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(part) = parts.next(PART_BYTES)? else { break };
+                    if work_tx.send((n, part)).is_err() {
+                        break;
+                    }
+                    n += 1;
+                }
+                drop(work_tx);
+                Ok(())
+            });
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let (work_rx, layout, stop) = (&work_rx, &layout, &stop);
+                scope.spawn(move || {
+                    loop {
+                        // OK because a worker never panics while holding the lock.
+                        let next = work_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok((n, part))) = next else { break };
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let parsed = parse_part(file, layout, &part, 0);
+                        if done_tx.send((n, part.offset, parsed)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0;
+            for (n, offset, parsed) in &done_rx {
+                pending.insert(n, (offset, parsed));
+                while let Some((offset, parsed)) = pending.remove(&next) {
+                    if let Err(e) = assembly.add(offset, parsed) {
+                        stop.store(true, Ordering::Relaxed);
+                        // Unblock the reader and the workers.
+                        while work_rx.lock().map(|rx| rx.try_recv().is_ok()).unwrap_or(false) {}
+                        return Err(e);
+                    }
+                    next += 1;
+                }
+            }
+            Ok(reader
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the reader thread failed"))))
+        })?;
+        read_result.map_err(io_error)?;
+    }
+    let digest = parts.digest();
+
+    let mut population = assembly.population;
+    for (coded, global) in population.coded.iter_mut().zip(assembly.globals) {
+        coded.values = global.values;
+    }
+    if population.is_empty() {
+        return Err(Error::syntax(
+            Location::file(file),
+            "the file has no entities (only a header)",
+        ));
+    }
+    population.by_id = sort_by_id(&population);
+    Ok((population, digest))
+}
+
+/// Entity positions in id byte order: sorted by the first 16 bytes held
+/// inline (ids hold no NUL, so zero padding keeps byte order), and by the
+/// whole id only on a tie.
+fn sort_by_id(p: &Population) -> Vec<u32> {
+    let prefix = |i: usize| -> (u64, u64) {
+        let id = p.id(i).as_bytes();
+        let mut b = [0u8; 16];
+        let n = id.len().min(16);
+        b[..n].copy_from_slice(&id[..n]);
+        let x = u128::from_be_bytes(b);
+        // OK because the two halves of a u128 are u64s.
+        ((x >> 64) as u64, x as u64)
+    };
+    // OK because the number of entities was checked to fit in u32.
+    let mut keyed: Vec<(u64, u64, u32)> = (0..p.len())
+        .map(|i| {
+            let (hi, lo) = prefix(i);
+            (hi, lo, i as u32)
+        })
+        .collect();
+    let cmp = |a: &(u64, u64, u32), b: &(u64, u64, u32)| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| p.id(a.2 as usize).as_bytes().cmp(p.id(b.2 as usize).as_bytes()))
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        keyed.par_sort_unstable_by(cmp);
+    }
+    #[cfg(not(feature = "parallel"))]
+    keyed.sort_unstable_by(cmp);
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
