@@ -275,77 +275,83 @@ impl Outputs {
         // Names are not held in memory: read back the visited entities' names once.
         let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
         let names = population.names(&visited)?;
-        let selection = csv_bytes(
-            &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
-            |w| {
+        let selection = || {
+            csv_bytes(
+                &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
+                |w| {
+                    for (task, draw) in tasks.iter().zip(&joint.draws) {
+                        for (dep, class, stratum, s) in draw.selections() {
+                            w.write_record([
+                                task.inputs.plan.task_id.as_str(),
+                                dep,
+                                population.id(s.entity),
+                                class.class.as_str(),
+                                &stratum.label(),
+                                &s.key.to_hex(),
+                                &s.rank.to_string(),
+                            ])?;
+                        }
+                    }
+                    Ok(())
+                },
+            )
+        };
+        let strata = || {
+            csv_bytes(
+                &[
+                    "task_id",
+                    "department",
+                    "class",
+                    "stratum",
+                    "base",
+                    "eligible",
+                    "quota_share",
+                    "allocated",
+                    "selected",
+                    "threshold",
+                ],
+                |w| {
+                    for (task, draw) in tasks.iter().zip(&joint.draws) {
+                        for d in &draw.departments {
+                            for c in &d.classes {
+                                for s in &c.strata {
+                                    w.write_record([
+                                        task.inputs.plan.task_id.as_str(),
+                                        d.department.as_str(),
+                                        c.class.as_str(),
+                                        &s.label(),
+                                        &s.base.to_string(),
+                                        &s.eligible.to_string(),
+                                        &fraction(s.share_numerator, c.eligible),
+                                        &s.allocated.to_string(),
+                                        &s.selected.len().to_string(),
+                                        &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
+                                    ])?;
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            )
+        };
+        let exclusions = || {
+            csv_bytes(&["task_id", "department", "entity_id", "class", "reason"], |w| {
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for (dep, class, stratum, s) in draw.selections() {
+                    let plan = &task.inputs.plan;
+                    for x in &draw.frame.exclusions {
                         w.write_record([
-                            task.inputs.plan.task_id.as_str(),
-                            dep,
-                            population.id(s.entity),
-                            class.class.as_str(),
-                            &stratum.label(),
-                            &s.key.to_hex(),
-                            &s.rank.to_string(),
+                            plan.task_id.as_str(),
+                            plan.departments[x.department].id.as_str(),
+                            population.id(x.entity),
+                            x.class.as_str(),
+                            x.reason.as_str(),
                         ])?;
                     }
                 }
                 Ok(())
-            },
-        );
-        let strata = csv_bytes(
-            &[
-                "task_id",
-                "department",
-                "class",
-                "stratum",
-                "base",
-                "eligible",
-                "quota_share",
-                "allocated",
-                "selected",
-                "threshold",
-            ],
-            |w| {
-                for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for d in &draw.departments {
-                        for c in &d.classes {
-                            for s in &c.strata {
-                                w.write_record([
-                                    task.inputs.plan.task_id.as_str(),
-                                    d.department.as_str(),
-                                    c.class.as_str(),
-                                    &s.label(),
-                                    &s.base.to_string(),
-                                    &s.eligible.to_string(),
-                                    &fraction(s.share_numerator, c.eligible),
-                                    &s.allocated.to_string(),
-                                    &s.selected.len().to_string(),
-                                    &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
-                                ])?;
-                            }
-                        }
-                    }
-                }
-                Ok(())
-            },
-        );
-        let exclusions = csv_bytes(&["task_id", "department", "entity_id", "class", "reason"], |w| {
-            for (task, draw) in tasks.iter().zip(&joint.draws) {
-                let plan = &task.inputs.plan;
-                for x in &draw.frame.exclusions {
-                    w.write_record([
-                        plan.task_id.as_str(),
-                        plan.departments[x.department].id.as_str(),
-                        population.id(x.entity),
-                        x.class.as_str(),
-                        x.reason.as_str(),
-                    ])?;
-                }
-            }
-            Ok(())
-        });
+            })
+        };
         let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
             parts
                 .iter()
@@ -360,122 +366,134 @@ impl Outputs {
                 .collect::<Vec<_>>()
                 .join(";")
         };
-        let visits = csv_bytes(
-            &[
-                "visit_id",
-                "entity_id",
-                "entity_name",
-                "key",
-                "tasks",
-                "date",
-                "departments",
-                "items",
-                "basis",
-                "inspectors",
-                "leader",
-            ],
-            |w| {
-                for (v, name) in joint.visits.iter().zip(&names) {
-                    let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
-                    let items: Vec<&str> = v
-                        .parts
-                        .iter()
-                        .flat_map(|p| p.items.iter().map(String::as_str))
-                        .collect();
-                    let basis = joined(&v.parts, &|p| {
-                        p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
-                    });
-                    let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
-                        String::new()
-                    } else {
-                        joined(&v.parts, &|p| p.inspectors.join("+"))
-                    };
-                    w.write_record([
-                        v.id.as_str(),
-                        population.id(v.entity),
-                        name,
-                        &v.key.to_hex(),
-                        &task_ids(v),
-                        &v.date.map(|d| d.to_string()).unwrap_or_default(),
-                        &departments.join(";"),
-                        &items.join(";"),
-                        &basis,
-                        &team,
-                        v.leader.as_deref().unwrap_or(""),
-                    ])?;
-                }
-                Ok(())
-            },
-        );
-        // 一公开: one record per task, department and visit, with no inspector data.
-        let public = csv_bytes(
-            &[
-                "plan_id",
-                "task_id",
-                "department",
-                "visit_id",
-                "entity_id",
-                "entity_name",
-                "items",
-                "visit_date",
-                "result",
-                "deadline",
-            ],
-            |w| {
-                for (t, task) in tasks.iter().enumerate() {
-                    let plan = &task.inputs.plan;
-                    let drawn: BTreeSet<(&str, usize)> = joint.draws[t]
-                        .selections()
-                        .map(|(dep, _, _, s)| (dep, s.entity))
-                        .collect();
-                    let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-                    for c in &task.inputs.directed {
-                        directed
-                            .entry((c.entity_id.as_str(), c.department.as_str()))
-                            .or_default()
-                            .extend(c.item_ids.iter().map(String::as_str));
+        let visits = || {
+            csv_bytes(
+                &[
+                    "visit_id",
+                    "entity_id",
+                    "entity_name",
+                    "key",
+                    "tasks",
+                    "date",
+                    "departments",
+                    "items",
+                    "basis",
+                    "inspectors",
+                    "leader",
+                ],
+                |w| {
+                    for (v, name) in joint.visits.iter().zip(&names) {
+                        let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
+                        let items: Vec<&str> = v
+                            .parts
+                            .iter()
+                            .flat_map(|p| p.items.iter().map(String::as_str))
+                            .collect();
+                        let basis = joined(&v.parts, &|p| {
+                            p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
+                        });
+                        let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
+                            String::new()
+                        } else {
+                            joined(&v.parts, &|p| p.inspectors.join("+"))
+                        };
+                        w.write_record([
+                            v.id.as_str(),
+                            population.id(v.entity),
+                            name,
+                            &v.key.to_hex(),
+                            &task_ids(v),
+                            &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                            &departments.join(";"),
+                            &items.join(";"),
+                            &basis,
+                            &team,
+                            v.leader.as_deref().unwrap_or(""),
+                        ])?;
                     }
-                    for d in &plan.departments {
-                        for (v, name) in joint.visits.iter().zip(&names) {
-                            let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
-                                continue;
-                            };
-                            // This task's items: the department's plan items if it drew the
-                            // entity, and the items of this task's directed checks.
-                            let drew = drawn.contains(&(d.id.as_str(), v.entity));
-                            let items: Vec<&str> = p
-                                .items
-                                .iter()
-                                .filter(|i| {
-                                    (drew && d.items.contains(i))
-                                        || directed
-                                            .get(&(population.id(v.entity), d.id.as_str()))
-                                            .is_some_and(|items| items.contains(i.as_str()))
-                                })
-                                .map(String::as_str)
-                                .collect();
-                            let deadline = v
-                                .date
-                                .and_then(|date| base.calendar.add_working_days(date, plan.teams.publication_days).ok())
-                                .map(|d| d.to_string())
-                                .unwrap_or_default();
-                            w.write_record([
-                                plan.plan_id.as_str(),
-                                &plan.task_id,
-                                &d.id,
-                                &v.id,
-                                population.id(v.entity),
-                                name,
-                                &items.join(";"),
-                                &v.date.map(|d| d.to_string()).unwrap_or_default(),
-                                "",
-                                &deadline,
-                            ])?;
+                    Ok(())
+                },
+            )
+        };
+        // 一公开: one record per task, department and visit, with no inspector data.
+        let public = || {
+            csv_bytes(
+                &[
+                    "plan_id",
+                    "task_id",
+                    "department",
+                    "visit_id",
+                    "entity_id",
+                    "entity_name",
+                    "items",
+                    "visit_date",
+                    "result",
+                    "deadline",
+                ],
+                |w| {
+                    for (t, task) in tasks.iter().enumerate() {
+                        let plan = &task.inputs.plan;
+                        let drawn: BTreeSet<(&str, usize)> = joint.draws[t]
+                            .selections()
+                            .map(|(dep, _, _, s)| (dep, s.entity))
+                            .collect();
+                        let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+                        for c in &task.inputs.directed {
+                            directed
+                                .entry((c.entity_id.as_str(), c.department.as_str()))
+                                .or_default()
+                                .extend(c.item_ids.iter().map(String::as_str));
+                        }
+                        for d in &plan.departments {
+                            for (v, name) in joint.visits.iter().zip(&names) {
+                                let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t))
+                                else {
+                                    continue;
+                                };
+                                // This task's items: the department's plan items if it drew the
+                                // entity, and the items of this task's directed checks.
+                                let drew = drawn.contains(&(d.id.as_str(), v.entity));
+                                let items: Vec<&str> = p
+                                    .items
+                                    .iter()
+                                    .filter(|i| {
+                                        (drew && d.items.contains(i))
+                                            || directed
+                                                .get(&(population.id(v.entity), d.id.as_str()))
+                                                .is_some_and(|items| items.contains(i.as_str()))
+                                    })
+                                    .map(String::as_str)
+                                    .collect();
+                                let deadline = v
+                                    .date
+                                    .and_then(|date| {
+                                        base.calendar.add_working_days(date, plan.teams.publication_days).ok()
+                                    })
+                                    .map(|d| d.to_string())
+                                    .unwrap_or_default();
+                                w.write_record([
+                                    plan.plan_id.as_str(),
+                                    &plan.task_id,
+                                    &d.id,
+                                    &v.id,
+                                    population.id(v.entity),
+                                    name,
+                                    &items.join(";"),
+                                    &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                                    "",
+                                    &deadline,
+                                ])?;
+                            }
                         }
                     }
-                }
-                Ok(())
-            },
+                    Ok(())
+                },
+            )
+        };
+        // The five files are independent: render them on every core.
+        let ((selection, strata), (exclusions, (visits, public))) = crate::par::join(
+            || crate::par::join(selection, strata),
+            || crate::par::join(exclusions, || crate::par::join(visits, public)),
         );
         let mut files = vec![
             ("selection.csv".to_string(), selection),

@@ -248,15 +248,33 @@ pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
 /// DR1 key (big-endian) and its position in the population.
 type Packed = (u64, u32);
 
-/// DR1 keys of `members`, packed, on every core for large strata.
-fn packed_keys(salt: &Salt, population: &Population, members: &[u32]) -> Vec<Packed> {
-    let key = |&i: &u32| (salt.entity_key(population.id(i as usize)).first_u64(), i);
+/// The first 8 bytes of every entity's DR1 key, in population order, on
+/// every core: reading the ids in order is far cheaper than reading them
+/// stratum by stratum.
+fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
+    let key = |i: usize| salt.entity_key(population.id(i)).first_u64();
     #[cfg(feature = "parallel")]
-    if members.len() >= 1 << 14 {
+    {
         use rayon::prelude::*;
-        return members.par_iter().map(key).collect();
+        (0..population.len())
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(key)
+            .collect()
     }
-    members.iter().map(key).collect()
+    #[cfg(not(feature = "parallel"))]
+    (0..population.len()).map(key).collect()
+}
+
+/// The keys of `members`, packed: from `prefixes` when given, else computed.
+fn packed_keys(salt: &Salt, population: &Population, prefixes: Option<&[u64]>, members: &[u32]) -> Vec<Packed> {
+    match prefixes {
+        Some(k) => members.iter().map(|&i| (k[i as usize], i)).collect(),
+        None => members
+            .iter()
+            .map(|&i| (salt.entity_key(population.id(i as usize)).first_u64(), i))
+            .collect(),
+    }
 }
 
 /// DR1 step 7: the `n` members with the smallest keys (ties by id bytes),
@@ -313,6 +331,10 @@ impl Draw {
         let plan = &inputs.plan;
         let salt = Salt::derive(seed, &plan.task_id, &plan.round_id);
         let population = &inputs.population;
+        let shared = match independent {
+            Independence::Shared => Some(key_prefixes(&salt, population)),
+            Independence::PerDepartment => None,
+        };
 
         let mut departments = Vec::with_capacity(plan.departments.len());
 
@@ -341,7 +363,11 @@ impl Draw {
                 let mut out = Vec::with_capacity(cf.strata.len());
                 for (sf, n_h) in cf.strata.iter().zip(counts) {
                     let size = sf.members.len() as u64;
-                    let members = packed_keys(&key_salt, population, &sf.members);
+                    let members = if n_h == 0 {
+                        Vec::new()
+                    } else {
+                        packed_keys(&key_salt, population, shared.as_deref(), &sf.members)
+                    };
                     // OK because n_h <= |E_h| <= u32::MAX.
                     let picked = smallest(members, n_h as usize, &key_salt, population);
                     let selected: Vec<Selected> = picked

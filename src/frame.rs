@@ -273,12 +273,17 @@ struct Partial {
     counts: [BTreeMap<ExclusionReason, u64>; 4],
 }
 
-fn pass(rules: &[Rules<'_>], history: &HistoryIndex, stratum_of: &[u32], strata: u32, ids: &[u32]) -> Vec<Partial> {
+fn pass(
+    rules: &[Rules<'_>],
+    history: &HistoryIndex,
+    stratum_of: &[u32],
+    strata: u32,
+    ids: std::ops::Range<usize>,
+) -> Vec<Partial> {
     let plan = &rules[0].inputs.plan;
     let classes = rules[0].inputs.population.classes();
     let mut out: Vec<Partial> = rules.iter().map(|_| Partial::default()).collect();
-    for &i in ids {
-        let i = i as usize;
+    for i in ids {
         // OK because the loader rejects unclassified entities when the plan names no class for them.
         let Some(class) = classes[i].or(plan.unclassified_class) else {
             continue;
@@ -361,18 +366,18 @@ impl Frame {
             })
             .collect();
 
-        // One pass over the entities in id order, in runs on every core,
-        // joined in order: members and exclusions come out in id order.
-        let ids = population.ids_sorted();
-        let run = |ids: &[u32]| pass(&rules, &history, &stratum_of, strata, ids);
+        // One pass over the entities (held in id order), in runs on every
+        // core, joined in order: members and exclusions come out in id order.
         const RUN: usize = 1 << 18;
+        let n = population.len();
+        let run = |start: usize| pass(&rules, &history, &stratum_of, strata, start..(start + RUN).min(n));
         #[cfg(feature = "parallel")]
         let partials: Vec<Vec<Partial>> = {
             use rayon::prelude::*;
-            ids.par_chunks(RUN).map(run).collect()
+            (0..n.div_ceil(RUN)).into_par_iter().map(|k| run(k * RUN)).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let partials: Vec<Vec<Partial>> = ids.chunks(RUN).map(run).collect();
+        let partials: Vec<Vec<Partial>> = (0..n.div_ceil(RUN)).map(|k| run(k * RUN)).collect();
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
         let mut exclusions = Vec::new();

@@ -117,6 +117,7 @@ mod key;
 mod merge;
 mod model;
 mod observed;
+mod par;
 mod plan;
 #[cfg(feature = "svg")]
 mod plot;

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{Read, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -67,12 +67,13 @@ pub(crate) enum Keep<'a> {
     Only(&'a [&'a str]),
 }
 
-/// The entity library: every entity, in input order, with a sorted id index.
+/// The entity library: every entity, in id order (byte order of the ids),
+/// with a hash index of the ids.
 #[derive(Clone)]
 pub struct Population {
     file: String,
     columns: Vec<String>,
-    ids: Vec<u8>,
+    ids: String,
     /// The end of each id in `ids`; an id starts where the previous one ends.
     id_ends: Vec<u64>,
     classes: Vec<Option<RiskClass>>,
@@ -82,8 +83,6 @@ pub struct Population {
     offsets: Vec<u64>,
     /// Kept columns, in header order; `region` and `industry` are always among them.
     coded: Vec<Coded>,
-    /// Indices, sorted by id bytes.
-    by_id: Vec<u32>,
     /// Indices by a hash of the id: the lookup index of `index_of`. Lookups
     /// only; nothing iterates it to decide anything.
     index: HashTable<u32>,
@@ -98,7 +97,7 @@ pub struct Entity<'a> {
 }
 
 impl<'a> Entity<'a> {
-    /// The position in the population (input order).
+    /// The position in the population (id order).
     pub fn index(&self) -> usize {
         self.index
     }
@@ -261,7 +260,7 @@ impl Population {
         self.classes.is_empty()
     }
 
-    /// The entity at position `i` (input order).
+    /// The entity at position `i` (id order).
     ///
     /// # Panics
     ///
@@ -274,7 +273,7 @@ impl Population {
         }
     }
 
-    /// Every entity, in input order.
+    /// Every entity, in id order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Entity<'_>> + '_ {
         (0..self.len()).map(|index| Entity {
             population: self,
@@ -285,13 +284,12 @@ impl Population {
     /// The id of the entity at position `i`.
     pub fn id(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
-        // OK because the ids were copied from valid UTF-8 records, and each
-        // arena offset is below the arena length, which fits in memory.
-        let bytes = &self.ids[start as usize..self.id_ends[i] as usize];
-        std::str::from_utf8(bytes).unwrap_or_default()
+        // OK because each offset is at most the arena length, which fits in
+        // memory, and falls between two ids (a character boundary).
+        &self.ids[start as usize..self.id_ends[i] as usize]
     }
 
-    /// The classes, in input order.
+    /// The classes, in id order.
     pub fn classes(&self) -> &[Option<RiskClass>] {
         &self.classes
     }
@@ -321,7 +319,7 @@ impl Population {
             .map(|(values, codes)| values[codes[i] as usize].as_str())
     }
 
-    /// The position of an entity in input order.
+    /// The position of the entity with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.index
             .find(id_hash(id.as_bytes()), |&j| self.id(j as usize) == id)
@@ -333,11 +331,6 @@ impl Population {
         self.index_of(id).map(|i| self.entity(i))
     }
 
-    /// Positions in input order, in id byte order.
-    pub fn ids_sorted(&self) -> &[u32] {
-        &self.by_id
-    }
-
     /// The names of these entities, read back from the file, in the order given.
     ///
     /// # Errors
@@ -347,62 +340,94 @@ impl Population {
     /// changed since it was loaded.
     pub fn names(&self, entities: &[usize]) -> Result<Vec<String>> {
         let c_name = self.columns.iter().position(|c| c == "name").unwrap_or(0);
-        let mut out = Vec::with_capacity(entities.len());
-        let mut record = csv::StringRecord::new();
-        let changed = |i: usize| {
-            Error::syntax(
-                Location::file(&self.file),
-                format!(
-                    "the file changed while the draw ran (the record of entity {} moved)",
-                    quote(self.id(i))
-                ),
-            )
-        };
-        let check = |i: usize, ok: bool, record: &csv::StringRecord| -> Result<String> {
-            match record.get(c_name) {
-                Some(name) if ok && record.get(self.id_column()) == Some(self.id(i)) => Ok(name.to_string()),
-                _ => Err(changed(i)),
-            }
-        };
+        let c_id = self.columns.iter().position(|c| c == "id").unwrap_or(0);
+        // Read the records in file order, so that a large file is read
+        // forwards through one buffer.
+        let mut wanted: Vec<(u64, usize)> = entities
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (self.offsets[i], k))
+            .collect();
+        wanted.sort_unstable();
+        // Gather the records (in file order), then parse them with one reader.
+        let mut records = Vec::new();
+        let io = |e: std::io::Error| Error::io(&self.file, e);
         match &self.source {
-            Source::Bytes(bytes) => {
-                for &i in entities {
-                    let at = usize::try_from(self.offsets[i]).unwrap_or(usize::MAX);
-                    let rest = bytes.get(at..).unwrap_or_default();
-                    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(rest);
-                    let ok = reader.read_record(&mut record).unwrap_or(false);
-                    out.push(check(i, ok, &record)?);
+            Source::Bytes(all) => {
+                let mut cursor = std::io::Cursor::new(&all[..]);
+                for &(offset, _) in &wanted {
+                    cursor.set_position(offset);
+                    read_record_bytes(&mut cursor, &mut records).map_err(io)?;
                 }
             }
             Source::File(path) => {
-                let file = File::open(path).map_err(|e| Error::io(&self.file, e))?;
-                let mut reader = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .buffer_capacity(1024)
-                    .from_reader(file);
-                for &i in entities {
-                    let mut pos = csv::Position::new();
-                    pos.set_byte(self.offsets[i]);
-                    reader
-                        .seek_raw(SeekFrom::Start(self.offsets[i]), pos)
-                        .map_err(|e| Error::io(&self.file, e.into()))?;
-                    let ok = reader.read_record(&mut record).unwrap_or(false);
-                    out.push(check(i, ok, &record)?);
+                let file = File::open(path).map_err(io)?;
+                let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+                let mut at = 0u64;
+                for &(offset, _) in &wanted {
+                    if offset >= at {
+                        // Forwards within the buffer costs nothing.
+                        let skip = i64::try_from(offset - at).map_err(|e| io(std::io::Error::other(e)))?;
+                        reader.seek_relative(skip).map_err(io)?;
+                    } else {
+                        reader.seek(SeekFrom::Start(offset)).map_err(io)?;
+                    }
+                    at = offset + read_record_bytes(&mut reader, &mut records).map_err(io)?;
+                }
+            }
+        }
+        let mut out = vec![String::new(); entities.len()];
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&records[..]);
+        let mut record = csv::StringRecord::new();
+        for &(_, k) in &wanted {
+            let i = entities[k];
+            let ok = reader.read_record(&mut record).unwrap_or(false);
+            match record.get(c_name) {
+                Some(name) if ok && record.get(c_id) == Some(self.id(i)) => out[k] = name.to_string(),
+                _ => {
+                    return Err(Error::syntax(
+                        Location::file(&self.file),
+                        format!(
+                            "the file changed while the draw ran (the record of entity {} moved)",
+                            quote(self.id(i))
+                        ),
+                    ));
                 }
             }
         }
         Ok(out)
     }
 
-    fn id_column(&self) -> usize {
-        self.columns.iter().position(|c| c == "id").unwrap_or(0)
-    }
-
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
         line_at(&self.file, &self.source, &[], self.offsets[i])
     }
+}
+
+/// Appends one CSV record's bytes to `buf`: lines until an even number of
+/// quotes has been read (a newline inside quotes belongs to the field),
+/// and a newline if the file ends without one. Returns the bytes read.
+fn read_record_bytes(reader: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> std::io::Result<u64> {
+    let first = buf.len();
+    let mut quotes = 0;
+    loop {
+        let start = buf.len();
+        if reader.read_until(b'\n', buf)? == 0 {
+            break;
+        }
+        quotes += memchr::memchr_iter(b'"', &buf[start..]).count();
+        if quotes % 2 == 0 {
+            break;
+        }
+    }
+    let read = (buf.len() - first) as u64;
+    if buf.last() != Some(&b'\n') {
+        buf.push(b'\n');
+    }
+    Ok(read)
 }
 
 /// The line of the byte at `offset`: one more than the newlines before it.
@@ -544,14 +569,12 @@ struct Layout {
 struct Parsed {
     /// Newlines in the part.
     newlines: u64,
-    ids: Vec<u8>,
+    ids: String,
     id_ends: Vec<u32>,
     classes: Vec<Option<RiskClass>>,
     statuses: Vec<Status>,
     established: Vec<Option<NaiveDate>>,
     offsets: Vec<u64>,
-    /// Lines of the records, counted from the part's start (for errors).
-    lines: Vec<u32>,
     coded: Vec<Dictionary>,
 }
 
@@ -600,7 +623,7 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
     );
     while let Some(row) = csv.next_row()? {
         let id = row.id_str(layout.id)?;
-        out.ids.extend_from_slice(id.as_bytes());
+        out.ids.push_str(id);
         let end = u32::try_from(out.ids.len())
             .map_err(|_| Error::syntax(Location::line(file, row.line), "a part of the file is too large"))?;
         out.id_ends.push(end);
@@ -618,8 +641,12 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
         } else {
             Some(row.date(layout.established)?)
         });
-        out.offsets.push(row.offset);
-        out.lines.push(u32::try_from(row.line).unwrap_or(u32::MAX));
+        // After a CRLF the reader places a record at the LF before it.
+        let mut offset = row.offset;
+        while matches!(part.bytes.get(offset as usize), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        out.offsets.push(offset);
         for (dict, &c) in out.coded.iter_mut().zip(&layout.coded) {
             let code = dict.code(row.get(c));
             dict.codes.push(code);
@@ -631,8 +658,6 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
 /// The population being assembled from parsed parts, in file order.
 struct Assembly<'a> {
     file: &'a str,
-    source: &'a Source,
-    bytes: &'a [u8],
     population: Population,
     /// Newlines before the next part.
     lines: u64,
@@ -651,7 +676,7 @@ impl Assembly<'_> {
             ));
         }
         let arena = p.ids.len() as u64;
-        p.ids.extend_from_slice(&parsed.ids);
+        p.ids.push_str(&parsed.ids);
         p.id_ends.extend(parsed.id_ends.iter().map(|&e| arena + u64::from(e)));
         p.classes.extend_from_slice(&parsed.classes);
         p.statuses.extend_from_slice(&parsed.statuses);
@@ -660,28 +685,6 @@ impl Assembly<'_> {
         for ((local, global), coded) in parsed.coded.into_iter().zip(&mut self.globals).zip(&mut p.coded) {
             let remap: Vec<u32> = local.values.iter().map(|v| global.code(v)).collect();
             coded.codes.extend(local.codes.iter().map(|&c| remap[c as usize]));
-        }
-        for (k, line) in parsed.lines.iter().enumerate() {
-            let i = base_rows + k;
-            let id = p.id(i);
-            let h = id_hash(id.as_bytes());
-            let found = p.index.find(h, |&j| p.id(j as usize) == id).copied();
-            if let Some(first) = found {
-                let first_line = line_at(self.file, self.source, self.bytes, p.offsets[first as usize])?;
-                return Err(ErrorKind::DuplicateId {
-                    at: Location::line(self.file, self.lines + u64::from(*line)).with_field("id"),
-                    id: id.to_string(),
-                    first_line,
-                }
-                .into());
-            }
-            // OK because the number of rows was checked to fit in u32.
-            let (ids, ends) = (&p.ids, &p.id_ends);
-            p.index.insert_unique(h, i as u32, |&j| {
-                let j = j as usize;
-                let start = if j == 0 { 0 } else { ends[j - 1] as usize };
-                id_hash(&ids[start..ends[j] as usize])
-            });
         }
         self.lines += parsed.newlines;
         Ok(())
@@ -750,12 +753,10 @@ fn load<R: Read + Send>(
     };
     let mut assembly = Assembly {
         file,
-        source,
-        bytes,
         population: Population {
             file: file.to_string(),
             columns: layout.headers.clone(),
-            ids: Vec::new(),
+            ids: String::new(),
             id_ends: Vec::new(),
             classes: Vec::new(),
             statuses: Vec::new(),
@@ -770,7 +771,6 @@ fn load<R: Read + Send>(
                     codes: Vec::new(),
                 })
                 .collect(),
-            by_id: Vec::new(),
             index: HashTable::new(),
             source: Source::Bytes(Vec::new()),
         },
@@ -856,8 +856,130 @@ fn load<R: Read + Send>(
             "the file has no entities (only a header)",
         ));
     }
-    population.by_id = sort_by_id(&population);
+    // Hold the entities in id order: every later pass over them (the
+    // frame, keys, digests) then reads memory in order.
+    let order = sort_by_id(&population);
+    let mut population = permute(population, &order);
+    drop(order);
+    population.index = index(&population);
+    // Equal ids are neighbours. Report the id that repeats first in the
+    // file: the run whose second record comes first.
+    let mut duplicate: Option<(u64, u64)> = None;
+    let mut start = 0;
+    while start < population.len() {
+        let id = population.id(start);
+        let mut end = start + 1;
+        while end < population.len() && population.id(end) == id {
+            end += 1;
+        }
+        if end - start > 1 {
+            let mut offsets = population.offsets[start..end].to_vec();
+            offsets.sort_unstable();
+            if duplicate.is_none_or(|d| offsets[1] < d.1) {
+                duplicate = Some((offsets[0], offsets[1]));
+            }
+        }
+        start = end;
+    }
+    if let Some((first, second)) = duplicate {
+        let line = |offset: u64| line_at(file, source, bytes, offset);
+        // OK because the offset is one of the population's.
+        let i = population.offsets.iter().position(|&o| o == second).unwrap_or(0);
+        return Err(ErrorKind::DuplicateId {
+            at: Location::line(file, line(second)?).with_field("id"),
+            id: population.id(i).to_string(),
+            first_line: line(first)?,
+        }
+        .into());
+    }
     Ok((population, digest))
+}
+
+/// `v[order[k]]` for each k, on every core.
+fn gather<T: Copy + Send + Sync>(v: &[T], order: &[u32]) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        order.par_iter().map(|&o| v[o as usize]).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        order.iter().map(|&o| v[o as usize]).collect()
+    }
+}
+
+/// The population with entity `k` being entity `order[k]` of `p`.
+fn permute(p: Population, order: &[u32]) -> Population {
+    // The id arena in blocks built on every core, then joined.
+    let block = |o: &[u32]| -> Vec<u8> {
+        let mut out = Vec::new();
+        for &i in o {
+            out.extend_from_slice(p.id(i as usize).as_bytes());
+        }
+        out
+    };
+    #[cfg(feature = "parallel")]
+    let blocks: Vec<Vec<u8>> = {
+        use rayon::prelude::*;
+        order.par_chunks(1 << 16).map(block).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let blocks: Vec<Vec<u8>> = order.chunks(1 << 16).map(block).collect();
+    let mut arena = Vec::with_capacity(p.ids.len());
+    for b in blocks {
+        arena.extend_from_slice(&b);
+    }
+    let mut id_ends = Vec::with_capacity(order.len());
+    let mut end = 0u64;
+    for &i in order {
+        end += p.id(i as usize).len() as u64;
+        id_ends.push(end);
+    }
+    // OK because the arena is a concatenation of whole ids, each valid UTF-8.
+    let ids = String::from_utf8(arena).unwrap_or_default();
+    let coded = p
+        .coded
+        .iter()
+        .map(|c| Coded {
+            column: c.column,
+            values: c.values.clone(),
+            codes: gather(&c.codes, order),
+        })
+        .collect();
+    Population {
+        file: p.file.clone(),
+        columns: p.columns.clone(),
+        ids,
+        id_ends,
+        classes: gather(&p.classes, order),
+        statuses: gather(&p.statuses, order),
+        established: gather(&p.established, order),
+        offsets: gather(&p.offsets, order),
+        coded,
+        index: HashTable::new(),
+        source: p.source.clone(),
+    }
+}
+
+/// The lookup index: every position, by the hash of its id.
+fn index(p: &Population) -> HashTable<u32> {
+    #[cfg(feature = "parallel")]
+    let hashes: Vec<u64> = {
+        use rayon::prelude::*;
+        (0..p.len())
+            .into_par_iter()
+            .map(|i| id_hash(p.id(i).as_bytes()))
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let hashes: Vec<u64> = (0..p.len()).map(|i| id_hash(p.id(i).as_bytes())).collect();
+    let mut table = HashTable::with_capacity(hashes.len());
+    for (i, &h) in hashes.iter().enumerate() {
+        // OK because the number of entities was checked to fit in u32; the
+        // table has room for every entry, so the rehash closure is a fallback.
+        table.insert_unique(h, i as u32, |&j| id_hash(p.id(j as usize).as_bytes()));
+    }
+    table
 }
 
 /// Entity positions in id byte order: sorted by the first 16 bytes held

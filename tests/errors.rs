@@ -90,6 +90,20 @@ bad_input!(
     "entities.csv, line 4, field id: duplicate id \"E1\" (first on line 2)"
 );
 bad_input!(
+    entities_duplicate_id_after_bom_crlf_and_a_quoted_newline,
+    entities(&format!(
+        "\u{feff}{HEADER}\r\nE1,a,B,N,r,active,\r\nE2,\"b\r\nc\",B,N,r,active,\r\nE1,c,B,N,r,active,\r\n"
+    )),
+    "entities.csv, line 5, field id: duplicate id \"E1\" (first on line 2)"
+);
+bad_input!(
+    entities_id_repeated_three_times_reports_its_second_occurrence,
+    entities(&format!(
+        "{HEADER}\nE9,a,B,N,r,active,\nE2,b,B,N,r,active,\nE2,b,B,N,r,active,\nE9,c,B,N,r,active,\nE2,c,B,N,r,active,\n"
+    )),
+    "entities.csv, line 4, field id: duplicate id \"E2\" (first on line 3)"
+);
+bad_input!(
     entities_empty_file,
     entities(""),
     "entities.csv: the file is empty (expected a header row)"
