@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::inputs::Inputs;
-use crate::key::{Digest, Hasher};
+use crate::key::{Digest, StreamHasher};
 use crate::model::{Mode, RiskClass, Status};
 use crate::population::Population;
 
@@ -126,10 +126,7 @@ impl HistoryIndex {
         let mut last: Vec<Option<NaiveDate>> = vec![None; n];
         let mut dates: Vec<(u32, NaiveDate)> = Vec::new();
         for v in &inputs.history {
-            // OK because the history loader rejected unknown entities.
-            let Some(e) = inputs.population.index_of(&v.entity_id) else {
-                continue;
-            };
+            let e = v.entity;
             last[e] = Some(last[e].map_or(v.date, |d| d.max(v.date)));
             if v.date.year() == year {
                 // OK because populations hold at most u32::MAX entities.
@@ -426,7 +423,7 @@ impl Frame {
     /// values joined by `|`.
     pub fn digest(&self, inputs: &Inputs) -> Digest {
         let population = &inputs.population;
-        let mut h = Hasher::new();
+        let mut h = StreamHasher::new();
         h.enc(b"DR1/frame");
         for (dep, frame) in inputs.plan.departments.iter().zip(&self.departments) {
             h.enc(dep.id.as_bytes());

@@ -75,11 +75,12 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec
     let mut out = Vec::new();
     while let Some(row) = csv.next_row()? {
         let entity_id = row.id(c_entity)?;
-        if population.index_of(&entity_id).is_none() {
+        let Some(entity) = population.index_of(&entity_id) else {
             return Err(Error::unknown(row.at(c_entity), "entity", entity_id));
-        }
+        };
         out.push(PastVisit {
             entity_id,
+            entity,
             department: row.id(c_dep)?,
             date: row.date(c_date)?,
             kind: row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {

@@ -94,6 +94,40 @@ impl Hasher {
     }
 }
 
+/// A [`Hasher`] for long streams of short values: values are encoded into
+/// a buffer and hashed in large blocks, which costs far less per value.
+pub(crate) struct StreamHasher {
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+impl StreamHasher {
+    const BLOCK: usize = 1 << 16;
+
+    pub(crate) fn new() -> StreamHasher {
+        StreamHasher {
+            sha: Sha256::new(),
+            buf: Vec::with_capacity(Self::BLOCK + 4096),
+        }
+    }
+
+    /// `enc(s)`: as [`Hasher::enc`].
+    pub(crate) fn enc(&mut self, s: &[u8]) {
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(s);
+        if self.buf.len() >= Self::BLOCK {
+            self.sha.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Digest {
+        self.sha.update(&self.buf);
+        Digest(self.sha.finalize().into())
+    }
+}
+
 /// The public seed of a draw: a text read out at a public ceremony
 /// (dice, lottery digits, a beacon value), never a number.
 ///

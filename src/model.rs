@@ -303,6 +303,8 @@ pub enum VisitKind {
 pub struct PastVisit {
     /// The entity visited.
     pub entity_id: String,
+    /// The entity's position in the [`Population`](crate::Population).
+    pub entity: usize,
     /// The department that visited.
     pub department: String,
     /// The visit date.

@@ -83,6 +83,9 @@ pub struct Population {
     offsets: Vec<u64>,
     /// Kept columns, in header order; `region` and `industry` are always among them.
     coded: Vec<Coded>,
+    /// The positions of `region` and `industry` in `coded`.
+    region: usize,
+    industry: usize,
     /// Indices by a hash of the id: the lookup index of `index_of`. Lookups
     /// only; nothing iterates it to decide anything.
     index: HashTable<u32>,
@@ -124,12 +127,12 @@ impl<'a> Entity<'a> {
 
     /// The area (片区) or jurisdiction.
     pub fn region(&self) -> &'a str {
-        self.population.coded_value(self.index, "region").unwrap_or("")
+        self.population.fixed_value(self.population.region, self.index)
     }
 
     /// The industry.
     pub fn industry(&self) -> &'a str {
-        self.population.coded_value(self.index, "industry").unwrap_or("")
+        self.population.fixed_value(self.population.industry, self.index)
     }
 
     /// The value of a column held in memory: every column but `name` (see
@@ -312,6 +315,11 @@ impl Population {
             .iter()
             .find(|c| self.columns[c.column] == name)
             .map(|c| (&c.values[..], &c.codes[..]))
+    }
+
+    fn fixed_value(&self, coded: usize, i: usize) -> &str {
+        let c = &self.coded[coded];
+        c.values[c.codes[i] as usize].as_str()
     }
 
     fn coded_value(&self, i: usize, name: &str) -> Option<&str> {
@@ -724,6 +732,7 @@ fn load<R: Read + Send>(
         }
     }
     let bom = if first.bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let (idx_region, idx_industry);
     let (layout, header_end) = {
         let csv = CsvFile::open(file, &first.bytes)?;
         let mut idx = [0usize; 7];
@@ -741,6 +750,7 @@ fn load<R: Read + Send>(
                     }
             })
             .collect::<Vec<usize>>();
+        (idx_region, idx_industry) = (idx[3], idx[4]);
         let layout = Layout {
             headers,
             id: idx[0],
@@ -771,6 +781,8 @@ fn load<R: Read + Send>(
                     codes: Vec::new(),
                 })
                 .collect(),
+            region: layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
+            industry: layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
             index: HashTable::new(),
             source: Source::Bytes(Vec::new()),
         },
@@ -956,6 +968,8 @@ fn permute(p: Population, order: &[u32]) -> Population {
         established: gather(&p.established, order),
         offsets: gather(&p.offsets, order),
         coded,
+        region: p.region,
+        industry: p.industry,
         index: HashTable::new(),
         source: p.source.clone(),
     }

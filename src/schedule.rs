@@ -46,7 +46,7 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
             .or_default()
             .push(i);
     }
-    for ((start, end), mut order) in by_window {
+    for ((start, end), order) in by_window {
         let days = calendar.working_days(start, end);
         if days.is_empty() {
             return Err(Error::policy(
@@ -55,18 +55,17 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
             ));
         }
         // Visits are in key order; a stable sort by region key keeps that order within regions.
-        let keys: BTreeMap<usize, Digest> = order
+        let mut region_keys: BTreeMap<&str, Digest> = BTreeMap::new();
+        let mut keyed: Vec<(Digest, &str, usize)> = order
             .iter()
-            .map(|&i| (i, region_key(population.entity(visits[i].entity).region())))
-            .collect();
-        order.sort_by(|&a, &b| {
-            keys[&a].cmp(&keys[&b]).then_with(|| {
-                population
-                    .entity(visits[a].entity)
-                    .region()
-                    .cmp(population.entity(visits[b].entity).region())
+            .map(|&i| {
+                let region = population.entity(visits[i].entity).region();
+                let key = *region_keys.entry(region).or_insert_with(|| region_key(region));
+                (key, region, i)
             })
-        });
+            .collect();
+        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
         let counts = allocate(order.len() as u64, &vec![1; days.len()], v);
         let mut next = order.into_iter();
         for (day, count) in days.iter().zip(counts) {
