@@ -281,13 +281,13 @@ pub(crate) fn assign_with(
     let mut previous: BTreeMap<(&str, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
     for h in &inputs.history {
         let slot = previous
-            .entry((h.entity_id.as_str(), h.department.as_str()))
+            .entry((population.id(h.entity), h.department.as_str()))
             .or_insert((h.date, BTreeSet::new()));
         if h.date > slot.0 {
             *slot = (h.date, BTreeSet::new());
         }
         if h.date == slot.0 {
-            slot.1.extend(h.inspector_ids.iter().map(String::as_str));
+            slot.1.extend(h.inspectors());
         }
     }
 

@@ -79,7 +79,6 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec
             return Err(Error::unknown(row.at(c_entity), "entity", entity_id));
         };
         out.push(PastVisit {
-            entity_id,
             entity,
             department: row.id(c_dep)?,
             date: row.date(c_date)?,
@@ -88,7 +87,7 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec
                 "directed" => Some(VisitKind::Directed),
                 _ => None,
             })?,
-            inspector_ids: row.list(c_insp),
+            inspector_ids: row.list(c_insp).join(";"),
             line: row.line,
         });
     }

@@ -122,6 +122,13 @@ impl StreamHasher {
         }
     }
 
+    /// Bytes already encoded.
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.sha.update(&self.buf);
+        self.buf.clear();
+        self.sha.update(bytes);
+    }
+
     pub(crate) fn finish(mut self) -> Digest {
         self.sha.update(&self.buf);
         Digest(self.sha.finalize().into())

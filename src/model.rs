@@ -301,9 +301,8 @@ pub enum VisitKind {
 /// A past visit from the history file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PastVisit {
-    /// The entity visited.
-    pub entity_id: String,
-    /// The entity's position in the [`Population`](crate::Population).
+    /// The entity's position in the [`Population`](crate::Population)
+    /// (its id is [`Population::id`](crate::Population::id)).
     pub entity: usize,
     /// The department that visited.
     pub department: String,
@@ -311,10 +310,17 @@ pub struct PastVisit {
     pub date: NaiveDate,
     /// Random or directed.
     pub kind: VisitKind,
-    /// The inspectors who went.
-    pub inspector_ids: Vec<String>,
+    /// The inspectors who went, `;`-separated (see [`PastVisit::inspectors`]).
+    pub inspector_ids: String,
     /// The 1-based line of the input.
     pub line: u64,
+}
+
+impl PastVisit {
+    /// The inspectors who went.
+    pub fn inspectors(&self) -> impl Iterator<Item = &str> {
+        self.inspector_ids.split(';').filter(|s| !s.is_empty())
+    }
 }
 
 /// Why a directed check is made (定向检查).

@@ -921,58 +921,51 @@ fn gather<T: Copy + Send + Sync>(v: &[T], order: &[u32]) -> Vec<T> {
 }
 
 /// The population with entity `k` being entity `order[k]` of `p`.
-fn permute(p: Population, order: &[u32]) -> Population {
-    // The id arena in blocks built on every core, then joined.
-    let block = |o: &[u32]| -> Vec<u8> {
+fn permute(mut p: Population, order: &[u32]) -> Population {
+    // The id arena in blocks built on every core (each block with its ids'
+    // lengths), then joined; each old column is dropped once gathered.
+    let block = |o: &[u32]| -> (Vec<u8>, Vec<u32>) {
         let mut out = Vec::new();
+        let mut lens = Vec::with_capacity(o.len());
         for &i in o {
-            out.extend_from_slice(p.id(i as usize).as_bytes());
+            let id = p.id(i as usize).as_bytes();
+            out.extend_from_slice(id);
+            // OK because ids are at most MAX_FIELD_BYTES long.
+            lens.push(id.len() as u32);
         }
-        out
+        (out, lens)
     };
     #[cfg(feature = "parallel")]
-    let blocks: Vec<Vec<u8>> = {
+    let blocks: Vec<(Vec<u8>, Vec<u32>)> = {
         use rayon::prelude::*;
         order.par_chunks(1 << 16).map(block).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let blocks: Vec<Vec<u8>> = order.chunks(1 << 16).map(block).collect();
-    let mut arena = Vec::with_capacity(p.ids.len());
-    for b in blocks {
-        arena.extend_from_slice(&b);
-    }
+    let blocks: Vec<(Vec<u8>, Vec<u32>)> = order.chunks(1 << 16).map(block).collect();
+    p.ids = String::new();
+    p.id_ends = Vec::new();
+    let total: usize = blocks.iter().map(|(b, _)| b.len()).sum();
+    let mut arena = Vec::with_capacity(total);
     let mut id_ends = Vec::with_capacity(order.len());
     let mut end = 0u64;
-    for &i in order {
-        end += p.id(i as usize).len() as u64;
-        id_ends.push(end);
+    for (bytes, lens) in blocks {
+        arena.extend_from_slice(&bytes);
+        for len in lens {
+            end += u64::from(len);
+            id_ends.push(end);
+        }
     }
     // OK because the arena is a concatenation of whole ids, each valid UTF-8.
-    let ids = String::from_utf8(arena).unwrap_or_default();
-    let coded = p
-        .coded
-        .iter()
-        .map(|c| Coded {
-            column: c.column,
-            values: c.values.clone(),
-            codes: gather(&c.codes, order),
-        })
-        .collect();
-    Population {
-        file: p.file.clone(),
-        columns: p.columns.clone(),
-        ids,
-        id_ends,
-        classes: gather(&p.classes, order),
-        statuses: gather(&p.statuses, order),
-        established: gather(&p.established, order),
-        offsets: gather(&p.offsets, order),
-        coded,
-        region: p.region,
-        industry: p.industry,
-        index: HashTable::new(),
-        source: p.source.clone(),
+    p.ids = String::from_utf8(arena).unwrap_or_default();
+    p.id_ends = id_ends;
+    p.classes = gather(&std::mem::take(&mut p.classes), order);
+    p.statuses = gather(&std::mem::take(&mut p.statuses), order);
+    p.established = gather(&std::mem::take(&mut p.established), order);
+    p.offsets = gather(&std::mem::take(&mut p.offsets), order);
+    for c in &mut p.coded {
+        c.codes = gather(&std::mem::take(&mut c.codes), order);
     }
+    p
 }
 
 /// The lookup index: every position, by the hash of its id.

@@ -243,8 +243,8 @@ W1,W,travel agency,key,,,,
                 let previous: Vec<&str> = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id() && h.department == p.department)
-                    .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
+                    .filter(|h| h.entity == e.index() && h.department == p.department)
+                    .flat_map(|h| h.inspectors())
                     .collect();
                 let eligible = (0..insp.len())
                     .filter(|&i| insp[i].department == p.department)

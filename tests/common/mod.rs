@@ -262,14 +262,14 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
                 let last = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id() && h.department == p.department)
+                    .filter(|h| h.entity == e.index() && h.department == p.department)
                     .map(|h| h.date)
                     .max();
                 inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity_id == e.id() && h.department == p.department && Some(h.date) == last)
-                    .flat_map(|h| h.inspector_ids.iter().map(String::as_str))
+                    .filter(|h| h.entity == e.index() && h.department == p.department && Some(h.date) == last)
+                    .flat_map(|h| h.inspectors())
                     .collect()
             };
             for id in &p.inspectors {
