@@ -72,26 +72,56 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec
     let c_date = csv.require("date")?;
     let c_kind = csv.require("kind")?;
     let c_insp = csv.require("inspector_ids")?;
+    // Rows are read first and their entities looked up afterwards, all at
+    // once and on every core: a lookup waits on memory, and many at once wait
+    // together. The first error in file order is still the one reported.
+    let mut ids: Vec<String> = Vec::new();
     let mut out = Vec::new();
-    while let Some(row) = csv.next_row()? {
-        let entity_id = row.id(c_entity)?;
-        let Some(entity) = population.index_of(&entity_id) else {
-            return Err(Error::unknown(row.at(c_entity), "entity", entity_id));
-        };
-        out.push(PastVisit {
-            entity,
-            department: row.id(c_dep)?,
-            date: row.date(c_date)?,
-            kind: row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
-                "random" => Some(VisitKind::Random),
-                "directed" => Some(VisitKind::Directed),
-                _ => None,
-            })?,
-            inspector_ids: row.list(c_insp).join(";"),
-            line: row.line,
-        });
+    let mut read = || -> Result<()> {
+        while let Some(row) = csv.next_row()? {
+            ids.push(row.id(c_entity)?);
+            out.push(PastVisit {
+                entity: usize::MAX,
+                department: row.id(c_dep)?,
+                date: row.date(c_date)?,
+                kind: row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
+                    "random" => Some(VisitKind::Random),
+                    "directed" => Some(VisitKind::Directed),
+                    _ => None,
+                })?,
+                inspector_ids: row.list(c_insp).join(";"),
+                line: row.line,
+            });
+        }
+        Ok(())
+    };
+    let read = read();
+    let entities = look_up(population, &ids);
+    for ((visit, entity), id) in out.iter_mut().zip(entities).zip(&mut ids) {
+        match entity {
+            Some(e) => visit.entity = e,
+            None => {
+                let at = Location::line(file, visit.line).with_field("entity_id");
+                return Err(Error::unknown(at, "entity", std::mem::take(id)));
+            }
+        }
     }
+    read?;
     Ok(out)
+}
+
+/// The positions of these ids in the population, on every core.
+fn look_up(population: &Population, ids: &[String]) -> Vec<Option<usize>> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        ids.par_iter()
+            .with_min_len(1 << 12)
+            .map(|id| population.index_of(id))
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    ids.iter().map(|id| population.index_of(id)).collect()
 }
 
 fn load_directed(

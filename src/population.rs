@@ -88,7 +88,7 @@ pub struct Population {
     industry: usize,
     /// Indices by a hash of the id: the lookup index of `index_of`. Lookups
     /// only; nothing iterates it to decide anything.
-    index: HashTable<u32>,
+    index: Vec<HashTable<u32>>,
     source: Source,
 }
 
@@ -329,8 +329,10 @@ impl Population {
 
     /// The position of the entity with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
+        let h = id_hash(id.as_bytes());
         self.index
-            .find(id_hash(id.as_bytes()), |&j| self.id(j as usize) == id)
+            .get(index_part(h))?
+            .find(h, |&j| self.id(j as usize) == id)
             .map(|&j| j as usize)
     }
 
@@ -783,7 +785,7 @@ fn load<R: Read + Send>(
                 .collect(),
             region: layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
             industry: layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
-            index: HashTable::new(),
+            index: Vec::new(),
             source: Source::Bytes(Vec::new()),
         },
         lines: 0,
@@ -968,25 +970,48 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p
 }
 
-/// The lookup index: every position, by the hash of its id.
-fn index(p: &Population) -> HashTable<u32> {
+/// Partitions of the lookup index, chosen by the top bits of an id's hash.
+const INDEX_PARTS: usize = 4;
+
+/// The partition of the lookup index that holds a hash.
+fn index_part(h: u64) -> usize {
+    // OK because the shift leaves two bits.
+    (h >> 62) as usize
+}
+
+/// The lookup index: every position, by the hash of its id, in
+/// [`INDEX_PARTS`] tables built on every core.
+fn index(p: &Population) -> Vec<HashTable<u32>> {
     #[cfg(feature = "parallel")]
     let hashes: Vec<u64> = {
         use rayon::prelude::*;
         (0..p.len())
             .into_par_iter()
+            .with_min_len(1 << 12)
             .map(|i| id_hash(p.id(i).as_bytes()))
             .collect()
     };
     #[cfg(not(feature = "parallel"))]
     let hashes: Vec<u64> = (0..p.len()).map(|i| id_hash(p.id(i).as_bytes())).collect();
-    let mut table = HashTable::with_capacity(hashes.len());
-    for (i, &h) in hashes.iter().enumerate() {
-        // OK because the number of entities was checked to fit in u32; the
-        // table has room for every entry, so the rehash closure is a fallback.
-        table.insert_unique(h, i as u32, |&j| id_hash(p.id(j as usize).as_bytes()));
+    let build = |part: usize| {
+        let count = hashes.iter().filter(|&&h| index_part(h) == part).count();
+        let mut table = HashTable::with_capacity(count);
+        for (i, &h) in hashes.iter().enumerate() {
+            if index_part(h) == part {
+                // OK because the number of entities was checked to fit in u32; the
+                // table has room for every entry, so the rehash closure is a fallback.
+                table.insert_unique(h, i as u32, |&j| id_hash(p.id(j as usize).as_bytes()));
+            }
+        }
+        table
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..INDEX_PARTS).into_par_iter().map(build).collect()
     }
-    table
+    #[cfg(not(feature = "parallel"))]
+    (0..INDEX_PARTS).map(build).collect()
 }
 
 /// Entity positions in id byte order: sorted by the first 16 bytes held
