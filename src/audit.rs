@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::draw::{ClassDraw, Draw};
+use crate::drawlog::{NewEntry, OpenLog};
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
@@ -819,6 +820,80 @@ pub fn draw_to_dir(
     out: &Path,
     replace: bool,
 ) -> Result<(Vec<Inputs>, JointDraw)> {
+    draw_inner(plans, seed, commitments, out, replace, |_| Ok(())).map(|(inputs, joint, _)| (inputs, joint))
+}
+
+/// Where a draw is logged, and why it is drawn again when it is.
+#[derive(Debug, Clone, Copy)]
+pub struct LogOptions<'a> {
+    /// The draw log (created when missing).
+    pub path: &'a Path,
+    /// Why a task and round already in the log is drawn again.
+    pub redraw_reason: Option<&'a str>,
+}
+
+/// [`draw_to_dir`], recorded in a hash-chained [draw log](crate::DrawLog):
+/// the log is locked for the whole draw, a task and round already in it
+/// are drawn again only with a reason, and one entry per task is appended
+/// once the outputs are in place. Returns the new entries too.
+///
+/// # Errors
+///
+/// Those of [`draw_to_dir`]; a [`Policy`](crate::ErrorKind::Policy) error
+/// when the log's chain is broken, when a task and round was drawn already
+/// and no reason is given, or when a reason is given for a first draw.
+pub fn draw_to_dir_logged(
+    plans: &[&Path],
+    seed: &Seed,
+    commitments: &[&Path],
+    out: &Path,
+    replace: bool,
+    log: LogOptions<'_>,
+) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
+    let (inputs, joint, drawn) = draw_inner(plans, seed, commitments, out, replace, |inputs| {
+        let tasks: Vec<(String, String)> = inputs
+            .iter()
+            .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
+            .collect();
+        OpenLog::open(log.path, &tasks, log.redraw_reason)
+    })?;
+    let entries = inputs
+        .iter()
+        .zip(&drawn.commitments)
+        .map(|(i, c)| NewEntry {
+            plan_id: i.plan.plan_id.clone(),
+            task_id: i.plan.task_id.clone(),
+            round_id: i.plan.round_id.clone(),
+            seed_sha256: seed.digest().to_hex(),
+            commitment_sha256: c.map(|d| d.to_hex()),
+        })
+        .collect();
+    let written = drawn
+        .hook
+        .append(entries, &drawn.record, &out.display().to_string(), log.redraw_reason)?;
+    Ok((inputs, joint, written))
+}
+
+/// What [`draw_inner`] hands back besides the draw.
+struct Drawn<T> {
+    /// What the hook returned.
+    hook: T,
+    /// SHA-256 of record.json.
+    record: Digest,
+    /// Per task (in draw order), SHA-256 of the commitment file it was checked against.
+    commitments: Vec<Option<Digest>>,
+}
+
+/// Loads, checks, draws and writes; `before` runs once the tasks are
+/// known and before anything is drawn.
+fn draw_inner<T>(
+    plans: &[&Path],
+    seed: &Seed,
+    commitments: &[&Path],
+    out: &Path,
+    replace: bool,
+    before: impl FnOnce(&[Inputs]) -> Result<T>,
+) -> Result<(Vec<Inputs>, JointDraw, Drawn<T>)> {
     if out.exists() && !replace {
         return Err(ErrorKind::OutputExists {
             path: out.to_path_buf(),
@@ -830,11 +905,15 @@ pub fn draw_to_dir(
         let inputs = Inputs::load(plan)?;
         loaded.push((inputs, relative_plan_path(plan, out)?));
     }
-    let mut committed: Vec<(String, Commitment)> = Vec::new();
+    let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
     for &path in commitments {
         let name = path.display().to_string();
         let bytes = crate::io::read_file(path, &name)?;
-        committed.push((name.clone(), Commitment::from_json(&name, &bytes)?));
+        committed.push((
+            name.clone(),
+            Commitment::from_json(&name, &bytes)?,
+            Digest::of_bytes(&bytes),
+        ));
     }
     // Draw in (task id, round id) order, carrying the paths along.
     loaded.sort_by(|(a, _), (b, _)| {
@@ -843,16 +922,18 @@ pub fn draw_to_dir(
     });
     let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
     JointDraw::order_and_check(&mut inputs)?;
+    let hook = before(&inputs)?;
     // One frame per task serves both the commitment check and the draw.
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
     let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
+    let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
     for (task, frame) in inputs.iter().zip(&frames) {
         let plan = &task.plan;
         let matching = committed
             .iter()
-            .find(|(_, c)| c.task_id == plan.task_id && c.round_id == plan.round_id);
+            .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
         match matching {
-            Some((name, c)) => {
+            Some((name, c, digest)) => {
                 let differences = c.differences_framed(task, frame);
                 if !differences.is_empty() {
                     return Err(ErrorKind::CommitmentMismatch {
@@ -862,8 +943,12 @@ pub fn draw_to_dir(
                     .into());
                 }
                 commitments.push(Some(c.clone()));
+                commitment_digests.push(Some(*digest));
             }
-            None if committed.is_empty() => commitments.push(None),
+            None if committed.is_empty() => {
+                commitments.push(None);
+                commitment_digests.push(None);
+            }
             None => {
                 return Err(ErrorKind::CommitmentMismatch {
                     commitment: committed[0].0.clone(),
@@ -887,8 +972,23 @@ pub fn draw_to_dir(
             commitment: commitment.as_ref(),
         })
         .collect();
-    Outputs::render_joint(&tasks, &joint)?.write_dir(out, replace)?;
-    Ok((inputs, joint))
+    let outputs = Outputs::render_joint(&tasks, &joint)?;
+    let record = outputs
+        .files
+        .iter()
+        .find(|(name, _)| name == "record.json")
+        .map_or_else(Digest::default, |(_, bytes)| Digest::of_bytes(bytes));
+    outputs.write_dir(out, replace)?;
+    drop(tasks);
+    Ok((
+        inputs,
+        joint,
+        Drawn {
+            hook,
+            record,
+            commitments: commitment_digests,
+        },
+    ))
 }
 
 /// The plan's path relative to the output directory, with `/` separators.
@@ -909,6 +1009,8 @@ fn relative_plan_path(plan: &Path, out: &Path) -> Result<String> {
 pub struct Verification {
     /// Each difference found, naming the file.
     pub differences: Vec<String>,
+    /// Facts an auditor should see that are not differences (redraws).
+    pub notes: Vec<String>,
 }
 
 impl Verification {
@@ -916,6 +1018,56 @@ impl Verification {
     pub fn is_verified(&self) -> bool {
         self.differences.is_empty()
     }
+}
+
+/// Checks a record against a [draw log](crate::DrawLog): the log's chain
+/// must be intact, the record must be in it, and no later draw of the same
+/// task and round may have replaced it. Every redraw of the record's tasks
+/// is reported in [`Verification::notes`].
+///
+/// # Errors
+///
+/// An [`Io`](crate::ErrorKind::Io) error when the record or the log cannot
+/// be read, and a [`Syntax`](crate::ErrorKind::Syntax) error when the
+/// record is not a record.
+pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
+    let record_name = record_path.display().to_string();
+    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let record = AuditRecord::from_json(&record_name, &bytes)?;
+    let digest = Digest::of_bytes(&bytes).to_hex();
+    let log = crate::DrawLog::read(log_path)?;
+    let mut v = Verification {
+        differences: log.problems.clone(),
+        ..Verification::default()
+    };
+    for task in &record.tasks {
+        let (task_id, round_id) = (&task.plan.task_id, &task.plan.round_id);
+        let draws: Vec<&crate::LogEntry> = log.draws_of(task_id, round_id).collect();
+        for e in draws.iter().filter(|e| e.redraw_reason.is_some()) {
+            v.notes.push(format!(
+                "task {task_id} round {round_id} was redrawn (log entry {}, {}): {}",
+                e.seq,
+                e.time,
+                e.redraw_reason.as_deref().unwrap_or_default()
+            ));
+        }
+        match draws.iter().rposition(|e| e.record_sha256 == digest) {
+            None => v.differences.push(format!(
+                "{record_name}: task {task_id} round {round_id} of this record is not in the draw log {}",
+                log_path.display()
+            )),
+            Some(k) if k + 1 < draws.len() => {
+                let later = draws[draws.len() - 1];
+                v.differences.push(format!(
+                    "{record_name}: task {task_id} round {round_id} was drawn again after this record (log entry {}: {})",
+                    later.seq,
+                    later.redraw_reason.as_deref().unwrap_or("no reason")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(v)
 }
 
 /// Describes the first difference between two texts, by line.

@@ -22,7 +22,7 @@ pub(crate) enum Independence {
 /// One selected entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
-    /// The entity's position in [`Population::entities`](crate::Population::entities).
+    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
     pub entity: usize,
     /// Its DR1 key.
     pub key: Digest,
@@ -146,7 +146,7 @@ pub struct VisitPart {
 pub struct Visit {
     /// The visit id, `V` and a 6-digit number in key order.
     pub id: String,
-    /// The entity's position in [`Population::entities`](crate::Population::entities).
+    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
     pub entity: usize,
     /// The entity's DR1 key; visits are numbered in key order.
     pub key: Digest,

@@ -54,7 +54,7 @@ impl ExclusionReason {
 pub struct Exclusion {
     /// The department's position in the plan.
     pub department: usize,
-    /// The entity's position in [`Population::entities`](crate::Population::entities).
+    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
     pub entity: usize,
     /// The entity's class after the plan's unclassified rule.
     pub class: RiskClass,

@@ -106,6 +106,7 @@ mod assign;
 mod audit;
 mod calendar;
 mod draw;
+mod drawlog;
 mod error;
 mod fairness;
 mod frame;
@@ -127,12 +128,13 @@ mod synth;
 mod visit;
 
 pub use crate::audit::{
-    AuditRecord, CRATE_VERSION, Commitment, FileDigest, OUTPUT_FILES, Outputs, RecordClass, RecordDepartment,
-    RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir, verify,
-    write_file_atomically,
+    AuditRecord, CRATE_VERSION, Commitment, FileDigest, LogOptions, OUTPUT_FILES, Outputs, RecordClass,
+    RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir,
+    draw_to_dir_logged, verify, verify_log, write_file_atomically,
 };
 pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
+pub use crate::drawlog::{DrawLog, LogEntry};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use double_random::{Commitment, Inputs, Seed, draw_to_dir, synth, verify};
+use double_random::{Commitment, Inputs, LogOptions, Seed, draw_to_dir_logged, synth, verify, verify_log};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,12 @@ enum Command {
         /// Replace an existing output directory.
         #[arg(long)]
         force: bool,
+        /// The hash-chained draw log to append to [default: draw-log.jsonl beside the output directory].
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Why a task and round already in the log is drawn again (required for a redraw).
+        #[arg(long)]
+        redraw_reason: Option<String>,
     },
     /// Re-read the inputs named by a record, replay the draw and compare every file; prints `verified` or each difference.
     #[command(
@@ -64,6 +70,9 @@ enum Command {
         /// The plan, when it is no longer where the record says (relative to the record).
         #[arg(long)]
         plan: Option<PathBuf>,
+        /// A draw log to check too: its chain, that the record is in it, and any redraws.
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
     /// Measure fairness: Monte Carlo over many seeds on a plan, or an audit of another system's draws.
     #[command(
@@ -132,19 +141,47 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             commitment,
             out,
             force,
+            log,
+            redraw_reason,
         } => {
             let seed = Seed::new(seed)?;
             let plans: Vec<&std::path::Path> = plan.iter().map(PathBuf::as_path).collect();
             let commitments: Vec<&std::path::Path> = commitment.iter().map(PathBuf::as_path).collect();
-            let (inputs, joint) = draw_to_dir(&plans, &seed, &commitments, &out, force)?;
+            let log = log.unwrap_or_else(|| {
+                let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+                parent.map_or_else(|| PathBuf::from("draw-log.jsonl"), |p| p.join("draw-log.jsonl"))
+            });
+            let options = LogOptions {
+                path: &log,
+                redraw_reason: redraw_reason.as_deref(),
+            };
+            let (inputs, joint, entries) = draw_to_dir_logged(&plans, &seed, &commitments, &out, force, options)?;
             for w in inputs.iter().flat_map(|i| i.plan.warnings()) {
                 eprintln!("warning: {w}");
             }
             print!("{}", joint.summary(&inputs));
             println!("wrote {}", out.display());
+            for e in &entries {
+                println!(
+                    "logged entry {} of {} ({} {}): {}",
+                    e.seq,
+                    log.display(),
+                    e.task_id,
+                    e.round_id,
+                    e.entry_sha256
+                );
+            }
         }
-        Command::Verify { record, plan } => {
-            let v = verify(&record, plan.as_deref())?;
+        Command::Verify { record, plan, log } => {
+            let mut v = verify(&record, plan.as_deref())?;
+            if let Some(log) = log {
+                let l = verify_log(&record, &log)?;
+                v.differences.extend(l.differences);
+                v.notes.extend(l.notes);
+            }
+            for n in &v.notes {
+                println!("note: {n}");
+            }
             if v.is_verified() {
                 println!("verified");
             } else {

@@ -429,7 +429,7 @@ fn read_record_bytes(reader: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> s
             break;
         }
         quotes += memchr::memchr_iter(b'"', &buf[start..]).count();
-        if quotes % 2 == 0 {
+        if quotes.is_multiple_of(2) {
             break;
         }
     }
@@ -555,7 +555,7 @@ fn record_boundary(bytes: &[u8]) -> Option<usize> {
     let mut end = bytes.len();
     while let Some(nl) = memchr::memrchr(b'\n', &bytes[..end]) {
         after += memchr::memchr_iter(b'"', &bytes[nl..end]).count();
-        if (quotes - after) % 2 == 0 {
+        if (quotes - after).is_multiple_of(2) {
             return Some(nl + 1);
         }
         end = nl;

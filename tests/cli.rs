@@ -107,15 +107,122 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
     let mut documented = double_random::OUTPUT_FILES.to_vec();
     documented.sort();
     assert_eq!(names, documented);
-    // No temporary directory is left beside the output.
-    let leftovers: Vec<_> = std::fs::read_dir(work.path())
+    // No temporary directory is left beside the output, only the draw log.
+    let mut leftovers: Vec<_> = std::fs::read_dir(work.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["out"]);
+    leftovers.sort();
+    assert_eq!(leftovers, ["draw-log.jsonl", "out"]);
 
     let v = bin(&["verify", s(&out.join("record.json"))]);
     assert_eq!((stdout(&v).as_str(), v.status.code()), ("verified\n", Some(0)));
+    let log = work.path().join("draw-log.jsonl");
+    let v = bin(&["verify", s(&out.join("record.json")), "--log", s(&log)]);
+    assert_eq!((stdout(&v).as_str(), v.status.code()), ("verified\n", Some(0)));
+}
+
+/// Every draw is logged; a second draw of a task and round needs a reason,
+/// is appended, and makes the first record fail verification against the
+/// log; an altered log stops both drawing and verification.
+#[test]
+fn the_draw_log_chains_every_draw_and_redraws_need_a_reason() {
+    let dir = copy_fixtures();
+    let plan = dir.path().join("plan.json");
+    let log = dir.path().join("draws.jsonl");
+    let draw = |out: &Path, reason: Option<&str>| {
+        // A redraw comes with a new seed (the published one had a typo).
+        let seed = if reason.is_some() {
+            "2027-03-01 lottery 0417 2954"
+        } else {
+            SEED
+        };
+        let mut args = vec![
+            "draw",
+            "--plan",
+            s(&plan),
+            "--seed",
+            seed,
+            "--out",
+            s(out),
+            "--log",
+            s(&log),
+        ];
+        if let Some(r) = reason {
+            args.extend(["--redraw-reason", r]);
+        }
+        bin(&args)
+    };
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+
+    let o = draw(&first, Some("no reason to redraw"));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}, field redraw_reason: task \"140930202703011001\" round \"2027-1\" was never drawn, so it cannot be redrawn\n",
+            log.display()
+        )
+    );
+    assert!(!first.exists());
+
+    let o = draw(&first, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let entries = double_random::DrawLog::read(&log).unwrap();
+    assert!(entries.is_intact());
+    assert_eq!(entries.entries.len(), 1);
+    let record = double_random::Digest::of_bytes(&std::fs::read(first.join("record.json")).unwrap()).to_hex();
+    assert_eq!(entries.entries[0].record_sha256, record);
+    assert!(stdout(&o).contains(&format!("logged entry 1 of {}", log.display())));
+
+    let o = draw(&second, None);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record {record}); give --redraw-reason to draw it again\n",
+            log.display()
+        )
+    );
+    assert!(!second.exists());
+
+    let o = draw(&second, Some("the published seed had a typo"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = double_random::DrawLog::read(&log).unwrap();
+    assert!(after.is_intact());
+    assert_eq!(after.entries.len(), 2);
+    assert_eq!(
+        after.entries[0], entries.entries[0],
+        "the first entry is never rewritten"
+    );
+    assert_eq!(after.entries[1].previous, after.entries[0].entry_sha256);
+
+    let v = bin(&["verify", s(&first.join("record.json")), "--log", s(&log)]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        stdout(&v).contains("record.json: task 140930202703011001 round 2027-1 was drawn again after this record (log entry 2: the published seed had a typo)"),
+        "{}",
+        stdout(&v)
+    );
+    let v = bin(&["verify", s(&second.join("record.json")), "--log", s(&log)]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert!(stdout(&v).starts_with("note: task 140930202703011001 round 2027-1 was redrawn (log entry 2, "));
+    assert!(stdout(&v).ends_with("): the published seed had a typo\nverified\n"));
+
+    // Rewrite the first entry's output directory: its digest no longer holds.
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("first", "fir5t", 1)).unwrap();
+    let v = bin(&["verify", s(&second.join("record.json")), "--log", s(&log)]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(stdout(&v).contains(", line 1: the entry was altered"), "{}", stdout(&v));
+    let o = draw(&dir.path().join("third"), Some("again"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the draw log is broken, so nothing is drawn"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("third").exists());
 }
 
 /// The relative path the record should name, computed independently of the crate.

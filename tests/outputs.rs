@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use double_random::{Seed, draw_to_dir, verify};
+use double_random::{DrawLog, LogOptions, Seed, draw_to_dir, draw_to_dir_logged, verify, verify_log};
 
 #[test]
 fn concurrent_draws_into_one_directory() {
@@ -31,4 +31,43 @@ fn concurrent_draws_into_one_directory() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["out"], "temporary directories left behind");
+}
+
+/// Concurrent draws of one task with one draw log: the log is locked for
+/// each draw, so exactly one is a first draw and every other is refused as
+/// a redraw without a reason; the log stays one intact entry long.
+#[test]
+fn concurrent_draws_with_one_log_make_one_entry() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("draws.jsonl");
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let (fixtures, work, log) = (&fixtures, work.path(), &log);
+                scope.spawn(move || {
+                    let seed = Seed::new(format!("seed {i}")).unwrap();
+                    let options = LogOptions {
+                        path: log,
+                        redraw_reason: None,
+                    };
+                    let out = work.join(format!("out{i}"));
+                    draw_to_dir_logged(&[&fixtures.join("plan.json")], &seed, &[], &out, false, options)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(e.contains("was drawn already (entry 1, record "), "{e}");
+    }
+    let read = DrawLog::read(&log).unwrap();
+    assert!(read.is_intact(), "{:?}", read.problems);
+    assert_eq!(read.entries.len(), 1);
+    let out = Path::new(&read.entries[0].out);
+    let v = verify_log(&out.join("record.json"), &log).unwrap();
+    assert!(v.is_verified(), "{:?}", v.differences);
 }

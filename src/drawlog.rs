@@ -1,0 +1,366 @@
+//! The draw log: an append-only, hash-chained list of every draw made, so
+//! that no draw can be redone or replaced without leaving a trace.
+//!
+//! The log is a text file of JSON lines, one [`LogEntry`] per draw and
+//! task. Each entry names the task and round, the digests of the seed, the
+//! commitment and the record, the reason for a redraw, and the digest of
+//! the previous entry; its own digest covers all of that:
+//!
+//! `entry_sha256 = H(enc("DR1/log") ‖ enc(seq) ‖ enc(time) ‖ enc(plan_id) ‖
+//! enc(task_id) ‖ enc(round_id) ‖ enc(seed_sha256) ‖ enc(commitment_sha256)
+//! ‖ enc(record_sha256) ‖ enc(out) ‖ enc(redraw_reason) ‖ enc(previous))`,
+//!
+//! with `seq` in decimal, absent values as empty strings and `previous` the
+//! previous entry's digest (64 zeros for the first). Changing, removing,
+//! reordering or inserting an entry breaks the chain from there on; a log
+//! cut short is caught by comparing its last digest ([`DrawLog::head`])
+//! with one published earlier.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result, quote};
+use crate::key::{Digest, Hasher};
+
+/// The `previous` of the first entry.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One draw of one task, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// The position in the log, from 1.
+    pub seq: u64,
+    /// When the entry was written (UTC, RFC 3339); informative only.
+    pub time: String,
+    /// The plan id.
+    pub plan_id: String,
+    /// The task id.
+    pub task_id: String,
+    /// The round id.
+    pub round_id: String,
+    /// SHA-256 of the seed (DR1 step 1).
+    pub seed_sha256: String,
+    /// SHA-256 of the commitment file the inputs were checked against, if any.
+    pub commitment_sha256: Option<String>,
+    /// SHA-256 of the draw's record.json.
+    pub record_sha256: String,
+    /// The output directory, as given.
+    pub out: String,
+    /// Why the task and round were drawn again; absent for a first draw.
+    pub redraw_reason: Option<String>,
+    /// The previous entry's digest (64 zeros for the first).
+    pub previous: String,
+    /// This entry's digest.
+    pub entry_sha256: String,
+}
+
+impl LogEntry {
+    /// The digest this entry should carry.
+    pub fn digest(&self) -> Digest {
+        Hasher::new()
+            .enc(b"DR1/log")
+            .enc(self.seq.to_string().as_bytes())
+            .enc(self.time.as_bytes())
+            .enc(self.plan_id.as_bytes())
+            .enc(self.task_id.as_bytes())
+            .enc(self.round_id.as_bytes())
+            .enc(self.seed_sha256.as_bytes())
+            .enc(self.commitment_sha256.as_deref().unwrap_or("").as_bytes())
+            .enc(self.record_sha256.as_bytes())
+            .enc(self.out.as_bytes())
+            .enc(self.redraw_reason.as_deref().unwrap_or("").as_bytes())
+            .enc(self.previous.as_bytes())
+            .finish()
+    }
+}
+
+/// A draw log as read: its entries and whatever breaks its chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrawLog {
+    /// The entries that could be read, in file order.
+    pub entries: Vec<LogEntry>,
+    /// Each break of the chain, naming the line.
+    pub problems: Vec<String>,
+}
+
+impl DrawLog {
+    /// Reads a log from its text; `name` names it in messages.
+    pub fn parse(name: &str, text: &[u8]) -> DrawLog {
+        let mut log = DrawLog::default();
+        let mut previous = GENESIS.to_string();
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        if body.is_empty() {
+            return log;
+        }
+        for (k, line) in body.split(|&b| b == b'\n').enumerate() {
+            let at = k + 1;
+            let entry: LogEntry = match std::str::from_utf8(line)
+                .ok()
+                .and_then(|l| serde_json::from_str(l).ok())
+            {
+                Some(e) => e,
+                None => {
+                    log.problems.push(format!("{name}, line {at}: not a log entry"));
+                    // The chain cannot be followed past a line that cannot be read.
+                    break;
+                }
+            };
+            let expected_seq = log.entries.len() as u64 + 1;
+            if entry.seq != expected_seq {
+                log.problems.push(format!(
+                    "{name}, line {at}: entry {} where entry {expected_seq} belongs",
+                    entry.seq
+                ));
+            }
+            if entry.previous != previous {
+                log.problems.push(format!(
+                    "{name}, line {at}: the chain is broken (previous {}, but the entry before is {})",
+                    entry.previous, previous
+                ));
+            }
+            if entry.digest().to_hex() != entry.entry_sha256 {
+                log.problems.push(format!(
+                    "{name}, line {at}: the entry was altered (its digest is {}, it says {})",
+                    entry.digest().to_hex(),
+                    entry.entry_sha256
+                ));
+            }
+            previous = entry.entry_sha256.clone();
+            log.entries.push(entry);
+        }
+        log
+    }
+
+    /// Reads a log file; a file that does not exist is an empty log.
+    ///
+    /// # Errors
+    ///
+    /// An [`Io`](crate::ErrorKind::Io) error when the file exists but cannot be read.
+    pub fn read(path: &Path) -> Result<DrawLog> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(DrawLog::parse(&path.display().to_string(), &bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DrawLog::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Whether every entry is in place and unaltered.
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The entries of one task and round, in order: more than one means redraws.
+    pub fn draws_of<'a>(&'a self, task_id: &'a str, round_id: &'a str) -> impl Iterator<Item = &'a LogEntry> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| e.task_id == task_id && e.round_id == round_id)
+    }
+
+    /// The digest of the last entry (what a later draw chains to).
+    pub fn head(&self) -> &str {
+        self.entries.last().map_or(GENESIS, |e| e.entry_sha256.as_str())
+    }
+}
+
+/// What a new entry says, before it is chained.
+#[derive(Debug, Clone)]
+pub(crate) struct NewEntry {
+    pub(crate) plan_id: String,
+    pub(crate) task_id: String,
+    pub(crate) round_id: String,
+    pub(crate) seed_sha256: String,
+    pub(crate) commitment_sha256: Option<String>,
+}
+
+/// A draw log opened for a draw: locked against other draws until dropped.
+pub(crate) struct OpenLog {
+    file: File,
+    name: String,
+    log: DrawLog,
+}
+
+impl OpenLog {
+    /// Opens (or creates) a log, locks it and checks its chain and, for
+    /// each task and round about to be drawn, whether it was drawn before:
+    /// a redraw needs a reason, and a reason needs an earlier draw.
+    pub(crate) fn open(path: &Path, tasks: &[(String, String)], reason: Option<&str>) -> Result<OpenLog> {
+        let name = path.display().to_string();
+        let io = |e: std::io::Error| Error::io(path, e);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let log = DrawLog::parse(&name, &bytes);
+        if let Some(problem) = log.problems.first() {
+            return Err(Error::policy(
+                Location::file(&name),
+                format!("the draw log is broken, so nothing is drawn: {problem}"),
+            ));
+        }
+        if let Some(reason) = reason
+            && (reason.trim().is_empty() || reason.chars().any(char::is_control))
+        {
+            return Err(Error::invalid(
+                Location::file(&name).with_field("redraw_reason"),
+                "a reason (not empty, no control characters)",
+                reason,
+            ));
+        }
+        for (task, round) in tasks {
+            let earlier: Vec<&LogEntry> = log.draws_of(task, round).collect();
+            match (earlier.last(), reason) {
+                (Some(last), None) => {
+                    return Err(Error::policy(
+                        Location::file(&name),
+                        format!(
+                            "task {} round {} was drawn already (entry {}, record {}); give --redraw-reason to draw it again",
+                            quote(task),
+                            quote(round),
+                            last.seq,
+                            last.record_sha256
+                        ),
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(Error::policy(
+                        Location::file(&name).with_field("redraw_reason"),
+                        format!(
+                            "task {} round {} was never drawn, so it cannot be redrawn",
+                            quote(task),
+                            quote(round)
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(OpenLog { file, name, log })
+    }
+
+    /// Appends one entry per task, chained, and flushes them to disk.
+    pub(crate) fn append(
+        mut self,
+        entries: Vec<NewEntry>,
+        record: &Digest,
+        out: &str,
+        reason: Option<&str>,
+    ) -> Result<Vec<LogEntry>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let time = chrono::DateTime::from_timestamp(i64::try_from(now.as_secs()).unwrap_or(0), 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        let mut previous = self.log.head().to_string();
+        let first = self.log.entries.len() as u64 + 1;
+        let mut text = String::new();
+        let mut written = Vec::new();
+        for (seq, e) in (first..).zip(entries) {
+            let mut entry = LogEntry {
+                seq,
+                time: time.clone(),
+                plan_id: e.plan_id,
+                task_id: e.task_id,
+                round_id: e.round_id,
+                seed_sha256: e.seed_sha256,
+                commitment_sha256: e.commitment_sha256,
+                record_sha256: record.to_hex(),
+                out: out.to_string(),
+                redraw_reason: reason.map(str::to_string),
+                previous: previous.clone(),
+                entry_sha256: String::new(),
+            };
+            entry.entry_sha256 = entry.digest().to_hex();
+            previous = entry.entry_sha256.clone();
+            // OK because an entry of strings and numbers always serializes.
+            text.push_str(&serde_json::to_string(&entry).unwrap_or_default());
+            text.push('\n');
+            written.push(entry);
+        }
+        let io = |e: std::io::Error| Error::io(&self.name, e);
+        self.file.write_all(text.as_bytes()).map_err(io)?;
+        self.file.sync_all().map_err(io)?;
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(task: &str) -> NewEntry {
+        NewEntry {
+            plan_id: "P".into(),
+            task_id: task.into(),
+            round_id: "1".into(),
+            seed_sha256: "ab".repeat(32),
+            commitment_sha256: None,
+        }
+    }
+
+    /// A log of three draws (tasks A, B, C), as text lines.
+    fn three() -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        for task in ["A", "B", "C"] {
+            let tasks = [(task.to_string(), "1".to_string())];
+            let log = OpenLog::open(&path, &tasks, None).unwrap();
+            log.append(vec![entry(task)], &Digest::default(), "out", None).unwrap();
+        }
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn parse(lines: &[String]) -> DrawLog {
+        DrawLog::parse("log.jsonl", format!("{}\n", lines.join("\n")).as_bytes())
+    }
+
+    #[test]
+    fn an_intact_log_reads_back() {
+        let lines = three();
+        let log = parse(&lines);
+        assert!(log.is_intact(), "{:?}", log.problems);
+        assert_eq!(log.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(log.head(), log.entries[2].entry_sha256);
+        assert!(DrawLog::parse("log.jsonl", b"").is_intact());
+    }
+
+    #[test]
+    fn removing_reordering_altering_or_inserting_an_entry_breaks_the_chain() {
+        let lines = three();
+        let removed = parse(&[lines[0].clone(), lines[2].clone()]);
+        assert_eq!(
+            removed.problems[0], "log.jsonl, line 2: entry 3 where entry 2 belongs",
+            "{:?}",
+            removed.problems
+        );
+        assert!(removed.problems[1].starts_with("log.jsonl, line 2: the chain is broken"));
+        let swapped = parse(&[lines[1].clone(), lines[0].clone(), lines[2].clone()]);
+        assert!(swapped.problems[0].starts_with("log.jsonl, line 1: entry 2 where entry 1 belongs"));
+        let altered = parse(&[
+            lines[0].clone(),
+            lines[1].replace("\"out\":\"out\"", "\"out\":\"0ut\""),
+            lines[2].clone(),
+        ]);
+        assert_eq!(altered.problems.len(), 1, "{:?}", altered.problems);
+        assert!(altered.problems[0].starts_with("log.jsonl, line 2: the entry was altered"));
+        let garbage = parse(&[lines[0].clone(), "{".to_string(), lines[1].clone()]);
+        assert_eq!(garbage.problems, ["log.jsonl, line 2: not a log entry"]);
+        // Re-chaining a forged entry still fails: its digest covers `previous`.
+        let forged = lines[1].replace("\"task_id\":\"B\"", "\"task_id\":\"X\"");
+        assert!(!parse(&[lines[0].clone(), forged]).is_intact());
+    }
+}
