@@ -10,6 +10,14 @@ use crate::error::{Error, Location, Result};
 /// Parses JSON into `T`; an error names the file, the line and the path of
 /// the offending value (`departments[0].classes.D.ratio`).
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> Result<T> {
+    // Every file this crate reads is one JSON object; serde would also
+    // accept an array for a struct and then complain about its elements.
+    if let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace())
+        && bytes[at] != b'{'
+    {
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        return Err(Error::syntax(Location::line(file, line), "expected a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -344,3 +344,357 @@ fn seeds_must_be_printable_text() {
 fn good_inputs_load() {
     assert_eq!(error(|_, _| {}), "loaded without error");
 }
+
+// ---------------------------------------------------------------------------
+// The inspector library, recusal pairs and the calendar.
+
+const INSPECTORS: &str =
+    "id,name,department,station,certificate_valid_until,qualifications,max_visits,max_per_day,unavailable";
+
+/// The default plan with a calendar, an inspector library and recusal pairs.
+fn with_teams(
+    inspectors: Option<&'static str>,
+    conflicts: Option<&'static str>,
+    calendar: Option<&'static str>,
+) -> impl FnOnce(&mut String, &mut BTreeMap<&'static str, String>) {
+    move |p, f| {
+        *p = p.replace(
+            r#""directed": "directed.csv"}"#,
+            r#""directed": "directed.csv", "calendar": "calendar.csv", "inspectors": "inspectors.csv", "conflicts": "conflicts.csv"}"#,
+        );
+        let default_inspectors = format!(
+            "{INSPECTORS}\nS1,a,S,North,2029-12-31,,12,3,\nS2,b,S,South,2029-12-31,,12,3,\nS3,e,S,East,2029-12-31,,12,3,\nW1,c,W,North,2029-12-31,,12,3,\nW2,d,W,South,2029-12-31,,12,3,\n"
+        );
+        f.insert(
+            "inspectors.csv",
+            inspectors.map_or(default_inspectors, |b| format!("{INSPECTORS}\n{b}")),
+        );
+        f.insert(
+            "conflicts.csv",
+            conflicts
+                .unwrap_or("inspector_id,entity_id,reason\nS1,E00000,relative\n")
+                .to_string(),
+        );
+        f.insert(
+            "calendar.csv",
+            calendar
+                .unwrap_or("date,kind,name\n2027-04-05,holiday,Qingming\n")
+                .to_string(),
+        );
+    }
+}
+
+bad_input!(
+    inspectors_missing_column,
+    |p: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        with_teams(None, None, None)(p, f);
+        f.insert(
+            "inspectors.csv",
+            "id,name,department,station,certificate_valid_until,qualifications,max_visits,unavailable\nS1,a,S,N,2029-12-31,,12,\n".into(),
+        );
+    },
+    "inspectors.csv, line 1: missing column max_per_day"
+);
+bad_input!(
+    inspectors_duplicate_id,
+    with_teams(
+        Some("S1,a,S,North,2029-12-31,,12,3,\nS1,b,S,South,2029-12-31,,12,3,\n"),
+        None,
+        None
+    ),
+    "inspectors.csv, line 3, field id: duplicate id \"S1\" (first on line 2)"
+);
+bad_input!(
+    inspectors_impossible_certificate_date,
+    with_teams(Some("S1,a,S,North,2029-13-01,,12,3,\n"), None, None),
+    "inspectors.csv, line 2, field certificate_valid_until: \"2029-13-01\" is not a date (YYYY-MM-DD)"
+);
+bad_input!(
+    inspectors_max_visits_not_a_number,
+    with_teams(Some("S1,a,S,North,2029-12-31,,many,3,\n"), None, None),
+    "inspectors.csv, line 2, field max_visits: \"many\" is not a whole number of visits of at least 1"
+);
+bad_input!(
+    inspectors_negative_max_per_day,
+    with_teams(Some("S1,a,S,North,2029-12-31,,12,-1,\n"), None, None),
+    "inspectors.csv, line 2, field max_per_day: \"-1\" is not a whole number of visits of at least 1"
+);
+bad_input!(
+    inspectors_impossible_unavailable_date,
+    with_teams(Some("S1,a,S,North,2029-12-31,,12,3,2027-04-31\n"), None, None),
+    "inspectors.csv, line 2, field unavailable: \"2027-04-31\" is not a `;`-separated list of dates (YYYY-MM-DD)"
+);
+bad_input!(
+    inspectors_control_character_in_id,
+    with_teams(Some("S\u{7}1,a,S,North,2029-12-31,,12,3,\n"), None, None),
+    "inspectors.csv, line 2, field id: \"S\\u{7}1\" is not an id (not empty, no surrounding spaces or control characters)"
+);
+bad_input!(
+    conflicts_unknown_inspector,
+    with_teams(None, Some("inspector_id,entity_id,reason\nZ9,E00000,relative\n"), None),
+    "conflicts.csv, line 2, field inspector_id: unknown inspector \"Z9\""
+);
+bad_input!(
+    conflicts_unknown_entity,
+    with_teams(None, Some("inspector_id,entity_id,reason\nS1,E99,relative\n"), None),
+    "conflicts.csv, line 2, field entity_id: unknown entity \"E99\""
+);
+bad_input!(
+    conflicts_missing_column,
+    with_teams(None, Some("inspector_id,reason\nS1,relative\n"), None),
+    "conflicts.csv, line 1: missing column entity_id"
+);
+bad_input!(
+    calendar_unknown_day_kind,
+    with_teams(None, None, Some("date,kind,name\n2027-04-05,festival,x\n")),
+    "calendar.csv, line 2, field kind: \"festival\" is not a day kind (\"holiday\" or \"workday\")"
+);
+bad_input!(
+    calendar_date_twice,
+    with_teams(
+        None,
+        None,
+        Some("date,kind,name\n2027-04-05,holiday,x\n2027-04-05,workday,y\n")
+    ),
+    "calendar.csv, line 3, field date: duplicate id \"2027-04-05\" (first on line 2)"
+);
+bad_input!(
+    calendar_impossible_date,
+    with_teams(None, None, Some("date,kind,name\n2027-04-31,holiday,x\n")),
+    "calendar.csv, line 2, field date: \"2027-04-31\" is not a date (YYYY-MM-DD)"
+);
+bad_input!(
+    calendar_empty_file,
+    with_teams(None, None, Some("")),
+    "calendar.csv: the file is empty (expected a header row)"
+);
+
+// ---------------------------------------------------------------------------
+// More of the other files.
+
+bad_input!(
+    history_malformed_date,
+    in_file(
+        "history.csv",
+        "entity_id,department,date,kind,inspector_ids\nE00000,S,2026-1-5,random,X1\n".into()
+    ),
+    "history.csv, line 2, field date: \"2026-1-5\" is not a date (YYYY-MM-DD)"
+);
+bad_input!(
+    history_missing_column,
+    in_file(
+        "history.csv",
+        "entity_id,department,date,kind\nE00000,S,2026-01-05,random\n".into()
+    ),
+    "history.csv, line 1: missing column inspector_ids"
+);
+bad_input!(
+    history_unknown_entity_after_good_rows_is_named_even_with_a_later_bad_date,
+    in_file(
+        "history.csv",
+        "entity_id,department,date,kind,inspector_ids\nE00000,S,2026-01-05,random,X1\nE42,S,2026-01-06,random,X1\nE00001,S,bad,random,X1\n".into()
+    ),
+    "history.csv, line 3, field entity_id: unknown entity \"E42\""
+);
+bad_input!(
+    directed_empty_item_list,
+    in_file(
+        "directed.csv",
+        "entity_id,department,reason,item_ids\nE00000,S,complaint,\n".into()
+    ),
+    "directed.csv, line 2, field item_ids: \"\" is not a `;`-separated list of item ids"
+);
+bad_input!(
+    directed_unknown_item,
+    in_file(
+        "directed.csv",
+        "entity_id,department,reason,item_ids\nE00000,S,complaint,S9\n".into()
+    ),
+    "directed.csv, line 2, field item_ids: unknown item \"S9\""
+);
+bad_input!(
+    directed_unknown_entity,
+    in_file(
+        "directed.csv",
+        "entity_id,department,reason,item_ids\nE77,S,complaint,S1\n".into()
+    ),
+    "directed.csv, line 2, field entity_id: unknown entity \"E77\""
+);
+bad_input!(
+    items_cap_not_a_ratio,
+    in_file(
+        "items.csv",
+        "id,department,name,kind,max_ratio\nS1,S,x,general,abc\nS2,S,y,key,\nW1,W,z,key,\n".into()
+    ),
+    "items.csv, line 2, field max_ratio: \"abc\" is not a decimal ratio between 0 and 1 written as a string, like \"0.05\""
+);
+bad_input!(
+    items_cap_above_one,
+    in_file(
+        "items.csv",
+        "id,department,name,kind,max_ratio\nS1,S,x,general,1.5\nS2,S,y,key,\nW1,W,z,key,\n".into()
+    ),
+    "items.csv, line 2, field max_ratio: \"1.5\" is not a ratio between 0 and 1"
+);
+bad_input!(
+    entities_id_with_surrounding_space,
+    entities(&format!("{HEADER}\n E1,a,B,N,r,active,\n")),
+    "entities.csv, line 2, field id: \" E1\" is not an id (not empty, no surrounding spaces or control characters)"
+);
+bad_input!(
+    entities_empty_status,
+    entities(&format!("{HEADER}\nE1,a,B,N,r,,\n")),
+    "entities.csv, line 2, field status: \"\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+);
+bad_input!(
+    entities_lower_case_class,
+    entities(&format!("{HEADER}\nE1,a,b,N,r,active,\n")),
+    "entities.csv, line 2, field risk_class: \"b\" is not a risk class (A, B, C, D, or empty for unclassified)"
+);
+bad_input!(
+    entities_only_a_byte_order_mark,
+    entities("\u{feff}"),
+    "entities.csv: the file is empty (expected a header row)"
+);
+bad_input!(
+    entities_only_whitespace,
+    entities("  \n\n \n"),
+    "entities.csv: the file is empty (expected a header row)"
+);
+bad_input!(
+    plan_negative_ratio,
+    in_plan(r#""ratio": "0.01""#, r#""ratio": "-0.1""#),
+    "plan.json, line 10, field departments[0].classes.A.ratio: \"-0.1\" is not a decimal ratio between 0 and 1 written as a string, like \"0.05\""
+);
+bad_input!(
+    plan_impossible_window_date,
+    in_plan("2027-05-31", "2027-02-30"),
+    "plan.json, line 5, field window.end: \"2027-02-30\" is not a date (YYYY-MM-DD)"
+);
+bad_input!(
+    plan_team_of_nobody,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "teams": {"per_department": 0},"#
+    ),
+    "plan.json, line 8, field teams.per_department: \"0\" is not a count of at least 1"
+);
+bad_input!(
+    plan_empty_department_id,
+    in_plan(r#""id": "W""#, r#""id": """#),
+    "plan.json, line 11, field departments[1].id: \"\" is not an id (not empty, no surrounding spaces or control characters)"
+);
+bad_input!(
+    plan_negative_cooldown,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "cooldown_days": -5,"#
+    ),
+    "plan.json, line 8, field cooldown_days: invalid value: integer `-5`, expected u32"
+);
+bad_input!(
+    plan_unknown_rotation,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "teams": {"rotation": "sometimes"},"#
+    ),
+    "plan.json, line 8, field teams.rotation: \"sometimes\" is not a rotation rule (exclude_previous or off)"
+);
+bad_input!(
+    plan_other_spec,
+    in_plan("{", r#"{"spec": "DR2","#),
+    "plan.json, line 1, field spec: \"DR2\" is not \"DR1\", the spec this crate implements"
+);
+bad_input!(
+    plan_empty_round,
+    in_plan(r#""round_id": "1""#, r#""round_id": """#),
+    "plan.json, line 4, field round_id: \"\" is not an id (not empty, no surrounding spaces or control characters)"
+);
+bad_input!(
+    plan_an_array,
+    |p: &mut String, _: &mut BTreeMap<&'static str, String>| *p = "\n[1, 2]".into(),
+    "plan.json, line 2: expected a JSON object"
+);
+bad_input!(
+    plan_empty_file,
+    |p: &mut String, _: &mut BTreeMap<&'static str, String>| p.clear(),
+    "plan.json, line 1: EOF while parsing a value"
+);
+
+/// A change to the default plan and files.
+type Edit = dyn FnOnce(&mut String, &mut BTreeMap<&'static str, String>);
+
+/// Inputs that load but cannot be staffed: the error names every visit
+/// part that cannot be, and why (a minimum-cut certificate).
+#[test]
+fn teams_that_cannot_exist_are_named() {
+    let draw_error = |edit: Box<Edit>| {
+        let mut p = plan(["0.5", "0.5", "0.5", "1"], "");
+        let mut f = files(GOOD);
+        edit(&mut p, &mut f);
+        let inputs = common::load(&p, &f).unwrap();
+        match double_random::Draw::run(&inputs, &double_random::Seed::new("s").unwrap()) {
+            Ok(_) => "drawn without error".to_string(),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert_eq!(
+        draw_error(Box::new(with_teams(None, None, None))),
+        "drawn without error"
+    );
+    assert_eq!(
+        draw_error(Box::new(with_teams(
+            Some("S1,a,S,North,2029-12-31,,12,3,\nS2,b,S,South,2029-12-31,,12,3,\nS3,e,S,East,2029-12-31,,12,3,\n"),
+            None,
+            None
+        ))),
+        "no complete team assignment exists; 1 visit part(s) cannot be staffed:\n  \
+         visit V000002 (E00001 on 2027-05-20), department W: needs 1 inspector(s), 0 could be assigned; the department has no inspectors"
+    );
+    assert_eq!(
+        draw_error(Box::new(with_teams(
+            Some("S1,a,S,North,2020-12-31,,12,3,\nS2,b,S,South,2020-12-31,,12,3,\nW1,c,W,North,2020-12-31,,12,3,\n"),
+            Some("inspector_id,entity_id,reason\n"),
+            None
+        ))),
+        "no complete team assignment exists; 3 visit part(s) cannot be staffed:\n  \
+         visit V000001 (E00000 on 2027-04-06), department S: needs 2 inspector(s), 0 could be assigned; 0 of its 2 inspectors are eligible (2 certificate not valid that day)\n  \
+         visit V000002 (E00001 on 2027-05-20), department S: needs 1 inspector(s), 0 could be assigned; 0 of its 2 inspectors are eligible (2 certificate not valid that day)\n  \
+         visit V000002 (E00001 on 2027-05-20), department W: needs 1 inspector(s), 0 could be assigned; 0 of its 1 inspectors are eligible (1 certificate not valid that day)"
+    );
+}
+
+/// The commitment, record and draw-log parsers name the file and line.
+#[test]
+fn commitments_records_and_logs_that_are_not_one() {
+    use double_random::{AuditRecord, Commitment, DrawLog};
+    let commitment = |t: &str| {
+        Commitment::from_json("commitment.json", t.as_bytes())
+            .unwrap_err()
+            .to_string()
+    };
+    let record = |t: &str| {
+        AuditRecord::from_json("record.json", t.as_bytes())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(commitment("{"), "commitment.json, line 1: EOF while parsing an object");
+    assert_eq!(
+        commitment("{\"spec\": \"DR1\"}"),
+        "commitment.json, line 1: missing field `plan_id`"
+    );
+    assert_eq!(
+        commitment("{\"spec\":\"DR1\",\"files\":[]}"),
+        "commitment.json, line 1, field files: unknown field `files`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `inputs`, `frame_sha256`"
+    );
+    assert_eq!(record("nope"), "record.json, line 1: expected a JSON object");
+    assert_eq!(record("[]"), "record.json, line 1: expected a JSON object");
+    assert_eq!(
+        record("{\"spec\": \"DR1\"}"),
+        "record.json, line 1: missing field `crate_version`"
+    );
+    assert_eq!(
+        DrawLog::parse("draws.jsonl", b"{\"seq\": 1}\n").problems,
+        ["draws.jsonl, line 1: not a log entry"]
+    );
+}
