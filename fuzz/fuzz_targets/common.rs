@@ -55,7 +55,10 @@ pub const FILES: [(&str, &str); 7] = [
         "directed.csv",
         "entity_id,department,reason,item_ids\nE2,W,complaint,W1\nE5,S,big_data,S1;S2\n",
     ),
-    ("calendar.csv", "date,kind,name\n2027-04-05,holiday,Qingming\n2027-04-25,workday,swap\n"),
+    (
+        "calendar.csv",
+        "date,kind,name\n2027-04-05,holiday,Qingming\n2027-04-25,workday,swap\n",
+    ),
     (
         "inspectors.csv",
         "id,name,department,station,certificate_valid_until,qualifications,max_visits,max_per_day,unavailable\n\
