@@ -103,3 +103,39 @@ fn every_byte_of_the_record_head_is_guarded() {
         }
     }
 }
+
+/// Every single-byte change to a draw log of two entries (a draw and a
+/// redraw) makes `verify_log` report a difference naming the log.
+#[test]
+fn every_byte_of_the_draw_log_is_guarded() {
+    use double_random::{LogOptions, draw_to_dir_logged, verify_log};
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let log = dir.path().join("draws.jsonl");
+    let plan = dir.path().join("plan.json");
+    for (out, seed, reason) in [("first", "one", None), ("second", "two", Some("the first seed was misread"))] {
+        let options = LogOptions {
+            path: &log,
+            redraw_reason: reason,
+        };
+        draw_to_dir_logged(&[&plan], &Seed::new(seed).unwrap(), &[], &dir.path().join(out), false, options).unwrap();
+    }
+    let record = dir.path().join("second/record.json");
+    let clean = verify_log(&record, &log).unwrap();
+    assert!(clean.is_verified(), "{:?}", clean.differences);
+    assert_eq!(clean.notes.len(), 1);
+    let bytes = std::fs::read(&log).unwrap();
+    let name = log.display().to_string();
+    for at in 0..bytes.len() {
+        let mut changed = bytes.clone();
+        changed[at] ^= 0x01;
+        std::fs::write(&log, &changed).unwrap();
+        let v = verify_log(&record, &log).unwrap();
+        assert!(
+            v.differences.iter().any(|d| d.contains(&name)),
+            "byte {at} ({:?}): {:?}",
+            bytes[at] as char,
+            v.differences
+        );
+    }
+}
