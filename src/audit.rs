@@ -181,14 +181,170 @@ pub const OUTPUT_FILES: [&str; 6] = [
     "record.json",
 ];
 
-fn csv_bytes(header: &[&str], rows: impl FnMut(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
-    let mut rows = rows;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // OK because writing CSV into a Vec cannot fail.
-    let _ = w.write_record(header).and_then(|()| rows(&mut w));
-    w.into_inner().unwrap_or_default()
+/// A temporary directory beside `dir` to write outputs into, after
+/// refusing an existing `dir` unless `replace`.
+fn staging_dir(dir: &Path, replace: bool) -> Result<tempfile::TempDir> {
+    if dir.exists() && !replace {
+        return Err(ErrorKind::OutputExists {
+            path: dir.to_path_buf(),
+        }
+        .into());
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    tempfile::Builder::new()
+        .prefix(".double-random-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))
+}
+
+/// Renames a complete staging directory into place, replacing `dir` if it
+/// exists. Renaming the temporary directory itself (not a kept copy) means a
+/// failed rename drops and removes it, leaving nothing behind.
+fn install(tmp: tempfile::TempDir, dir: &Path) -> Result<()> {
+    let parent = tmp
+        .path()
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if dir.exists() {
+        let old = tempfile::Builder::new()
+            .prefix(".double-random-old-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        let aside = old.path().join("previous");
+        std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
+        if let Err(e) = std::fs::rename(tmp.path(), dir) {
+            // Put the previous directory back before reporting.
+            let _ = std::fs::rename(&aside, dir);
+            return Err(Error::io(dir, e));
+        }
+    } else {
+        std::fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Renders every output of a draw straight into a staging directory beside
+/// `dir` (never holding the files in memory) and renames it into place;
+/// returns the digest of record.json.
+fn write_joint_dir(tasks: &[TaskInputs<'_>], joint: &JointDraw, dir: &Path, replace: bool) -> Result<Digest> {
+    let tmp = staging_dir(dir, replace)?;
+    let view = DrawView {
+        draws: joint.draws.iter().collect(),
+        salt: joint.salt,
+        visits: &joint.visits,
+    };
+    let rendered = render_into(tasks, &view, Sink::Dir(tmp.path()))?;
+    install(tmp, dir)?;
+    Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
+}
+
+/// Where rendered outputs go: memory, or files in a directory.
+#[derive(Clone, Copy)]
+enum Sink<'a> {
+    Memory,
+    Dir(&'a Path),
+}
+
+/// One rendered output: its bytes (in memory only) and digest.
+struct Rendered {
+    name: String,
+    bytes: Vec<u8>,
+    digest: Digest,
+}
+
+/// A writer that hashes what it writes and keeps it in memory or writes it to a file.
+struct Out {
+    hasher: sha2::Sha256,
+    memory: Vec<u8>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl std::io::Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest as _;
+        self.hasher.update(buf);
+        match &mut self.file {
+            Some(f) => f.write_all(buf)?,
+            None => self.memory.extend_from_slice(buf),
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink<'_> {
+    fn open(self, name: &str) -> Result<Out> {
+        use sha2::Digest as _;
+        let file = match self {
+            Sink::Memory => None,
+            Sink::Dir(dir) => {
+                let path = dir.join(name);
+                let f = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+                Some(std::io::BufWriter::with_capacity(1 << 20, f))
+            }
+        };
+        Ok(Out {
+            hasher: sha2::Sha256::new(),
+            memory: Vec::new(),
+            file,
+        })
+    }
+
+    fn close(self, name: &str, mut out: Out) -> Result<Rendered> {
+        use sha2::Digest as _;
+        use std::io::Write as _;
+        let io = |e: std::io::Error| match self {
+            Sink::Dir(dir) => Error::io(dir.join(name), e),
+            Sink::Memory => Error::io(name, e),
+        };
+        out.flush().map_err(io)?;
+        if let Some(f) = out.file.take() {
+            f.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+        }
+        Ok(Rendered {
+            name: name.to_string(),
+            bytes: out.memory,
+            digest: Digest::from_array(out.hasher.finalize().into()),
+        })
+    }
+
+    /// Writes a CSV file: the header, then the rows.
+    fn csv(
+        self,
+        name: &str,
+        header: &[&str],
+        rows: impl FnOnce(&mut csv::Writer<Out>) -> csv::Result<()>,
+    ) -> Result<Rendered> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(self.open(name)?);
+        let io = |e: csv::Error| match self {
+            Sink::Dir(dir) => Error::io(dir.join(name), e.into()),
+            Sink::Memory => Error::io(name, e.into()),
+        };
+        w.write_record(header).map_err(io)?;
+        rows(&mut w).map_err(io)?;
+        let out = w.into_inner().map_err(|e| io(csv::Error::from(e.into_error())))?;
+        self.close(name, out)
+    }
+
+    /// Writes a file of bytes.
+    fn bytes(self, name: &str, bytes: &[u8]) -> Result<Rendered> {
+        use std::io::Write as _;
+        let mut out = self.open(name)?;
+        out.write_all(bytes).map_err(|e| Error::io(name, e))?;
+        self.close(name, out)
+    }
 }
 
 /// The exact quota share `q_h = num / den`, reduced, as `p/q` (or `p` when whole).
@@ -270,6 +426,16 @@ impl Outputs {
     }
 
     fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> crate::Result<Outputs> {
+        let rendered = render_into(tasks, joint, Sink::Memory)?;
+        Ok(Outputs {
+            files: rendered.into_iter().map(|r| (r.name, r.bytes)).collect(),
+        })
+    }
+}
+
+/// Renders every output of a draw into `sink`, `record.json` last.
+fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Vec<Rendered>> {
+    {
         // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
         let base = tasks[0].inputs;
         let population = &base.population;
@@ -277,7 +443,8 @@ impl Outputs {
         let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
         let names = population.names(&visited)?;
         let selection = || {
-            csv_bytes(
+            sink.csv(
+                "selection.csv",
                 &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
                 |w| {
                     for (task, draw) in tasks.iter().zip(&joint.draws) {
@@ -298,7 +465,8 @@ impl Outputs {
             )
         };
         let strata = || {
-            csv_bytes(
+            sink.csv(
+                "strata.csv",
                 &[
                     "task_id",
                     "department",
@@ -337,21 +505,25 @@ impl Outputs {
             )
         };
         let exclusions = || {
-            csv_bytes(&["task_id", "department", "entity_id", "class", "reason"], |w| {
-                for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    let plan = &task.inputs.plan;
-                    for x in &draw.frame.exclusions {
-                        w.write_record([
-                            plan.task_id.as_str(),
-                            plan.departments[x.department].id.as_str(),
-                            population.id(x.entity),
-                            x.class.as_str(),
-                            x.reason.as_str(),
-                        ])?;
+            sink.csv(
+                "exclusions.csv",
+                &["task_id", "department", "entity_id", "class", "reason"],
+                |w| {
+                    for (task, draw) in tasks.iter().zip(&joint.draws) {
+                        let plan = &task.inputs.plan;
+                        for x in &draw.frame.exclusions {
+                            w.write_record([
+                                plan.task_id.as_str(),
+                                plan.departments[x.department].id.as_str(),
+                                population.id(x.entity),
+                                x.class.as_str(),
+                                x.reason.as_str(),
+                            ])?;
+                        }
                     }
-                }
-                Ok(())
-            })
+                    Ok(())
+                },
+            )
         };
         let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
             parts
@@ -368,7 +540,8 @@ impl Outputs {
                 .join(";")
         };
         let visits = || {
-            csv_bytes(
+            sink.csv(
+                "visits.csv",
                 &[
                     "visit_id",
                     "entity_id",
@@ -418,7 +591,8 @@ impl Outputs {
         };
         // 一公开: one record per task, department and visit, with no inspector data.
         let public = || {
-            csv_bytes(
+            sink.csv(
+                "public.csv",
                 &[
                     "plan_id",
                     "task_id",
@@ -496,18 +670,14 @@ impl Outputs {
             || crate::par::join(selection, strata),
             || crate::par::join(exclusions, || crate::par::join(visits, public)),
         );
-        let mut files = vec![
-            ("selection.csv".to_string(), selection),
-            ("strata.csv".to_string(), strata),
-            ("exclusions.csv".to_string(), exclusions),
-            ("visits.csv".to_string(), visits),
-            ("public.csv".to_string(), public),
-        ];
+        let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
         let record = AuditRecord::new(tasks, joint, &files);
-        files.push(("record.json".to_string(), record.to_json().into_bytes()));
-        Ok(Outputs { files })
+        files.push(sink.bytes("record.json", record.to_json().as_bytes())?);
+        Ok(files)
     }
+}
 
+impl Outputs {
     /// Writes the files into `dir` atomically: into a temporary directory
     /// beside it, then renamed into place, so a failed draw leaves nothing.
     ///
@@ -516,43 +686,12 @@ impl Outputs {
     /// [`ErrorKind::OutputExists`] when `dir` exists and `replace` is
     /// false, and [`ErrorKind::Io`] when a file cannot be written.
     pub fn write_dir(&self, dir: &Path, replace: bool) -> Result<()> {
-        if dir.exists() && !replace {
-            return Err(ErrorKind::OutputExists {
-                path: dir.to_path_buf(),
-            }
-            .into());
-        }
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".double-random-")
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(&parent, e))?;
+        let tmp = staging_dir(dir, replace)?;
         for (name, bytes) in &self.files {
             let path = tmp.path().join(name);
             std::fs::write(&path, bytes).map_err(|e| Error::io(dir.join(name), e))?;
         }
-        // Renaming the temporary directory itself (not a kept copy) means a
-        // failed rename drops and removes it, leaving nothing behind.
-        if dir.exists() {
-            let old = tempfile::Builder::new()
-                .prefix(".double-random-old-")
-                .tempdir_in(&parent)
-                .map_err(|e| Error::io(&parent, e))?;
-            let aside = old.path().join("previous");
-            std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
-            if let Err(e) = std::fs::rename(tmp.path(), dir) {
-                // Put the previous directory back before reporting.
-                let _ = std::fs::rename(&aside, dir);
-                return Err(Error::io(dir, e));
-            }
-        } else {
-            std::fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?;
-        }
-        Ok(())
+        install(tmp, dir)
     }
 
     /// The bytes of one output file.
@@ -725,7 +864,7 @@ fn record_class(c: &ClassDraw) -> RecordClass {
 }
 
 impl AuditRecord {
-    fn new(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, outputs: &[(String, Vec<u8>)]) -> AuditRecord {
+    fn new(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, outputs: &[Rendered]) -> AuditRecord {
         // OK because a draw has at least one task, and all share the seed.
         let seed = &joint.draws[0].seed;
         let (department_visits, visits) = crate::visit::visits_saved(joint.visits);
@@ -772,10 +911,10 @@ impl AuditRecord {
             department_visits: department_visits as u64,
             outputs: outputs
                 .iter()
-                .map(|(name, bytes)| FileDigest {
-                    role: name.trim_end_matches(".csv").to_string(),
-                    path: name.clone(),
-                    sha256: Digest::of_bytes(bytes).to_hex(),
+                .map(|r| FileDigest {
+                    role: r.name.trim_end_matches(".csv").to_string(),
+                    path: r.name.clone(),
+                    sha256: r.digest.to_hex(),
                 })
                 .collect(),
         }
@@ -972,13 +1111,7 @@ fn draw_inner<T>(
             commitment: commitment.as_ref(),
         })
         .collect();
-    let outputs = Outputs::render_joint(&tasks, &joint)?;
-    let record = outputs
-        .files
-        .iter()
-        .find(|(name, _)| name == "record.json")
-        .map_or_else(Digest::default, |(_, bytes)| Digest::of_bytes(bytes));
-    outputs.write_dir(out, replace)?;
+    let record = write_joint_dir(&tasks, &joint, out, replace)?;
     drop(tasks);
     Ok((
         inputs,

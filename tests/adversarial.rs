@@ -52,7 +52,12 @@ fn entities(n: usize, row: impl Fn(usize) -> String) -> String {
 fn a_stratum_per_entity() {
     // Up to a million strata: every entity its own region.
     let run = |n| draw(entities(n, |i| format!("E{i:07},n,B,R{i:07},retail,active,")), &[], "");
-    scales("a stratum per entity", run(100_000), run(1_000_000), Duration::from_secs(120));
+    scales(
+        "a stratum per entity",
+        run(100_000),
+        run(1_000_000),
+        Duration::from_secs(120),
+    );
 }
 
 #[test]
@@ -65,7 +70,13 @@ fn one_stratum_holds_every_entity() {
 fn very_long_ids() {
     // Ids of 4,000 bytes that differ only at the end: every comparison reads them whole.
     let long = "9".repeat(3990);
-    let run = |n| draw(entities(n, |i| format!("{long}{i:08},n,D,North,retail,active,")), &[], "");
+    let run = |n| {
+        draw(
+            entities(n, |i| format!("{long}{i:08},n,D,North,retail,active,")),
+            &[],
+            "",
+        )
+    };
     scales("4,000-byte ids", run(2_000), run(20_000), Duration::from_secs(60));
 }
 
@@ -92,7 +103,10 @@ fn every_entity_in_conflict_with_all_inspectors_but_one() {
         }
         let start = Instant::now();
         let mut files: BTreeMap<&str, String> = common::files("");
-        files.insert("entities.csv", entities(n, |i| format!("E{i:07},n,D,North,retail,active,")));
+        files.insert(
+            "entities.csv",
+            entities(n, |i| format!("E{i:07},n,D,North,retail,active,")),
+        );
         files.insert("inspectors.csv", inspectors);
         files.insert("conflicts.csv", conflicts);
         let plan = common::plan(["0.01", "0.02", "0.1", "1"], "").replace(
@@ -100,9 +114,21 @@ fn every_entity_in_conflict_with_all_inspectors_but_one() {
             r#""directed": "directed.csv", "inspectors": "inspectors.csv", "conflicts": "conflicts.csv"}"#,
         );
         let inputs: Inputs = common::load(&plan, &files).unwrap();
-        let err = Draw::run(&inputs, &Seed::new("adversarial").unwrap()).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("no complete team assignment exists; {n} visit part(s) cannot be staffed")), "{err}");
+        let err = Draw::run(&inputs, &Seed::new("adversarial").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "no complete team assignment exists; {n} visit part(s) cannot be staffed"
+            )),
+            "{err}"
+        );
         start.elapsed()
     };
-    scales("recused from all but one", run(300), run(3_000), Duration::from_secs(120));
+    scales(
+        "recused from all but one",
+        run(300),
+        run(3_000),
+        Duration::from_secs(120),
+    );
 }

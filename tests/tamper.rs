@@ -113,12 +113,23 @@ fn every_byte_of_the_draw_log_is_guarded() {
     common::copy_fixture_inputs(dir.path(), &[]);
     let log = dir.path().join("draws.jsonl");
     let plan = dir.path().join("plan.json");
-    for (out, seed, reason) in [("first", "one", None), ("second", "two", Some("the first seed was misread"))] {
+    for (out, seed, reason) in [
+        ("first", "one", None),
+        ("second", "two", Some("the first seed was misread")),
+    ] {
         let options = LogOptions {
             path: &log,
             redraw_reason: reason,
         };
-        draw_to_dir_logged(&[&plan], &Seed::new(seed).unwrap(), &[], &dir.path().join(out), false, options).unwrap();
+        draw_to_dir_logged(
+            &[&plan],
+            &Seed::new(seed).unwrap(),
+            &[],
+            &dir.path().join(out),
+            false,
+            options,
+        )
+        .unwrap();
     }
     let record = dir.path().join("second/record.json");
     let clean = verify_log(&record, &log).unwrap();
