@@ -279,14 +279,15 @@ pub(crate) fn assign_with(
         }
     }
     let mut previous: BTreeMap<(&str, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
-    for h in &inputs.history {
+    for h in inputs.history.iter() {
+        let date = h.date();
         let slot = previous
-            .entry((population.id(h.entity), h.department.as_str()))
-            .or_insert((h.date, BTreeSet::new()));
-        if h.date > slot.0 {
-            *slot = (h.date, BTreeSet::new());
+            .entry((population.id(h.entity()), h.department()))
+            .or_insert((date, BTreeSet::new()));
+        if date > slot.0 {
+            *slot = (date, BTreeSet::new());
         }
-        if h.date == slot.0 {
+        if date == slot.0 {
             slot.1.extend(h.inspectors());
         }
     }

@@ -125,12 +125,13 @@ impl HistoryIndex {
         };
         let mut last: Vec<Option<NaiveDate>> = vec![None; n];
         let mut dates: Vec<(u32, NaiveDate)> = Vec::new();
-        for v in &inputs.history {
-            let e = v.entity;
-            last[e] = Some(last[e].map_or(v.date, |d| d.max(v.date)));
-            if v.date.year() == year {
+        for v in inputs.history.iter() {
+            let e = v.entity();
+            let date = v.date();
+            last[e] = Some(last[e].map_or(date, |d| d.max(date)));
+            if date.year() == year {
                 // OK because populations hold at most u32::MAX entities.
-                dates.push((e as u32, v.date));
+                dates.push((e as u32, date));
             }
         }
         dates.sort_unstable();

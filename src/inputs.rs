@@ -10,7 +10,7 @@ use crate::inspector::{Conflict, Inspector, load_conflicts, load_inspectors};
 use crate::io::{CsvFile, check_unique, one_of, read_file};
 use crate::json::{Step, line_of, render};
 use crate::key::Digest;
-use crate::model::{CheckItem, DirectedCheck, DirectedReason, ItemKind, Mode, PastVisit, Ratio, RiskClass, VisitKind};
+use crate::model::{CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, Ratio, RiskClass, VisitKind};
 use crate::plan::Plan;
 use crate::population::{Keep, Population};
 
@@ -65,7 +65,7 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
     Ok(items)
 }
 
-fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec<PastVisit>> {
+fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<History> {
     let mut csv = CsvFile::open(file, bytes)?;
     let c_entity = csv.require("entity_id")?;
     let c_dep = csv.require("department")?;
@@ -76,34 +76,37 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<Vec
     // once and on every core: a lookup waits on memory, and many at once wait
     // together. The first error in file order is still the one reported.
     let mut ids: Vec<String> = Vec::new();
-    let mut out = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let mut out = History::default();
+    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
     let mut read = || -> Result<()> {
         while let Some(row) = csv.next_row()? {
+            // The entity is read (and later looked up) before the rest of the row.
             ids.push(row.id(c_entity)?);
-            out.push(PastVisit {
-                entity: usize::MAX,
-                department: row.id(c_dep)?,
-                date: row.date(c_date)?,
-                kind: row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
-                    "random" => Some(VisitKind::Random),
-                    "directed" => Some(VisitKind::Directed),
-                    _ => None,
-                })?,
-                inspector_ids: row.list(c_insp).join(";"),
-                line: row.line,
-            });
+            lines.push(row.line);
+            let department = row.id_str(c_dep)?;
+            let date = row.date(c_date)?;
+            let kind = row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
+                "random" => Some(VisitKind::Random),
+                "directed" => Some(VisitKind::Directed),
+                _ => None,
+            })?;
+            out.push(0, department, date, kind, &row.list(c_insp), row.line)
+                .ok_or_else(|| too_large(row.line))?;
         }
         Ok(())
     };
     let read = read();
     let entities = look_up(population, &ids);
-    for ((visit, entity), id) in out.iter_mut().zip(entities).zip(&mut ids) {
+    // A row that failed after its entity was read is in `ids` but not in `out`.
+    for (i, ((entity, id), &line)) in entities.into_iter().zip(&mut ids).zip(&lines).enumerate() {
         match entity {
-            Some(e) => visit.entity = e,
             None => {
-                let at = Location::line(file, visit.line).with_field("entity_id");
+                let at = Location::line(file, line).with_field("entity_id");
                 return Err(Error::unknown(at, "entity", std::mem::take(id)));
             }
+            Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| too_large(line))?,
+            Some(_) => {}
         }
     }
     read?;
@@ -214,7 +217,7 @@ pub struct Inputs {
     /// The check-item list.
     pub items: Vec<CheckItem>,
     /// Past visits.
-    pub history: Vec<PastVisit>,
+    pub history: History,
     /// Directed checks.
     pub directed: Vec<DirectedCheck>,
     /// The working-day calendar (Monday to Friday when the plan names none).
@@ -314,7 +317,7 @@ impl Inputs {
         let items = load_items(&plan.inputs.items, &load("items", &plan.inputs.items)?)?;
         let history = match &plan.inputs.history {
             Some(p) => load_history(p, &load("history", p)?, &population)?,
-            None => Vec::new(),
+            None => History::default(),
         };
         let directed = match &plan.inputs.directed {
             Some(p) => load_directed(p, &load("directed", p)?, &population, &plan, &items)?,

@@ -144,7 +144,7 @@ pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
 pub use crate::merge::merge_windows;
 pub use crate::model::{
-    CheckItem, DirectedCheck, DirectedReason, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
+    CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
 };
 pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};

@@ -298,28 +298,121 @@ pub enum VisitKind {
     Directed,
 }
 
-/// A past visit from the history file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PastVisit {
-    /// The entity's position in the [`Population`](crate::Population)
-    /// (its id is [`Population::id`](crate::Population::id)).
-    pub entity: usize,
-    /// The department that visited.
-    pub department: String,
-    /// The visit date.
-    pub date: NaiveDate,
-    /// Random or directed.
-    pub kind: VisitKind,
-    /// The inspectors who went, `;`-separated (see [`PastVisit::inspectors`]).
-    pub inspector_ids: String,
-    /// The 1-based line of the input.
-    pub line: u64,
+/// The visit history (检查记录), held by column: one row per past visit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    entities: Vec<u32>,
+    departments: Vec<u16>,
+    department_names: Vec<String>,
+    dates: Vec<NaiveDate>,
+    kinds: Vec<VisitKind>,
+    lines: Vec<u64>,
+    /// The inspectors of all visits, `;`-separated per visit, one after another.
+    inspectors: String,
+    inspector_ends: Vec<u32>,
 }
 
-impl PastVisit {
+/// One past visit of a [`History`], by reference.
+#[derive(Debug, Clone, Copy)]
+pub struct PastVisit<'a> {
+    history: &'a History,
+    index: usize,
+}
+
+impl History {
+    /// The number of past visits.
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+
+    /// Every past visit, in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PastVisit<'_>> + '_ {
+        (0..self.len()).map(|index| PastVisit { history: self, index })
+    }
+
+    /// Appends a visit; `None` when there are too many (more than u32::MAX
+    /// visits, inspector bytes or 65,536 departments).
+    pub(crate) fn push(
+        &mut self,
+        entity: usize,
+        department: &str,
+        date: NaiveDate,
+        kind: VisitKind,
+        inspectors: &[String],
+        line: u64,
+    ) -> Option<()> {
+        let d = match self.department_names.iter().position(|n| n == department) {
+            Some(d) => d,
+            None => {
+                self.department_names.push(department.to_string());
+                self.department_names.len() - 1
+            }
+        };
+        self.entities.push(u32::try_from(entity).ok()?);
+        self.departments.push(u16::try_from(d).ok()?);
+        self.dates.push(date);
+        self.kinds.push(kind);
+        self.lines.push(line);
+        for (k, id) in inspectors.iter().enumerate() {
+            if k > 0 {
+                self.inspectors.push(';');
+            }
+            self.inspectors.push_str(id);
+        }
+        self.inspector_ends.push(u32::try_from(self.inspectors.len()).ok()?);
+        Some(())
+    }
+
+    /// Sets the entity of visit `i` (the loader finds them all at once).
+    pub(crate) fn set_entity(&mut self, i: usize, entity: usize) -> Option<()> {
+        self.entities[i] = u32::try_from(entity).ok()?;
+        Some(())
+    }
+}
+
+impl<'a> PastVisit<'a> {
+    /// The entity's position in the [`Population`](crate::Population)
+    /// (its id is [`Population::id`](crate::Population::id)).
+    pub fn entity(&self) -> usize {
+        self.history.entities[self.index] as usize
+    }
+
+    /// The department that visited.
+    pub fn department(&self) -> &'a str {
+        &self.history.department_names[usize::from(self.history.departments[self.index])]
+    }
+
+    /// The visit date.
+    pub fn date(&self) -> NaiveDate {
+        self.history.dates[self.index]
+    }
+
+    /// Random or directed.
+    pub fn kind(&self) -> VisitKind {
+        self.history.kinds[self.index]
+    }
+
     /// The inspectors who went.
-    pub fn inspectors(&self) -> impl Iterator<Item = &str> {
-        self.inspector_ids.split(';').filter(|s| !s.is_empty())
+    pub fn inspectors(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let h = self.history;
+        let start = if self.index == 0 {
+            0
+        } else {
+            h.inspector_ends[self.index - 1] as usize
+        };
+        h.inspectors[start..h.inspector_ends[self.index] as usize]
+            .split(';')
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The 1-based line of the input.
+    pub fn line(&self) -> u64 {
+        self.history.lines[self.index]
     }
 }
 

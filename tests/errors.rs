@@ -698,3 +698,11 @@ fn commitments_records_and_logs_that_are_not_one() {
         ["draws.jsonl, line 1: not a log entry"]
     );
 }
+bad_input!(
+    history_unknown_entity_and_a_bad_date_on_one_row_names_the_entity,
+    in_file(
+        "history.csv",
+        "entity_id,department,date,kind,inspector_ids\nE00000,S,2026-01-05,random,X1\nE42,S,bad,random,X1\n".into()
+    ),
+    "history.csv, line 3, field entity_id: unknown entity \"E42\""
+);

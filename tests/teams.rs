@@ -243,7 +243,7 @@ W1,W,travel agency,key,,,,
                 let previous: Vec<&str> = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity == e.index() && h.department == p.department)
+                    .filter(|h| h.entity() == e.index() && h.department() == p.department)
                     .flat_map(|h| h.inspectors())
                     .collect();
                 let eligible = (0..insp.len())

@@ -262,13 +262,13 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
                 let last = inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity == e.index() && h.department == p.department)
-                    .map(|h| h.date)
+                    .filter(|h| h.entity() == e.index() && h.department() == p.department)
+                    .map(|h| h.date())
                     .max();
                 inputs
                     .history
                     .iter()
-                    .filter(|h| h.entity == e.index() && h.department == p.department && Some(h.date) == last)
+                    .filter(|h| h.entity() == e.index() && h.department() == p.department && Some(h.date()) == last)
                     .flat_map(|h| h.inspectors())
                     .collect()
             };
