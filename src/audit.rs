@@ -959,16 +959,30 @@ pub fn draw_to_dir(
     out: &Path,
     replace: bool,
 ) -> Result<(Vec<Inputs>, JointDraw)> {
-    draw_inner(plans, seed, commitments, out, replace, |_| Ok(())).map(|(inputs, joint, _)| (inputs, joint))
+    draw_inner(plans, seed, commitments, out, replace, &|_| {}, |_| Ok(())).map(|(inputs, joint, _)| (inputs, joint))
 }
 
 /// Where a draw is logged, and why it is drawn again when it is.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct LogOptions<'a> {
     /// The draw log (created when missing).
     pub path: &'a Path,
     /// Why a task and round already in the log is drawn again.
     pub redraw_reason: Option<&'a str>,
+    /// Told what the draw is doing as it goes ("reading plan.json",
+    /// "building the frames", "drawing", "writing the outputs"), for a
+    /// progress display.
+    pub progress: Option<&'a (dyn Fn(&str) + Sync)>,
+}
+
+impl std::fmt::Debug for LogOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOptions")
+            .field("path", &self.path)
+            .field("redraw_reason", &self.redraw_reason)
+            .field("progress", &self.progress.map(|_| "Fn(&str)"))
+            .finish()
+    }
 }
 
 /// [`draw_to_dir`], recorded in a hash-chained [draw log](crate::DrawLog):
@@ -989,7 +1003,8 @@ pub fn draw_to_dir_logged(
     replace: bool,
     log: LogOptions<'_>,
 ) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
-    let (inputs, joint, drawn) = draw_inner(plans, seed, commitments, out, replace, |inputs| {
+    let progress = log.progress.unwrap_or(&|_| {});
+    let (inputs, joint, drawn) = draw_inner(plans, seed, commitments, out, replace, progress, |inputs| {
         let tasks: Vec<(String, String)> = inputs
             .iter()
             .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
@@ -1031,6 +1046,7 @@ fn draw_inner<T>(
     commitments: &[&Path],
     out: &Path,
     replace: bool,
+    progress: &(dyn Fn(&str) + Sync),
     before: impl FnOnce(&[Inputs]) -> Result<T>,
 ) -> Result<(Vec<Inputs>, JointDraw, Drawn<T>)> {
     if out.exists() && !replace {
@@ -1041,6 +1057,7 @@ fn draw_inner<T>(
     }
     let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(plans.len());
     for &plan in plans {
+        progress(&format!("reading {} and its inputs", plan.display()));
         let inputs = Inputs::load(plan)?;
         loaded.push((inputs, relative_plan_path(plan, out)?));
     }
@@ -1063,6 +1080,7 @@ fn draw_inner<T>(
     JointDraw::order_and_check(&mut inputs)?;
     let hook = before(&inputs)?;
     // One frame per task serves both the commitment check and the draw.
+    progress("building the frames");
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
     let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
     let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
@@ -1100,7 +1118,9 @@ fn draw_inner<T>(
             }
         }
     }
+    progress("drawing");
     let joint = JointDraw::run_framed(&inputs, frames, seed)?;
+    progress("writing the outputs");
     let tasks: Vec<TaskInputs<'_>> = inputs
         .iter()
         .zip(&paths)

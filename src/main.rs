@@ -151,11 +151,23 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
                 parent.map_or_else(|| PathBuf::from("draw-log.jsonl"), |p| p.join("draw-log.jsonl"))
             });
+            // A spinner on standard error with the current step and the time
+            // so far; indicatif draws nothing when standard error is not a terminal.
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+            let step = |msg: &str| spinner.set_message(msg.to_string());
             let options = LogOptions {
                 path: &log,
                 redraw_reason: redraw_reason.as_deref(),
+                progress: Some(&step),
             };
-            let (inputs, joint, entries) = draw_to_dir_logged(&plans, &seed, &commitments, &out, force, options)?;
+            let drawn = draw_to_dir_logged(&plans, &seed, &commitments, &out, force, options);
+            spinner.finish_and_clear();
+            let (inputs, joint, entries) = drawn?;
             for w in inputs.iter().flat_map(|i| i.plan.warnings()) {
                 eprintln!("warning: {w}");
             }

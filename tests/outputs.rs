@@ -50,6 +50,7 @@ fn concurrent_draws_with_one_log_make_one_entry() {
                     let options = LogOptions {
                         path: log,
                         redraw_reason: None,
+                        progress: None,
                     };
                     let out = work.join(format!("out{i}"));
                     draw_to_dir_logged(&[&fixtures.join("plan.json")], &seed, &[], &out, false, options)

@@ -120,6 +120,7 @@ fn every_byte_of_the_draw_log_is_guarded() {
         let options = LogOptions {
             path: &log,
             redraw_reason: reason,
+            progress: None,
         };
         draw_to_dir_logged(
             &[&plan],
