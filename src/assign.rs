@@ -426,43 +426,64 @@ pub(crate) fn assign_with(
         // Per part, the seats filled: (slot index, roster position).
         let mut filled: Vec<Vec<(usize, usize)>> = Vec::with_capacity(parts.len());
         let mut complete = strategy == Strategy::GreedyThenFlow;
-        for p in parts.iter().filter(|_| strategy == Strategy::GreedyThenFlow) {
+        // Who is eligible for a part, and the tie order among them, do not
+        // depend on the loads: compute them for a batch of parts on every
+        // core, then take the seats in order.
+        let prepare = |p: &Part| -> (Vec<usize>, Vec<u32>) {
             let day = dates[&p.date];
             let eligible: Vec<usize> = (0..roster.len()).filter(|&ri| eligible_fast(ri, day, p)).collect();
             let entity_id = population.id(visits[p.visit].entity);
             let order = tie_order(salt, entity_id, &dep.id, eligible.len());
-            let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
-            for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
-                // The `want` smallest (load, rank) in one pass: taking one seat changes
-                // only that inspector's load, and it cannot take a second seat.
-                let want = want as usize;
-                let mut best: Vec<(u32, u32, usize)> = Vec::with_capacity(want + 1);
-                for (&ri, &rank) in eligible.iter().zip(&order) {
-                    let i = roster[ri];
-                    if seats.iter().any(|&(_, taken)| taken == ri)
-                        || day_load[ri * dates.len() + day] >= inspectors[i].max_per_day
-                        || load[ri] >= inspectors[i].max_visits
-                        || mask[ri] & tag_bit != tag_bit
-                    {
-                        continue;
+            (eligible, order)
+        };
+        let greedy: &[Part] = if strategy == Strategy::GreedyThenFlow {
+            &parts
+        } else {
+            &[]
+        };
+        for batch in greedy.chunks(512) {
+            #[cfg(feature = "parallel")]
+            let prepared: Vec<(Vec<usize>, Vec<u32>)> = {
+                use rayon::prelude::*;
+                batch.par_iter().map(prepare).collect()
+            };
+            #[cfg(not(feature = "parallel"))]
+            let prepared: Vec<(Vec<usize>, Vec<u32>)> = batch.iter().map(prepare).collect();
+            for (p, (eligible, order)) in batch.iter().zip(prepared) {
+                let day = dates[&p.date];
+                let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
+                for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
+                    // The `want` smallest (load, rank) in one pass: taking one seat changes
+                    // only that inspector's load, and it cannot take a second seat.
+                    let want = want as usize;
+                    let mut best: Vec<(u32, u32, usize)> = Vec::with_capacity(want + 1);
+                    for (&ri, &rank) in eligible.iter().zip(&order) {
+                        let i = roster[ri];
+                        if seats.iter().any(|&(_, taken)| taken == ri)
+                            || day_load[ri * dates.len() + day] >= inspectors[i].max_per_day
+                            || load[ri] >= inspectors[i].max_visits
+                            || mask[ri] & tag_bit != tag_bit
+                        {
+                            continue;
+                        }
+                        let key = (load[ri], rank, ri);
+                        if best.len() < want || best.last().is_some_and(|b| key < *b) {
+                            let at = best.partition_point(|b| *b < key);
+                            best.insert(at, key);
+                            best.truncate(want);
+                        }
                     }
-                    let key = (load[ri], rank, ri);
-                    if best.len() < want || best.last().is_some_and(|b| key < *b) {
-                        let at = best.partition_point(|b| *b < key);
-                        best.insert(at, key);
-                        best.truncate(want);
+                    if best.len() < want {
+                        complete = false;
+                    }
+                    for (_, _, ri) in best {
+                        seats.push((k, ri));
+                        load[ri] += 1;
+                        day_load[ri * dates.len() + day] += 1;
                     }
                 }
-                if best.len() < want {
-                    complete = false;
-                }
-                for (_, _, ri) in best {
-                    seats.push((k, ri));
-                    load[ri] += 1;
-                    day_load[ri * dates.len() + day] += 1;
-                }
+                filled.push(seats);
             }
-            filled.push(seats);
         }
         filled.resize(parts.len(), Vec::new());
         if complete {
