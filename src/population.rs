@@ -14,7 +14,7 @@ use std::fmt;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
@@ -237,7 +237,7 @@ impl Population {
 
     /// Reads an entity file held in memory, keeping the columns of `keep`.
     pub(crate) fn read(file: &str, bytes: Vec<u8>, keep: Keep<'_>) -> Result<Population> {
-        let (population, _) = load(file, &bytes[..], &Source::Bytes(Vec::new()), &bytes, keep)?;
+        let (population, _) = load(file, &bytes[..], Origin::Bytes(&bytes), keep)?;
         Ok(Population {
             source: Source::Bytes(bytes),
             ..population
@@ -249,7 +249,7 @@ impl Population {
     pub(crate) fn open(file: &str, path: PathBuf, keep: Keep<'_>) -> Result<(Population, Digest)> {
         let reader = File::open(&path).map_err(|e| Error::io(file, e))?;
         let source = Source::File(path);
-        let (population, digest) = load(file, reader, &source, &[], keep)?;
+        let (population, digest) = load(file, reader, source.origin(), keep)?;
         Ok((Population { source, ..population }, digest))
     }
 
@@ -413,7 +413,7 @@ impl Population {
 
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
-        line_at(&self.file, &self.source, &[], self.offsets[i])
+        line_at(&self.file, self.source.origin(), self.offsets[i])
     }
 }
 
@@ -441,20 +441,44 @@ fn read_record_bytes(reader: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> s
 }
 
 /// The line of the byte at `offset`: one more than the newlines before it.
-fn line_at(file: &str, source: &Source, bytes: &[u8], offset: u64) -> Result<u64> {
+fn line_at(file: &str, origin: Origin<'_>, offset: u64) -> Result<u64> {
     let count = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as u64;
-    let at = usize::try_from(offset).unwrap_or(usize::MAX);
-    match source {
-        Source::Bytes(b) if !b.is_empty() => Ok(1 + count(&b[..at.min(b.len())])),
-        Source::File(path) => {
-            let f = File::open(path).map_err(|e| Error::io(file, e))?;
-            let mut prefix = Vec::new();
-            f.take(offset)
-                .read_to_end(&mut prefix)
-                .map_err(|e| Error::io(file, e))?;
-            Ok(1 + count(&prefix))
+    match origin {
+        Origin::Bytes(b) => {
+            let at = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+            Ok(1 + count(&b[..at]))
         }
-        Source::Bytes(_) => Ok(1 + count(&bytes[..at.min(bytes.len())])),
+        Origin::File(path) => {
+            // Counted through a buffer: the prefix may be most of a large file.
+            let io = |e: std::io::Error| Error::io(file, e);
+            let mut reader = File::open(path).map_err(io)?.take(offset);
+            let mut buf = vec![0u8; 1 << 20];
+            let mut lines = 1;
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => return Ok(lines),
+                    Ok(n) => lines += count(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Where a population's bytes come from, for counting lines.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+impl Source {
+    fn origin(&self) -> Origin<'_> {
+        match self {
+            Source::Bytes(b) => Origin::Bytes(b),
+            Source::File(p) => Origin::File(p),
+        }
     }
 }
 
@@ -713,13 +737,7 @@ fn workers() -> usize {
     }
 }
 
-fn load<R: Read + Send>(
-    file: &str,
-    reader: R,
-    source: &Source,
-    bytes: &[u8],
-    keep: Keep<'_>,
-) -> Result<(Population, Digest)> {
+fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_>) -> Result<(Population, Digest)> {
     let io_error = |e: std::io::Error| Error::io(file, e);
     let mut parts = Parts::new(reader);
     // The first part holds the header (and the rest of the first part's records).
@@ -896,7 +914,7 @@ fn load<R: Read + Send>(
         start = end;
     }
     if let Some((first, second)) = duplicate {
-        let line = |offset: u64| line_at(file, source, bytes, offset);
+        let line = |offset: u64| line_at(file, origin, offset);
         // OK because the offset is one of the population's.
         let i = population.offsets.iter().position(|&o| o == second).unwrap_or(0);
         return Err(ErrorKind::DuplicateId {
