@@ -1,7 +1,9 @@
 //! Criterion benches: keys, allocation, selection, load and the whole draw,
-//! on the fixtures (6,000 entities) and on a 200,000-entity synthetic
-//! population, each next to the baselines it is compared with in the
-//! README (a bare csv-crate parse of the same file; SHA-256 of the ids).
+//! at county size (the fixtures, 6,000 entities), city size (200,000
+//! synthetic entities) and province size (2,000,000), each next to the
+//! baselines it is compared with in the README (a bare csv-crate parse of
+//! the same file; SHA-256 of the ids). The synthetic plans are drawn
+//! without their inspector library; teams are benched on their own.
 //! Every bench asserts its result once before timing, so
 //! `cargo bench -- --test` is also a test.
 
@@ -30,6 +32,18 @@ fn synthetic(n: u64) -> PathBuf {
     dir
 }
 
+/// The synth plan of `dir` without its inspector library and recusal pairs.
+fn selection_plan(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let inputs = plan["inputs"].as_object_mut().unwrap();
+    inputs.remove("inspectors");
+    inputs.remove("conflicts");
+    let path = dir.join("plan-selection.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    path
+}
+
 fn csv_parse(path: &Path) -> u64 {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let mut record = csv::ByteRecord::new();
@@ -41,8 +55,16 @@ fn csv_parse(path: &Path) -> u64 {
 }
 
 fn benches(c: &mut Criterion) {
-    for (label, dir) in [("fixtures", fixtures()), ("200k", synthetic(200_000))] {
-        let plan = dir.join("plan.json");
+    for (label, dir) in [
+        ("fixtures", fixtures()),
+        ("200k", synthetic(200_000)),
+        ("2m", synthetic(2_000_000)),
+    ] {
+        let plan = if label == "fixtures" {
+            dir.join("plan.json")
+        } else {
+            selection_plan(&dir)
+        };
         let inputs = Inputs::load(&plan).unwrap();
         let n = inputs.population.len();
         let seed = Seed::new(SEED).unwrap();
@@ -72,8 +94,12 @@ fn benches(c: &mut Criterion) {
         assert_eq!(frame.departments.len(), 4);
         g.bench_function("frame", |b| b.iter(|| Frame::build(black_box(&inputs))));
 
+        let selected = Draw::select(&inputs, &seed);
+        let total: u64 = selected.departments.iter().flat_map(|d| &d.classes).map(|c| c.drawn).sum();
+        assert_eq!(selected.selections().count() as u64, total);
+        g.bench_function("select", |b| b.iter(|| Draw::select(black_box(&inputs), black_box(&seed))));
+
         let draw = Draw::run(&inputs, &seed).unwrap();
-        let total: u64 = draw.departments.iter().flat_map(|d| &d.classes).map(|c| c.drawn).sum();
         assert_eq!(draw.selections().count() as u64, total);
         g.bench_function("run", |b| {
             b.iter(|| Draw::run(black_box(&inputs), black_box(&seed)).unwrap())
