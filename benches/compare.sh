@@ -41,7 +41,8 @@ json.dump(plan, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, in
 PY
 
 echo "== draw (CSV files to a written record)"
-rm -rf "$WORK/out"
+# A benchmark, not a real draw: start each run with an empty draw log.
+rm -rf "$WORK/out" "$WORK/draw-log.jsonl"
 /usr/bin/time -f "%e %M" -o "$WORK/draw.time" "$BIN" draw --plan "$WORK/data/plan-selection.json" --seed "compare" --out "$WORK/out" > "$WORK/draw.txt"
 read -r DRAW_S DRAW_KB < "$WORK/draw.time"
 tail -n 6 "$WORK/draw.txt"
