@@ -95,9 +95,16 @@ fn benches(c: &mut Criterion) {
         g.bench_function("frame", |b| b.iter(|| Frame::build(black_box(&inputs))));
 
         let selected = Draw::select(&inputs, &seed);
-        let total: u64 = selected.departments.iter().flat_map(|d| &d.classes).map(|c| c.drawn).sum();
+        let total: u64 = selected
+            .departments
+            .iter()
+            .flat_map(|d| &d.classes)
+            .map(|c| c.drawn)
+            .sum();
         assert_eq!(selected.selections().count() as u64, total);
-        g.bench_function("select", |b| b.iter(|| Draw::select(black_box(&inputs), black_box(&seed))));
+        g.bench_function("select", |b| {
+            b.iter(|| Draw::select(black_box(&inputs), black_box(&seed)))
+        });
 
         let draw = Draw::run(&inputs, &seed).unwrap();
         assert_eq!(draw.selections().count() as u64, total);
