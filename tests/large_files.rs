@@ -1,0 +1,143 @@
+//! Entity files larger than one part (4 MiB) are read in parts on several
+//! threads: parts must end on record boundaries even inside quoted fields
+//! that hold newlines and escaped quotes, and the result, the names read
+//! back and the line numbers of errors must not depend on the thread count.
+
+use double_random::Population;
+
+const HEADER: &str = "id,name,risk_class,region,industry,status,established";
+
+/// About 9 MB: every seventh name is quoted over two lines with escaped quotes.
+fn big_file(rows: usize, duplicate_last: bool) -> (String, Vec<String>) {
+    let mut text = format!("{HEADER}\n");
+    let mut names = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let name = if i % 7 == 0 {
+            format!("Shop \"{i}\"\nsecond line, with a comma")
+        } else {
+            format!("Shop {i} 商店")
+        };
+        let field = if i % 7 == 0 {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        } else {
+            name.clone()
+        };
+        let id = if duplicate_last && i + 1 == rows {
+            "E0000003".to_string()
+        } else {
+            format!("E{i:07}")
+        };
+        text.push_str(&format!("{id},{field},B,R{},retail,active,2015-01-01\n", i % 97));
+        names.push(name);
+    }
+    (text, names)
+}
+
+fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+#[test]
+fn parts_end_on_record_boundaries_and_threads_do_not_matter() {
+    let rows = 150_000;
+    let (text, names) = big_file(rows, false);
+    assert!(text.len() > 2 * 4 * 1024 * 1024, "the file spans several parts");
+    let many = Population::from_csv("entities.csv", text.as_bytes()).unwrap();
+    let one = one_thread(|| Population::from_csv("entities.csv", text.as_bytes()).unwrap());
+    assert_eq!(many, one);
+    assert_eq!(many.len(), rows);
+    // Names read back, for entities on both sides of every part boundary.
+    let sample: Vec<usize> = (0..rows).step_by(997).chain(rows - 3..rows).collect();
+    let positions: Vec<usize> = sample
+        .iter()
+        .map(|&i| many.index_of(&format!("E{i:07}")).unwrap())
+        .collect();
+    let got = many.names(&positions).unwrap();
+    for (&i, name) in sample.iter().zip(&got) {
+        assert_eq!(name, &names[i], "entity {i}");
+    }
+    assert_eq!(many.entity(positions[1]).region(), "R27"); // 997 % 97
+}
+
+#[test]
+fn a_duplicate_far_into_a_large_file_names_both_lines() {
+    let rows = 150_000;
+    let (text, _) = big_file(rows, true);
+    // Entity 3's record starts on line 6 (entity 0 spans lines 2 and 3); the
+    // last record starts after every record's lines.
+    let quoted_before_last = (rows - 1).div_ceil(7);
+    let last_line = 2 + (rows - 1) + quoted_before_last;
+    let expected = format!("entities.csv, line {last_line}, field id: duplicate id \"E0000003\" (first on line 6)");
+    let err = Population::from_csv("entities.csv", text.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, expected);
+    let err = one_thread(|| {
+        Population::from_csv("entities.csv", text.as_bytes())
+            .unwrap_err()
+            .to_string()
+    });
+    assert_eq!(err, expected);
+}
+
+#[test]
+fn a_bad_field_far_into_a_large_file_names_its_line() {
+    let (mut text, _) = big_file(150_000, false);
+    text.push_str("E9999999,Shop,Z,R1,retail,active,\n");
+    let lines = text.matches('\n').count();
+    let expected = format!(
+        "entities.csv, line {lines}, field risk_class: \"Z\" is not a risk class (A, B, C, D, or empty for unclassified)"
+    );
+    assert_eq!(
+        Population::from_csv("entities.csv", text.as_bytes())
+            .unwrap_err()
+            .to_string(),
+        expected
+    );
+    assert_eq!(
+        one_thread(|| Population::from_csv("entities.csv", text.as_bytes())
+            .unwrap_err()
+            .to_string()),
+        expected
+    );
+}
+
+#[test]
+fn a_large_file_on_disk_reads_as_from_bytes() {
+    let rows = 150_000;
+    let (text, names) = big_file(rows, false);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("entities.csv"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("items.csv"),
+        "id,department,name,kind,max_ratio\nS1,S,licence,key,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("plan.json"),
+        r#"{"plan_id": "P", "task_id": "T", "round_id": "1",
+  "window": {"start": "2027-03-01", "end": "2027-05-31"}, "lead_department": "S",
+  "inputs": {"entities": "entities.csv", "items": "items.csv"}, "strata": ["region"],
+  "departments": [{"id": "S", "items": ["S1"], "classes": {"A": {"ratio": "0.01"},
+    "B": {"ratio": "0.01"}, "C": {"ratio": "0.1"}, "D": {"ratio": "0.3"}}}]}"#,
+    )
+    .unwrap();
+    let inputs = double_random::Inputs::load(dir.path().join("plan.json")).unwrap();
+    let from_bytes = Population::from_csv("entities.csv", text.as_bytes()).unwrap();
+    assert_eq!(inputs.population.len(), rows);
+    for i in (0..rows).step_by(4999) {
+        let id = format!("E{i:07}");
+        let (a, b) = (inputs.population.get(&id).unwrap(), from_bytes.get(&id).unwrap());
+        assert_eq!((a.index(), a.region(), a.class()), (b.index(), b.region(), b.class()));
+        assert_eq!(inputs.population.names(&[a.index()]).unwrap(), [names[i].clone()]);
+    }
+    let digest = double_random::Digest::of_bytes(text.as_bytes());
+    assert_eq!(
+        inputs.files[1].digest, digest,
+        "the file's digest is taken while it is read"
+    );
+}
