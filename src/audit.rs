@@ -73,10 +73,10 @@ fn input_digests(inputs: &Inputs) -> Vec<FileDigest> {
 impl Commitment {
     /// Computes the commitment of loaded inputs.
     pub fn compute(inputs: &Inputs) -> Commitment {
-        Commitment::with_frame(inputs, &Frame::build(inputs))
+        Commitment::with_frame_digest(inputs, &Frame::build(inputs).digest(inputs))
     }
 
-    fn with_frame(inputs: &Inputs, frame: &Frame) -> Commitment {
+    fn with_frame_digest(inputs: &Inputs, frame_digest: &Digest) -> Commitment {
         let plan = &inputs.plan;
         Commitment {
             spec: SPEC_ID.to_string(),
@@ -84,7 +84,7 @@ impl Commitment {
             task_id: plan.task_id.clone(),
             round_id: plan.round_id.clone(),
             inputs: input_digests(inputs),
-            frame_sha256: frame.digest(inputs).to_hex(),
+            frame_sha256: frame_digest.to_hex(),
         }
     }
 
@@ -108,9 +108,9 @@ impl Commitment {
         self.differences_from(&Commitment::compute(inputs))
     }
 
-    /// [`Commitment::differences`] with the inputs' frame built already.
-    pub(crate) fn differences_framed(&self, inputs: &Inputs, frame: &Frame) -> Vec<String> {
-        self.differences_from(&Commitment::with_frame(inputs, frame))
+    /// [`Commitment::differences`] with the digest of the inputs' frame taken already.
+    pub(crate) fn differences_given(&self, inputs: &Inputs, frame_digest: &Digest) -> Vec<String> {
+        self.differences_from(&Commitment::with_frame_digest(inputs, frame_digest))
     }
 
     fn differences_from(&self, now: &Commitment) -> Vec<String> {
@@ -230,13 +230,15 @@ fn install(tmp: tempfile::TempDir, dir: &Path) -> Result<()> {
 /// Renders every output of a draw straight into a staging directory beside
 /// `dir` (never holding the files in memory) and renames it into place;
 /// returns the digest of record.json.
-fn write_joint_dir(tasks: &[TaskInputs<'_>], joint: &JointDraw, dir: &Path, replace: bool) -> Result<Digest> {
+fn write_joint_dir(
+    tasks: &[TaskInputs<'_>],
+    joint: &JointDraw,
+    frame_digests: &[Digest],
+    dir: &Path,
+    replace: bool,
+) -> Result<Digest> {
     let tmp = staging_dir(dir, replace)?;
-    let view = DrawView {
-        draws: joint.draws.iter().collect(),
-        salt: joint.salt,
-        visits: &joint.visits,
-    };
+    let view = DrawView::joint(joint, Some(frame_digests));
     let rendered = render_into(tasks, &view, Sink::Dir(tmp.path()))?;
     install(tmp, dir)?;
     Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
@@ -379,6 +381,27 @@ struct DrawView<'a> {
     draws: Vec<&'a Draw>,
     salt: crate::key::Salt,
     visits: &'a [crate::Visit],
+    /// Each task's frame digest when the caller has taken it already (it
+    /// reads every eligible id: at national scale, seconds).
+    frame_digests: Option<&'a [Digest]>,
+}
+
+impl<'a> DrawView<'a> {
+    fn joint(joint: &'a JointDraw, frame_digests: Option<&'a [Digest]>) -> DrawView<'a> {
+        DrawView {
+            draws: joint.draws.iter().collect(),
+            salt: joint.salt,
+            visits: &joint.visits,
+            frame_digests,
+        }
+    }
+
+    fn frame_digest(&self, task: usize, inputs: &Inputs) -> Digest {
+        match self.frame_digests {
+            Some(d) => d[task],
+            None => self.draws[task].frame.digest(inputs),
+        }
+    }
 }
 
 impl Outputs {
@@ -406,6 +429,7 @@ impl Outputs {
             draws: vec![draw],
             salt: draw.salt,
             visits: &draw.visits,
+            frame_digests: None,
         };
         Outputs::render_view(&[task], &view)
     }
@@ -417,12 +441,7 @@ impl Outputs {
     ///
     /// As [`Outputs::render`].
     pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> crate::Result<Outputs> {
-        let view = DrawView {
-            draws: joint.draws.iter().collect(),
-            salt: joint.salt,
-            visits: &joint.visits,
-        };
-        Outputs::render_view(tasks, &view)
+        Outputs::render_view(tasks, &DrawView::joint(joint, None))
     }
 
     fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> crate::Result<Outputs> {
@@ -879,7 +898,8 @@ impl AuditRecord {
             tasks: tasks
                 .iter()
                 .zip(&joint.draws)
-                .map(|(task, draw)| {
+                .enumerate()
+                .map(|(t, (task, draw))| {
                     let plan = &task.inputs.plan;
                     RecordTask {
                         plan: RecordPlan {
@@ -893,7 +913,7 @@ impl AuditRecord {
                         },
                         salt: draw.salt.digest().to_hex(),
                         inputs: input_digests(task.inputs),
-                        frame_sha256: draw.frame.digest(task.inputs).to_hex(),
+                        frame_sha256: joint.frame_digest(t, task.inputs).to_hex(),
                         commitment: task.commitment.cloned(),
                         departments: draw
                             .departments
@@ -1082,16 +1102,18 @@ fn draw_inner<T>(
     // One frame per task serves both the commitment check and the draw.
     progress("building the frames");
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    // Each frame's digest, taken once for the commitment check and the record.
+    let frame_digests: Vec<Digest> = inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect();
     let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
     let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
-    for (task, frame) in inputs.iter().zip(&frames) {
+    for (task, frame_digest) in inputs.iter().zip(&frame_digests) {
         let plan = &task.plan;
         let matching = committed
             .iter()
             .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
         match matching {
             Some((name, c, digest)) => {
-                let differences = c.differences_framed(task, frame);
+                let differences = c.differences_given(task, frame_digest);
                 if !differences.is_empty() {
                     return Err(ErrorKind::CommitmentMismatch {
                         commitment: name.clone(),
@@ -1131,7 +1153,7 @@ fn draw_inner<T>(
             commitment: commitment.as_ref(),
         })
         .collect();
-    let record = write_joint_dir(&tasks, &joint, out, replace)?;
+    let record = write_joint_dir(&tasks, &joint, &frame_digests, out, replace)?;
     drop(tasks);
     Ok((
         inputs,
@@ -1346,9 +1368,10 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
     }
     // One frame per task serves both the commitment check and the replay.
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    let frame_digests: Vec<Digest> = inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect();
     // Pair each task with the record's path and commitment for it.
     let mut tasks: Vec<TaskInputs<'_>> = Vec::with_capacity(inputs.len());
-    for (i, frame) in inputs.iter().zip(&frames) {
+    for (i, frame_digest) in inputs.iter().zip(&frame_digests) {
         let Some(t) = record
             .tasks
             .iter()
@@ -1361,7 +1384,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         };
         if let Some(c) = &t.commitment {
-            for d in c.differences_framed(i, frame) {
+            for d in c.differences_given(i, frame_digest) {
                 v.differences.push(format!("{record_name}: commitment: {d}"));
             }
         }
@@ -1378,7 +1401,8 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         }
     };
-    let replay = match Outputs::render_joint(&tasks, &joint) {
+    let view = DrawView::joint(&joint, Some(&frame_digests));
+    let replay = match Outputs::render_view(&tasks, &view) {
         Ok(r) => r,
         Err(e) => {
             v.differences.push(format!("{record_name}: the replay fails: {e}"));
