@@ -442,13 +442,7 @@ pub(crate) fn assign_with(
             &[]
         };
         for batch in greedy.chunks(512) {
-            #[cfg(feature = "parallel")]
-            let prepared: Vec<(Vec<usize>, Vec<u32>)> = {
-                use rayon::prelude::*;
-                batch.par_iter().map(prepare).collect()
-            };
-            #[cfg(not(feature = "parallel"))]
-            let prepared: Vec<(Vec<usize>, Vec<u32>)> = batch.iter().map(prepare).collect();
+            let prepared = crate::par::map(batch, prepare);
             for (p, (eligible, order)) in batch.iter().zip(prepared) {
                 let day = dates[&p.date];
                 let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);

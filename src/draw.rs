@@ -253,17 +253,7 @@ type Packed = (u64, u32);
 /// stratum by stratum.
 fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
     let key = |i: usize| salt.entity_key(population.id(i)).first_u64();
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        (0..population.len())
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .map(key)
-            .collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    (0..population.len()).map(key).collect()
+    crate::par::map_range(population.len(), key)
 }
 
 /// The keys of `members`, packed: from `prefixes` when given, else computed.

@@ -274,12 +274,7 @@ fn encoded_ids(population: &Population, members: &[u32]) -> Vec<u8> {
         }
         out
     };
-    #[cfg(feature = "parallel")]
-    if members.len() > 1 << 14 {
-        use rayon::prelude::*;
-        return members.par_chunks(1 << 14).map(encode).collect::<Vec<_>>().concat();
-    }
-    encode(members)
+    crate::par::map_chunks(members, 1 << 14, encode).concat()
 }
 
 /// One department's frame over a run of entities in id order.
@@ -391,13 +386,7 @@ impl Frame {
         const RUN: usize = 1 << 18;
         let n = population.len();
         let run = |start: usize| pass(&rules, &history, &stratum_of, strata, start..(start + RUN).min(n));
-        #[cfg(feature = "parallel")]
-        let partials: Vec<Vec<Partial>> = {
-            use rayon::prelude::*;
-            (0..n.div_ceil(RUN)).into_par_iter().map(|k| run(k * RUN)).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let partials: Vec<Vec<Partial>> = (0..n.div_ceil(RUN)).map(|k| run(k * RUN)).collect();
+        let partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
         let mut exclusions = Vec::new();

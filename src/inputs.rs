@@ -115,16 +115,7 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
 
 /// The positions of these ids in the population, on every core.
 fn look_up(population: &Population, ids: &[String]) -> Vec<Option<usize>> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        ids.par_iter()
-            .with_min_len(1 << 12)
-            .map(|id| population.index_of(id))
-            .collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    ids.iter().map(|id| population.index_of(id)).collect()
+    crate::par::map(ids, |id| population.index_of(id))
 }
 
 fn load_directed(

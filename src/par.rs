@@ -12,3 +12,61 @@ pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnc
         (a(), b())
     }
 }
+
+/// `f(x)` for each item, in order, computed on every core.
+pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().with_min_len(min_len(items.len())).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+/// `f(i)` for each `i` in `0..n`, in order, computed on every core.
+pub(crate) fn map_range<U: Send>(n: usize, f: impl Fn(usize) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().with_min_len(min_len(n)).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (0..n).map(f).collect()
+    }
+}
+
+/// `f(chunk)` for each chunk of `size` items, in order, computed on every core.
+pub(crate) fn map_chunks<T: Sync, U: Send>(items: &[T], size: usize, f: impl Fn(&[T]) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_chunks(size).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.chunks(size).map(f).collect()
+    }
+}
+
+/// How many threads the work above runs on.
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+/// The fewest items a parallel task takes: a few dozen tasks per thread,
+/// so that millions of tiny items are not split one by one.
+#[cfg(feature = "parallel")]
+fn min_len(n: usize) -> usize {
+    (n / (rayon::current_num_threads() * 64)).max(1)
+}

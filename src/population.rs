@@ -725,18 +725,6 @@ impl Assembly<'_> {
     }
 }
 
-/// How many parts are parsed at once.
-fn workers() -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::current_num_threads()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        1
-    }
-}
-
 fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_>) -> Result<(Population, Digest)> {
     let io_error = |e: std::io::Error| Error::io(file, e);
     let mut parts = Parts::new(reader);
@@ -813,7 +801,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     assembly.add(first.offset, first_parsed)?;
     drop(first);
 
-    let workers = workers();
+    let workers = crate::par::threads();
     if workers <= 1 {
         while let Some(part) = parts.next(PART_BYTES).map_err(io_error)? {
             let parsed = parse_part(file, &layout, &part, 0);
@@ -929,15 +917,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
 
 /// `v[order[k]]` for each k, on every core.
 fn gather<T: Copy + Send + Sync>(v: &[T], order: &[u32]) -> Vec<T> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        order.par_iter().map(|&o| v[o as usize]).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        order.iter().map(|&o| v[o as usize]).collect()
-    }
+    crate::par::map(order, |&o| v[o as usize])
 }
 
 /// The population with entity `k` being entity `order[k]` of `p`.
@@ -955,13 +935,7 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
         }
         (out, lens)
     };
-    #[cfg(feature = "parallel")]
-    let blocks: Vec<(Vec<u8>, Vec<u32>)> = {
-        use rayon::prelude::*;
-        order.par_chunks(1 << 16).map(block).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let blocks: Vec<(Vec<u8>, Vec<u32>)> = order.chunks(1 << 16).map(block).collect();
+    let blocks = crate::par::map_chunks(order, 1 << 16, block);
     p.ids = String::new();
     p.id_ends = Vec::new();
     let total: usize = blocks.iter().map(|(b, _)| b.len()).sum();
@@ -1000,17 +974,7 @@ fn index_part(h: u64) -> usize {
 /// The lookup index: every position, by the hash of its id, in
 /// [`INDEX_PARTS`] tables built on every core.
 fn index(p: &Population) -> Vec<HashTable<u32>> {
-    #[cfg(feature = "parallel")]
-    let hashes: Vec<u64> = {
-        use rayon::prelude::*;
-        (0..p.len())
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .map(|i| id_hash(p.id(i).as_bytes()))
-            .collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let hashes: Vec<u64> = (0..p.len()).map(|i| id_hash(p.id(i).as_bytes())).collect();
+    let hashes = crate::par::map_range(p.len(), |i| id_hash(p.id(i).as_bytes()));
     let build = |part: usize| {
         let count = hashes.iter().filter(|&&h| index_part(h) == part).count();
         let mut table = HashTable::with_capacity(count);
@@ -1023,13 +987,7 @@ fn index(p: &Population) -> Vec<HashTable<u32>> {
         }
         table
     };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        (0..INDEX_PARTS).into_par_iter().map(build).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    (0..INDEX_PARTS).map(build).collect()
+    crate::par::map_range(INDEX_PARTS, build)
 }
 
 /// Entity positions in id byte order: sorted by the first 16 bytes held
