@@ -28,6 +28,8 @@ pub(crate) struct CsvFile<'a> {
     line_base: u64,
     /// The file offset of the bytes being read.
     byte_base: u64,
+    /// The bytes being read (to place records exactly).
+    bytes: &'a [u8],
 }
 
 /// One record of a [`CsvFile`].
@@ -79,6 +81,7 @@ impl<'a> CsvFile<'a> {
             record: ByteRecord::new(),
             line_base: 0,
             byte_base: 0,
+            bytes,
         })
     }
 
@@ -93,6 +96,7 @@ impl<'a> CsvFile<'a> {
             record: ByteRecord::new(),
             line_base: lines,
             byte_base: offset,
+            bytes,
         }
     }
 
@@ -137,7 +141,14 @@ impl<'a> CsvFile<'a> {
             let (line, offset) = self
                 .record
                 .position()
-                .map_or((0, 0), |p| (self.line_base + p.line(), self.byte_base + p.byte()));
+                .map_or((0, 0), |p| (self.line_base + p.line(), p.byte()));
+            // After a CRLF the reader places the next record at the LF
+            // before it: the record starts after any line ends.
+            let mut start = usize::try_from(offset).unwrap_or(usize::MAX);
+            while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            let offset = self.byte_base + start as u64;
             // A blank line in the middle of a file is one empty field: skip it.
             if self.record.len() == 1 && self.record[0].is_empty() && self.headers.len() > 1 {
                 continue;

@@ -675,12 +675,7 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
         } else {
             Some(row.date(layout.established)?)
         });
-        // After a CRLF the reader places a record at the LF before it.
-        let mut offset = row.offset;
-        while matches!(part.bytes.get(offset as usize), Some(b'\r' | b'\n')) {
-            offset += 1;
-        }
-        out.offsets.push(offset);
+        out.offsets.push(row.offset);
         for (dict, &c) in out.coded.iter_mut().zip(&layout.coded) {
             let code = dict.code(row.get(c));
             dict.codes.push(code);
