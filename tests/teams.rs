@@ -382,4 +382,16 @@ fn city_scale_every_visit_is_staffed_by_the_rules() {
     let draw = Draw::run(&inputs, &Seed::new("city").unwrap()).unwrap();
     assert_eq!(draw.visits.len(), 20_000);
     assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
+    // Value stability at a scale where per-day and per-round caps bind and
+    // loads tie often: every team, hashed. A change here changes published teams.
+    let mut teams = String::new();
+    for v in &draw.visits {
+        for p in &v.parts {
+            teams.push_str(&format!("{} {} {}\n", v.id, p.department, p.inspectors.join("+")));
+        }
+    }
+    assert_eq!(
+        double_random::Digest::of_bytes(teams.as_bytes()).to_hex(),
+        "8f1bd8fce10db996fa4acb5bf7e404e0f98bae2cd3873d4fbad26d5925a9d350"
+    );
 }
