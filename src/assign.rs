@@ -404,37 +404,50 @@ pub(crate) fn assign_with(
         // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
         // Certificate and availability depend only on the date: precompute them.
         let date_list: Vec<NaiveDate> = dates.keys().copied().collect();
-        let on_duty: Vec<Vec<bool>> = date_list
+        // OK because a roster holds far fewer than u32::MAX inspectors.
+        let on_duty: Vec<Vec<u32>> = date_list
             .iter()
             .map(|&d| {
-                roster
-                    .iter()
-                    .map(|&i| inspectors[i].certificate_valid_until >= d && !inspectors[i].unavailable.contains(&d))
+                (0..roster.len())
+                    .filter(|&ri| {
+                        let ins = &inspectors[roster[ri]];
+                        ins.certificate_valid_until >= d && !ins.unavailable.contains(&d)
+                    })
+                    .map(|ri| ri as u32)
                     .collect()
             })
             .collect();
-        let eligible_fast = |ri: usize, day: usize, p: &Part| -> bool {
-            let i = roster[ri];
-            on_duty[day][ri]
-                && !p.recused.contains(&i)
-                && !p.previous.contains(&i)
-                && (rules.cross_station != CrossStation::ExcludeHome
-                    || inspectors[i].station != population.entity(visits[p.visit].entity).region())
-        };
         let mut load = vec![0u32; roster.len()];
         let mut day_load = vec![0u32; roster.len() * dates.len()];
+        // For the general seats (bit 0) and each tag's seats, the least load
+        // of the roster members who could take them: no eligible inspector is
+        // below it, so a scan in tie order can stop as soon as every seat went
+        // to someone at that load.
+        let mut floors: Vec<LoadFloor> = std::iter::once(0)
+            .chain((0..dep_tags.len()).map(|k| 1u64 << k))
+            .map(|b| LoadFloor::new(b, mask.iter().filter(|&&m| m & b == b).count()))
+            .collect();
         // Per part, the seats filled: (slot index, roster position).
         let mut filled: Vec<Vec<(usize, usize)>> = Vec::with_capacity(parts.len());
         let mut complete = strategy == Strategy::GreedyThenFlow;
         // Who is eligible for a part, and the tie order among them, do not
         // depend on the loads: compute them for a batch of parts on every
         // core, then take the seats in order.
-        let prepare = |p: &Part| -> (Vec<usize>, Vec<u32>) {
+        let prepare = |p: &Part| -> Vec<u32> {
             let day = dates[&p.date];
-            let eligible: Vec<usize> = (0..roster.len()).filter(|&ri| eligible_fast(ri, day, p)).collect();
-            let entity_id = population.id(visits[p.visit].entity);
-            let order = tie_order(salt, entity_id, &dep.id, eligible.len());
-            (eligible, order)
+            let entity = population.entity(visits[p.visit].entity);
+            let home = (rules.cross_station == CrossStation::ExcludeHome).then(|| entity.region());
+            let mut eligible = on_duty[day].clone();
+            if !p.recused.is_empty() || !p.previous.is_empty() || home.is_some() {
+                eligible.retain(|&ri| {
+                    let i = roster[ri as usize];
+                    !p.recused.contains(&i)
+                        && !p.previous.contains(&i)
+                        && home.is_none_or(|h| inspectors[i].station != h)
+                });
+            }
+            tie_order(salt, entity.id(), &dep.id, &mut eligible);
+            eligible
         };
         let greedy: &[Part] = if strategy == Strategy::GreedyThenFlow {
             &parts
@@ -443,15 +456,19 @@ pub(crate) fn assign_with(
         };
         for batch in greedy.chunks(512) {
             let prepared = crate::par::map(batch, prepare);
-            for (p, (eligible, order)) in batch.iter().zip(prepared) {
+            for (p, ranked) in batch.iter().zip(prepared) {
                 let day = dates[&p.date];
                 let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
                 for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
-                    // The `want` smallest (load, rank) in one pass: taking one seat changes
-                    // only that inspector's load, and it cannot take a second seat.
+                    // The `want` smallest (load, rank) in one pass in rank order: taking
+                    // one seat changes only that inspector's load, and it cannot take a
+                    // second seat. Once `want` are found at the least load, nobody
+                    // later in the order can come before them.
                     let want = want as usize;
-                    let mut best: Vec<(u32, u32, usize)> = Vec::with_capacity(want + 1);
-                    for (&ri, &rank) in eligible.iter().zip(&order) {
+                    let least = floors.iter().find(|f| f.bit == tag_bit).map_or(0, |f| f.least);
+                    let mut best: Vec<(u32, usize, usize)> = Vec::with_capacity(want + 1);
+                    for (rank, &ri) in ranked.iter().enumerate() {
+                        let ri = ri as usize;
                         let i = roster[ri];
                         if seats.iter().any(|&(_, taken)| taken == ri)
                             || day_load[ri * dates.len() + day] >= inspectors[i].max_per_day
@@ -466,12 +483,18 @@ pub(crate) fn assign_with(
                             best.insert(at, key);
                             best.truncate(want);
                         }
+                        if best.len() == want && best.last().is_some_and(|b| b.0 == least) {
+                            break;
+                        }
                     }
                     if best.len() < want {
                         complete = false;
                     }
                     for (_, _, ri) in best {
                         seats.push((k, ri));
+                        for f in floors.iter_mut().filter(|f| mask[ri] & f.bit == f.bit) {
+                            f.raise(load[ri]);
+                        }
                         load[ri] += 1;
                         day_load[ri * dates.len() + day] += 1;
                     }
@@ -625,11 +648,44 @@ pub(crate) fn assign_with(
     }
 }
 
-/// The tie-break rank of each of `n` eligible inspectors (in roster id
-/// order) for one visit part: a Fisher–Yates shuffle driven by a ChaCha20
-/// stream seeded with `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(department))`,
-/// read through `next_u64` and mapped to ranges by Lemire's unbiased method.
-fn tie_order(salt: &Salt, entity_id: &str, department: &str, n: usize) -> Vec<u32> {
+/// The least load among the roster members holding the tags `bit`.
+struct LoadFloor {
+    bit: u64,
+    /// How many of them carry each load.
+    at_load: Vec<u32>,
+    least: u32,
+}
+
+impl LoadFloor {
+    fn new(bit: u64, members: usize) -> LoadFloor {
+        // OK because a roster holds far fewer than u32::MAX inspectors.
+        LoadFloor {
+            bit,
+            at_load: vec![members as u32],
+            least: 0,
+        }
+    }
+
+    /// One member's load goes from `from` to `from + 1`.
+    fn raise(&mut self, from: u32) {
+        let l = from as usize;
+        self.at_load[l] -= 1;
+        if self.at_load.len() == l + 1 {
+            self.at_load.push(0);
+        }
+        self.at_load[l + 1] += 1;
+        while self.at_load.get(self.least as usize) == Some(&0) {
+            self.least += 1;
+        }
+    }
+}
+
+/// Puts the eligible inspectors of one visit part (roster positions, in
+/// roster id order) into their tie-break order, first to last: a
+/// Fisher–Yates shuffle driven by a ChaCha20 stream seeded with
+/// `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(department))`, read through
+/// `next_u64` and mapped to ranges by Lemire's unbiased method.
+fn tie_order(salt: &Salt, entity_id: &str, department: &str, eligible: &mut [u32]) {
     let seed = Hasher::new()
         .raw(salt.digest().as_bytes())
         .enc(b"DR1/team")
@@ -637,18 +693,10 @@ fn tie_order(salt: &Salt, entity_id: &str, department: &str, n: usize) -> Vec<u3
         .enc(department.as_bytes())
         .finish();
     let mut rng = ChaCha20Rng::from_seed(*seed.as_bytes());
-    // OK because a roster holds far fewer than u32::MAX inspectors.
-    let mut perm: Vec<u32> = (0..n as u32).collect();
-    for k in (1..n).rev() {
+    for k in (1..eligible.len()).rev() {
         let j = below(&mut rng, k as u64 + 1) as usize;
-        perm.swap(k, j);
+        eligible.swap(k, j);
     }
-    // perm[r] is the candidate ranked r; invert to a rank per candidate.
-    let mut rank = vec![0u32; n];
-    for (r, &c) in perm.iter().enumerate() {
-        rank[c as usize] = r as u32;
-    }
-    rank
 }
 
 /// A sentence naming an unstaffable part and the constraints that bind.

@@ -24,11 +24,14 @@ use crate::key::Hasher;
 /// `n` must be positive.
 pub(crate) fn below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
     debug_assert!(n > 0);
-    let threshold = n.wrapping_neg() % n;
+    // The threshold `2^64 mod n` is below n, so a low half of at least n
+    // passes without computing it (the division is the slow step).
+    let mut threshold = None;
     loop {
         let m = u128::from(rng.next_u64()) * u128::from(n);
         // OK because the low half of a u128 fits in u64 by construction.
-        if (m as u64) >= threshold {
+        let low = m as u64;
+        if low >= n || low >= *threshold.get_or_insert_with(|| n.wrapping_neg() % n) {
             return (m >> 64) as u64;
         }
     }
