@@ -3,6 +3,18 @@ use std::time::Instant;
 
 use double_random::{Draw, Frame, Inputs, Outputs, Seed};
 
+/// The peak resident set so far, from /proc (Linux), in MB.
+fn peak_mb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+        })
+        .map_or_else(|| "?".to_string(), |kb| format!("peak {} MB", kb / 1024))
+}
+
 fn main() -> Result<(), double_random::Error> {
     let args: Vec<String> = std::env::args().collect();
     let (plan, seed) = (
@@ -12,30 +24,33 @@ fn main() -> Result<(), double_random::Error> {
     let t = Instant::now();
     let inputs = Inputs::load(plan)?;
     println!(
-        "load    {:>8.3} s ({} entities)",
+        "load    {:>8.3} s ({} entities) {}",
         t.elapsed().as_secs_f64(),
-        inputs.population.len()
+        inputs.population.len(),
+        peak_mb()
     );
     let t = Instant::now();
     let frame = Frame::build(&inputs);
     println!(
-        "frame   {:>8.3} s ({} exclusions)",
+        "frame   {:>8.3} s ({} exclusions) {}",
         t.elapsed().as_secs_f64(),
-        frame.exclusions.len()
+        frame.exclusions.len(),
+        peak_mb()
     );
     let t = Instant::now();
     let digest = frame.digest(&inputs);
-    println!("digest  {:>8.3} s ({digest})", t.elapsed().as_secs_f64());
+    println!("digest  {:>8.3} s ({digest}) {}", t.elapsed().as_secs_f64(), peak_mb());
     let t = Instant::now();
     let draw = Draw::run(&inputs, &Seed::new(seed)?)?;
     println!(
-        "draw    {:>8.3} s ({} visits)",
+        "draw    {:>8.3} s ({} visits) {}",
         t.elapsed().as_secs_f64(),
-        draw.visits.len()
+        draw.visits.len(),
+        peak_mb()
     );
     let t = Instant::now();
     let out = Outputs::render(&inputs, &draw, "plan.json", None)?;
     let bytes: usize = out.files.iter().map(|(_, b)| b.len()).sum();
-    println!("render  {:>8.3} s ({bytes} bytes)", t.elapsed().as_secs_f64());
+    println!("render  {:>8.3} s ({bytes} bytes) {}", t.elapsed().as_secs_f64(), peak_mb());
     Ok(())
 }
