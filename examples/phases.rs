@@ -51,6 +51,10 @@ fn main() -> Result<(), double_random::Error> {
     let t = Instant::now();
     let out = Outputs::render(&inputs, &draw, "plan.json", None)?;
     let bytes: usize = out.files.iter().map(|(_, b)| b.len()).sum();
-    println!("render  {:>8.3} s ({bytes} bytes) {}", t.elapsed().as_secs_f64(), peak_mb());
+    println!(
+        "render  {:>8.3} s ({bytes} bytes) {}",
+        t.elapsed().as_secs_f64(),
+        peak_mb()
+    );
     Ok(())
 }

@@ -58,6 +58,70 @@ struct Coded {
     codes: Vec<u32>,
 }
 
+/// Ids in one arena. While every id has the same length (the 18
+/// characters of a unified social credit code, say) an id's place follows
+/// from its position and nothing else is held; the first id of another
+/// length turns on a table of ends.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Ids {
+    arena: String,
+    /// The common length of every id, while there is one.
+    width: Option<usize>,
+    /// The end of each id in `arena`, once the ids differ in length.
+    ends: Vec<u64>,
+    len: usize,
+}
+
+impl Ids {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, id: &str) {
+        match self.width {
+            None if self.len == 0 => self.width = Some(id.len()),
+            Some(w) if w != id.len() => {
+                // OK because each end is at most the arena length, which fits in memory.
+                self.ends = (1..=self.len).map(|k| (k * w) as u64).collect();
+                self.width = None;
+            }
+            _ => {}
+        }
+        self.arena.push_str(id);
+        self.len += 1;
+        if self.width.is_none() {
+            self.ends.push(self.arena.len() as u64);
+        }
+    }
+
+    fn append(&mut self, other: Ids) {
+        match (self.width, other.width) {
+            _ if self.len == 0 => *self = other,
+            (Some(a), Some(b)) if a == b => {
+                self.arena.push_str(&other.arena);
+                self.len += other.len;
+            }
+            _ => {
+                for i in 0..other.len {
+                    self.push(other.get(i));
+                }
+            }
+        }
+    }
+
+    fn get(&self, i: usize) -> &str {
+        match self.width {
+            Some(w) => &self.arena[i * w..(i + 1) * w],
+            None => {
+                let start = if i == 0 { 0 } else { self.ends[i - 1] };
+                // OK because each end is at most the arena length, which fits in
+                // memory, and falls between two ids (a character boundary).
+                &self.arena[start as usize..self.ends[i] as usize]
+            }
+        }
+    }
+}
+
 /// Which columns besides the fixed ones a population keeps.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Keep<'a> {
@@ -73,9 +137,7 @@ pub(crate) enum Keep<'a> {
 pub struct Population {
     file: String,
     columns: Vec<String>,
-    ids: String,
-    /// The end of each id in `ids`; an id starts where the previous one ends.
-    id_ends: Vec<u64>,
+    ids: Ids,
     classes: Vec<Option<RiskClass>>,
     statuses: Vec<Status>,
     established: Vec<Option<NaiveDate>>,
@@ -181,7 +243,6 @@ impl PartialEq for Population {
         self.len() == other.len()
             && self.columns == other.columns
             && self.ids == other.ids
-            && self.id_ends == other.id_ends
             && self.classes == other.classes
             && self.statuses == other.statuses
             && self.established == other.established
@@ -285,11 +346,9 @@ impl Population {
     }
 
     /// The id of the entity at position `i`.
+    #[inline]
     pub fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
-        // OK because each offset is at most the arena length, which fits in
-        // memory, and falls between two ids (a character boundary).
-        &self.ids[start as usize..self.id_ends[i] as usize]
+        self.ids.get(i)
     }
 
     /// The classes, in id order.
@@ -603,8 +662,7 @@ struct Layout {
 struct Parsed {
     /// Newlines in the part.
     newlines: u64,
-    ids: String,
-    id_ends: Vec<u32>,
+    ids: Ids,
     classes: Vec<Option<RiskClass>>,
     statuses: Vec<Status>,
     established: Vec<Option<NaiveDate>>,
@@ -657,10 +715,7 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
     );
     while let Some(row) = csv.next_row()? {
         let id = row.id_str(layout.id)?;
-        out.ids.push_str(id);
-        let end = u32::try_from(out.ids.len())
-            .map_err(|_| Error::syntax(Location::line(file, row.line), "a part of the file is too large"))?;
-        out.id_ends.push(end);
+        out.ids.push(id);
         out.classes.push(row.parse(layout.class, class_expected, |v| {
             if v.is_empty() {
                 Some(None)
@@ -697,16 +752,13 @@ impl Assembly<'_> {
     fn add(&mut self, part_offset: u64, parsed: Result<Parsed>) -> Result<()> {
         let parsed = parsed.map_err(|e| e.shift_line(self.lines))?;
         let p = &mut self.population;
-        let base_rows = p.id_ends.len();
-        if base_rows + parsed.id_ends.len() > u32::MAX as usize {
+        if p.ids.len() + parsed.ids.len() > u32::MAX as usize {
             return Err(Error::syntax(
                 Location::file(self.file),
                 "more than 4,294,967,295 entities",
             ));
         }
-        let arena = p.ids.len() as u64;
-        p.ids.push_str(&parsed.ids);
-        p.id_ends.extend(parsed.id_ends.iter().map(|&e| arena + u64::from(e)));
+        p.ids.append(parsed.ids);
         p.classes.extend_from_slice(&parsed.classes);
         p.statuses.extend_from_slice(&parsed.statuses);
         p.established.extend_from_slice(&parsed.established);
@@ -769,8 +821,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
         population: Population {
             file: file.to_string(),
             columns: layout.headers.clone(),
-            ids: String::new(),
-            id_ends: Vec::new(),
+            ids: Ids::default(),
             classes: Vec::new(),
             statuses: Vec::new(),
             established: Vec::new(),
@@ -917,36 +968,23 @@ fn gather<T: Copy + Send + Sync>(v: &[T], order: &[u32]) -> Vec<T> {
 
 /// The population with entity `k` being entity `order[k]` of `p`.
 fn permute(mut p: Population, order: &[u32]) -> Population {
-    // The id arena in blocks built on every core (each block with its ids'
-    // lengths), then joined; each old column is dropped once gathered.
-    let block = |o: &[u32]| -> (Vec<u8>, Vec<u32>) {
-        let mut out = Vec::new();
-        let mut lens = Vec::with_capacity(o.len());
+    // The ids in blocks built on every core, then joined; each old column
+    // is dropped once gathered.
+    let block = |o: &[u32]| -> Ids {
+        let mut out = Ids::default();
         for &i in o {
-            let id = p.id(i as usize).as_bytes();
-            out.extend_from_slice(id);
-            // OK because ids are at most MAX_FIELD_BYTES long.
-            lens.push(id.len() as u32);
+            out.push(p.id(i as usize));
         }
-        (out, lens)
+        out
     };
     let blocks = crate::par::map_chunks(order, 1 << 16, block);
-    p.ids = String::new();
-    p.id_ends = Vec::new();
-    let total: usize = blocks.iter().map(|(b, _)| b.len()).sum();
-    let mut arena = Vec::with_capacity(total);
-    let mut id_ends = Vec::with_capacity(order.len());
-    let mut end = 0u64;
-    for (bytes, lens) in blocks {
-        arena.extend_from_slice(&bytes);
-        for len in lens {
-            end += u64::from(len);
-            id_ends.push(end);
-        }
+    let total: usize = blocks.iter().map(|b| b.arena.len()).sum();
+    let mut blocks = blocks.into_iter();
+    p.ids = blocks.next().unwrap_or_default();
+    p.ids.arena.reserve(total - p.ids.arena.len());
+    for b in blocks {
+        p.ids.append(b);
     }
-    // OK because the arena is a concatenation of whole ids, each valid UTF-8.
-    p.ids = String::from_utf8(arena).unwrap_or_default();
-    p.id_ends = id_ends;
     p.classes = gather(&std::mem::take(&mut p.classes), order);
     p.statuses = gather(&std::mem::take(&mut p.statuses), order);
     p.established = gather(&std::mem::take(&mut p.established), order);
