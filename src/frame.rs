@@ -386,25 +386,31 @@ impl Frame {
         const RUN: usize = 1 << 18;
         let n = population.len();
         let run = |start: usize| pass(&rules, &history, &stratum_of, strata, start..(start + RUN).min(n));
-        let partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
+        let mut partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
         let mut exclusions = Vec::new();
         for di in 0..plan.departments.len() {
             let mut classes: [ClassFrame; 4] = Default::default();
             let mut groups: BTreeMap<u32, (u64, Vec<u32>)> = BTreeMap::new();
-            for partial in &partials {
-                let part = &partial[di];
+            // Each run's lists are moved out as they are joined, so they are
+            // never held twice.
+            for partial in &mut partials {
+                let part = std::mem::take(&mut partial[di]);
                 for (c, counts) in part.counts.iter().enumerate() {
                     for (&reason, &n) in counts {
                         *classes[c].excluded.entry(reason).or_insert(0) += n;
                     }
                 }
                 exclusions.extend_from_slice(&part.excluded);
-                for (slot, base, members) in &part.groups {
-                    let g = groups.entry(*slot).or_default();
+                for (slot, base, members) in part.groups {
+                    let g = groups.entry(slot).or_default();
                     g.0 += base;
-                    g.1.extend_from_slice(members);
+                    if g.1.is_empty() {
+                        g.1 = members;
+                    } else {
+                        g.1.extend_from_slice(&members);
+                    }
                 }
             }
             for (slot, (base, members)) in groups {

@@ -241,7 +241,7 @@ impl Row<'_> {
     /// A required id, borrowed.
     pub(crate) fn id_str(&self, i: usize) -> Result<&str> {
         let v = self.get(i);
-        if v.trim().is_empty() || v.chars().any(char::is_control) || v.trim() != v {
+        if !is_id(v) {
             return Err(Error::invalid(
                 self.at(i),
                 "an id (not empty, no surrounding spaces or control characters)",
@@ -266,6 +266,17 @@ impl Row<'_> {
     pub(crate) fn list(&self, i: usize) -> Vec<String> {
         split_list(self.get(i))
     }
+}
+
+/// Whether a value can be an id: not empty, no surrounding spaces, no
+/// control characters.
+pub(crate) fn is_id(v: &str) -> bool {
+    let b = v.as_bytes();
+    // Printable ASCII throughout (the common case) is an id at once.
+    if !b.is_empty() && b.iter().all(|&c| (0x21..0x7F).contains(&c)) {
+        return true;
+    }
+    !v.trim().is_empty() && !v.chars().any(char::is_control) && v.trim() == v
 }
 
 /// Splits a `;`-separated list, trimming each part and dropping empty parts.
