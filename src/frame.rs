@@ -389,7 +389,7 @@ impl Frame {
         let mut partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
-        let mut exclusions = Vec::new();
+        let mut exclusions = Vec::with_capacity(partials.iter().flatten().map(|p| p.excluded.len()).sum());
         for di in 0..plan.departments.len() {
             let mut classes: [ClassFrame; 4] = Default::default();
             let mut groups: BTreeMap<u32, (u64, Vec<u32>)> = BTreeMap::new();

@@ -113,6 +113,12 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
                 }
                 add_items(&mut part.items, &c.items);
             }
+            // Most visits have one part of one task: hold no spare room.
+            for p in &mut parts {
+                p.tasks.shrink_to_fit();
+                p.items.shrink_to_fit();
+            }
+            parts.shrink_to_fit();
             visits.push(Visit {
                 id: String::new(),
                 entity,
