@@ -146,47 +146,86 @@ impl HistoryIndex {
 
 /// The rules of one department, resolved once.
 struct Rules<'a> {
-    inputs: &'a Inputs,
-    start: NaiveDate,
     modes: [Mode; 4],
     /// Per scope column: the entity codes and, per code, whether it is in scope.
     scope: Vec<(Cow<'a, [u32]>, Vec<bool>)>,
 }
 
-/// The first exclusion reason that applies to entity `i`, if any.
-fn exclusion(rules: &Rules<'_>, history: &HistoryIndex, i: usize, class: RiskClass) -> Option<ExclusionReason> {
-    let plan = &rules.inputs.plan;
-    let population = &rules.inputs.population;
-    let mode = rules.modes[class.index()];
-    let days_since = |d: NaiveDate| (rules.start - d).num_days();
-    let e = population.entity(i);
-    let status = e.status();
+/// The reasons of DR1 step 4 that depend on the entity alone, resolved once
+/// per entity and then combined with each department's class mode in
+/// [`exclusion`].
+struct EntityRules {
+    /// Established on or after this date: inside the observation period (for its classes).
+    observed_from: Option<(NaiveDate, [bool; 4])>,
+    /// Last visited on or after this date: inside the cooldown.
+    cooled_from: Option<NaiveDate>,
+    annual_cap: Option<u32>,
+}
+
+/// The first date `d` with `start - d` under `days` days, if any.
+fn inside_from(start: NaiveDate, days: u32) -> Option<NaiveDate> {
+    match start.checked_sub_days(chrono::Days::new(u64::from(days))) {
+        // Before the first date there is: every date is inside.
+        None => Some(NaiveDate::MIN),
+        Some(d) => d.succ_opt(),
+    }
+}
+
+impl EntityRules {
+    fn new(plan: &crate::plan::Plan) -> EntityRules {
+        let start = plan.window.start;
+        EntityRules {
+            observed_from: plan.observation.as_ref().and_then(|o| {
+                let classes = RiskClass::ALL.map(|c| o.classes.contains(&c));
+                inside_from(start, o.days).map(|d| (d, classes))
+            }),
+            cooled_from: (plan.cooldown_days > 0)
+                .then(|| inside_from(start, plan.cooldown_days))
+                .flatten(),
+            annual_cap: plan.annual_cap,
+        }
+    }
+
+    /// Observation, cooldown or the annual cap, the first that applies.
+    fn reason(
+        &self,
+        population: &Population,
+        history: &HistoryIndex,
+        i: usize,
+        class: RiskClass,
+    ) -> Option<ExclusionReason> {
+        if let Some((from, classes)) = self.observed_from
+            && classes[class.index()]
+            && population.entity(i).established().is_some_and(|d| d >= from)
+        {
+            Some(ExclusionReason::Observation)
+        } else if let Some(from) = self.cooled_from
+            && history.last.get(i).copied().flatten().is_some_and(|d| d >= from)
+        {
+            Some(ExclusionReason::Cooldown)
+        } else if self
+            .annual_cap
+            .is_some_and(|cap| history.year_visits.get(i).copied().unwrap_or(0) >= cap)
+        {
+            Some(ExclusionReason::AnnualCap)
+        } else {
+            None
+        }
+    }
+}
+
+/// The first exclusion reason that applies to an entity in one
+/// department: its status, then the class's mode, then `later`, the
+/// reason of [`EntityRules::reason`].
+fn exclusion(mode: Mode, status: Status, later: Option<ExclusionReason>) -> Option<ExclusionReason> {
     if !status.is_registered() {
         Some(ExclusionReason::NotActive)
     } else if mode == Mode::TriggerOnly {
         Some(ExclusionReason::TriggerOnly)
     } else if status == Status::Suspended && mode == Mode::OnSite {
         Some(ExclusionReason::Suspended)
-    } else if plan.observation.as_ref().is_some_and(|o| {
-        o.classes.contains(&class) && e.established().is_some_and(|d| days_since(d) < i64::from(o.days))
-    }) {
-        Some(ExclusionReason::Observation)
-    } else if plan.cooldown_days > 0
-        && history
-            .last
-            .get(i)
-            .copied()
-            .flatten()
-            .is_some_and(|d| days_since(d) < i64::from(plan.cooldown_days))
-    {
-        Some(ExclusionReason::Cooldown)
-    } else if plan
-        .annual_cap
-        .is_some_and(|cap| history.year_visits.get(i).copied().unwrap_or(0) >= cap)
-    {
-        Some(ExclusionReason::AnnualCap)
     } else {
-        None
+        later
     }
 }
 
@@ -217,11 +256,15 @@ fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [Strin
 /// values of each stratum.
 fn strata_of(population: &Population, columns: &[String]) -> (Vec<u32>, Vec<Vec<String>>) {
     let coded: Vec<_> = columns.iter().map(|c| column_codes(population, c)).collect();
-    // Combine the columns' codes into one provisional code per entity.
-    let mut tuples: Vec<Vec<u32>> = vec![Vec::new()];
-    let mut provisional = vec![0u32; population.len()];
-    for (_, codes) in &coded {
-        let mut next: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    // Combine the columns' codes into one provisional code per entity: the
+    // first column's codes themselves (a code per value), then one per
+    // distinct pair of (codes so far, next column's code).
+    let (mut tuples, mut provisional): (Vec<Vec<u32>>, Vec<u32>) = match coded.first() {
+        Some((values, codes)) => ((0..values.len() as u32).map(|c| vec![c]).collect(), codes.to_vec()),
+        None => (vec![Vec::new()], vec![0; population.len()]),
+    };
+    for (_, codes) in coded.iter().skip(1) {
+        let mut next: hashbrown::HashMap<(u32, u32), u32, foldhash::fast::FixedState> = Default::default();
         let mut next_tuples = Vec::new();
         for (p, &c) in provisional.iter_mut().zip(codes.iter()) {
             *p = *next.entry((*p, c)).or_insert_with(|| {
@@ -277,39 +320,99 @@ fn encoded_ids(population: &Population, members: &[u32]) -> Vec<u8> {
     crate::par::map_chunks(members, 1 << 14, encode).concat()
 }
 
+/// Group positions by slot (class × strata + stratum): a table when the
+/// slots are few, a hash map when there are very many strata.
+enum Slots {
+    Dense(Vec<u32>),
+    Sparse(hashbrown::HashMap<u32, u32, foldhash::fast::FixedState>),
+}
+
+impl Slots {
+    /// Slots up to this many are held in a table (per run and department).
+    const DENSE: u32 = 1 << 16;
+
+    fn new(slots: u32) -> Slots {
+        if slots <= Slots::DENSE {
+            Slots::Dense(vec![u32::MAX; slots as usize])
+        } else {
+            Slots::Sparse(Default::default())
+        }
+    }
+
+    /// The group of `slot`, made with `make` the first time.
+    fn get_or_insert(&mut self, slot: u32, make: impl FnOnce() -> u32) -> u32 {
+        match self {
+            Slots::Dense(table) => {
+                let g = &mut table[slot as usize];
+                if *g == u32::MAX {
+                    *g = make();
+                }
+                *g
+            }
+            Slots::Sparse(map) => *map.entry(slot).or_insert_with(make),
+        }
+    }
+}
+
 /// One department's frame over a run of entities in id order.
-#[derive(Default)]
 struct Partial {
-    /// (class × strata + stratum) → position in `groups`.
-    slots: hashbrown::HashMap<u32, u32, foldhash::fast::FixedState>,
+    slots: Slots,
     /// (slot, base, eligible members in id order).
     groups: Vec<(u32, u64, Vec<u32>)>,
     excluded: Vec<Exclusion>,
-    counts: [BTreeMap<ExclusionReason, u64>; 4],
+    /// Per class, exclusions by reason (in declaration order).
+    counts: [[u64; 6]; 4],
 }
 
+impl Partial {
+    fn new(slots: u32) -> Partial {
+        Partial {
+            slots: Slots::new(slots),
+            groups: Vec::new(),
+            excluded: Vec::new(),
+            counts: [[0; 6]; 4],
+        }
+    }
+}
+
+/// Every exclusion reason, in declaration order (the order of `Partial::counts`).
+const REASONS: [ExclusionReason; 6] = [
+    ExclusionReason::NotActive,
+    ExclusionReason::TriggerOnly,
+    ExclusionReason::Suspended,
+    ExclusionReason::Observation,
+    ExclusionReason::Cooldown,
+    ExclusionReason::AnnualCap,
+];
+
 fn pass(
+    inputs: &Inputs,
     rules: &[Rules<'_>],
     history: &HistoryIndex,
     stratum_of: &[u32],
     strata: u32,
     ids: std::ops::Range<usize>,
 ) -> Vec<Partial> {
-    let plan = &rules[0].inputs.plan;
-    let classes = rules[0].inputs.population.classes();
-    let mut out: Vec<Partial> = rules.iter().map(|_| Partial::default()).collect();
+    let plan = &inputs.plan;
+    let population = &inputs.population;
+    let classes = population.classes();
+    let entity_rules = EntityRules::new(plan);
+    // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
+    let mut out: Vec<Partial> = rules.iter().map(|_| Partial::new(4 * strata)).collect();
     for i in ids {
         // OK because the loader rejects unclassified entities when the plan names no class for them.
         let Some(class) = classes[i].or(plan.unclassified_class) else {
             continue;
         };
+        let status = population.entity(i).status();
+        let later = entity_rules.reason(population, history, i, class);
         for (di, (r, part)) in rules.iter().zip(&mut out).enumerate() {
             if !r.scope.iter().all(|(codes, ok)| ok[codes[i] as usize]) {
                 continue;
             }
-            let reason = exclusion(r, history, i, class);
+            let reason = exclusion(r.modes[class.index()], status, later);
             if let Some(reason) = reason {
-                *part.counts[class.index()].entry(reason).or_insert(0) += 1;
+                part.counts[class.index()][reason as usize] += 1;
                 part.excluded.push(Exclusion {
                     department: di,
                     entity: i,
@@ -320,11 +423,11 @@ fn pass(
                     continue;
                 }
             }
-            // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
             let slot = class.index() as u32 * strata + stratum_of[i];
             let groups = &mut part.groups;
-            let g = *part.slots.entry(slot).or_insert_with(|| {
+            let g = part.slots.get_or_insert(slot, || {
                 groups.push((slot, 0, Vec::new()));
+                // OK because there are fewer groups than entities.
                 (groups.len() - 1) as u32
             });
             let group = &mut part.groups[g as usize];
@@ -366,8 +469,6 @@ impl Frame {
             .departments
             .iter()
             .map(|dep| Rules {
-                inputs,
-                start: plan.window.start,
                 modes: RiskClass::ALL.map(|c| dep.class(c).mode),
                 scope: dep
                     .scope
@@ -385,7 +486,16 @@ impl Frame {
         // core, joined in order: members and exclusions come out in id order.
         const RUN: usize = 1 << 18;
         let n = population.len();
-        let run = |start: usize| pass(&rules, &history, &stratum_of, strata, start..(start + RUN).min(n));
+        let run = |start: usize| {
+            pass(
+                inputs,
+                &rules,
+                &history,
+                &stratum_of,
+                strata,
+                start..(start + RUN).min(n),
+            )
+        };
         let mut partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
@@ -396,10 +506,12 @@ impl Frame {
             // Each run's lists are moved out as they are joined, so they are
             // never held twice.
             for partial in &mut partials {
-                let part = std::mem::take(&mut partial[di]);
+                let part = std::mem::replace(&mut partial[di], Partial::new(0));
                 for (c, counts) in part.counts.iter().enumerate() {
-                    for (&reason, &n) in counts {
-                        *classes[c].excluded.entry(reason).or_insert(0) += n;
+                    for (&reason, &n) in REASONS.iter().zip(counts) {
+                        if n > 0 {
+                            *classes[c].excluded.entry(reason).or_insert(0) += n;
+                        }
                     }
                 }
                 exclusions.extend_from_slice(&part.excluded);
