@@ -115,7 +115,7 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
 
 /// The positions of these ids in the population, on every core.
 fn look_up(population: &Population, ids: &[String]) -> Vec<Option<usize>> {
-    crate::par::map(ids, |id| population.index_of(id))
+    population.positions(ids)
 }
 
 fn load_directed(

@@ -148,9 +148,6 @@ pub struct Population {
     /// The positions of `region` and `industry` in `coded`.
     region: usize,
     industry: usize,
-    /// Indices by a hash of the id: the lookup index of `index_of`. Lookups
-    /// only; nothing iterates it to decide anything.
-    index: Vec<HashTable<u32>>,
     source: Source,
 }
 
@@ -258,11 +255,6 @@ impl PartialEq for Population {
 }
 
 impl Eq for Population {}
-
-/// The hash of an id for the lookup index (never orders anything that is output).
-fn id_hash(id: &[u8]) -> u64 {
-    foldhash::fast::FixedState::with_seed(0x4452_315f_6964_7321).hash_one(id)
-}
 
 impl Population {
     /// Reads an entity file from CSV bytes; `file` names it in errors. Every
@@ -386,13 +378,98 @@ impl Population {
             .map(|(values, codes)| values[codes[i] as usize].as_str())
     }
 
-    /// The position of the entity with this id.
+    /// The position of the entity with this id: a binary search, as the
+    /// entities are held in id order. For many ids at once,
+    /// [`positions`](Population::positions) is faster.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        let h = id_hash(id.as_bytes());
-        self.index
-            .get(index_part(h))?
-            .find(h, |&j| self.id(j as usize) == id)
-            .map(|&j| j as usize)
+        let i = self.lower_bound(id.as_bytes(), 0, self.len());
+        (i < self.len() && self.id(i) == id).then_some(i)
+    }
+
+    /// The first position in `from..to` whose id is not below `id` (byte
+    /// order), or `to`.
+    fn lower_bound(&self, id: &[u8], from: usize, to: usize) -> usize {
+        let (mut lo, mut hi) = (from, to);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.id(mid).as_bytes() < id {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// [`lower_bound`](Population::lower_bound) from `from` to the end, for
+    /// an `id` likely near `from`: steps of 1, 2, 4 … forwards, then a
+    /// binary search within the last step.
+    fn gallop(&self, id: &[u8], from: usize) -> usize {
+        let (mut lo, mut step) = (from, 1);
+        loop {
+            if lo >= self.len() || self.id(lo).as_bytes() >= id {
+                return lo;
+            }
+            let probe = lo + step;
+            if probe >= self.len() || self.id(probe).as_bytes() >= id {
+                return self.lower_bound(id, lo + 1, probe.min(self.len()));
+            }
+            lo = probe;
+            step *= 2;
+        }
+    }
+
+    /// The position of each id's entity, for many ids at once: the ids are
+    /// sorted and walked alongside the population (held in id order) in
+    /// blocks on every core.
+    pub fn positions<S: AsRef<str> + Sync>(&self, ids: &[S]) -> Vec<Option<usize>> {
+        let mut out = vec![None; ids.len()];
+        if self.is_empty() {
+            return out;
+        }
+        // Every id held starts with the bytes the first and the last share;
+        // an id without them is not held. The others are compared by their
+        // next 16 bytes and their length, and by their whole bytes only when
+        // both are longer (see `Packed`).
+        let (a, b) = (self.id(0).as_bytes(), self.id(self.len() - 1).as_bytes());
+        let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let query = |k: u32| &ids[k as usize].as_ref().as_bytes()[head..];
+        // OK because no slice of ids anyone holds in memory has u32::MAX elements.
+        let mut order: Vec<(Packed, u32)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| id.as_ref().as_bytes().starts_with(&a[..head]))
+            .map(|(k, id)| (Packed::new(&id.as_ref().as_bytes()[head..]), k as u32))
+            .collect();
+        let cmp = |x: &(Packed, u32), y: &(Packed, u32)| x.0.cmp(&y.0, || query(x.1).cmp(query(y.1)));
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::slice::ParallelSliceMut;
+            order.par_sort_unstable_by(cmp);
+        }
+        #[cfg(not(feature = "parallel"))]
+        order.sort_unstable_by(cmp);
+        let walk = |block: &[(Packed, u32)]| -> Vec<(u32, Option<usize>)> {
+            // The block's first id by binary search, each next one by galloping from there.
+            let mut at = block.first().map_or(0, |&(_, k)| {
+                self.lower_bound(ids[k as usize].as_ref().as_bytes(), 0, self.len())
+            });
+            block
+                .iter()
+                .map(|&(_, k)| {
+                    let q = ids[k as usize].as_ref().as_bytes();
+                    at = self.gallop(q, at);
+                    let found = at < self.len() && self.id(at).as_bytes() == q;
+                    (k, found.then_some(at))
+                })
+                .collect()
+        };
+        for block in crate::par::map_chunks(&order, 1 << 16, walk) {
+            for (k, position) in block {
+                out[k as usize] = position;
+            }
+        }
+        out
     }
 
     /// The entity with this id.
@@ -895,7 +972,6 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
                 .collect(),
             region: layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
             industry: layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
-            index: Vec::new(),
             source: Source::Bytes(Vec::new()),
         },
         lines: 0,
@@ -983,9 +1059,8 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     // Hold the entities in id order: every later pass over them (the
     // frame, keys, digests) then reads memory in order.
     let order = sort_by_id(&population);
-    let mut population = permute(population, &order);
+    let population = permute(population, &order);
     drop(order);
-    population.index = index(&population);
     // Equal ids are neighbours. Report the id that repeats first in the
     // file: the run whose second record comes first.
     let mut duplicate: Option<(u64, u64)> = None;
@@ -1053,32 +1128,39 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p
 }
 
-/// Partitions of the lookup index, chosen by the top bits of an id's hash.
-const INDEX_PARTS: usize = 4;
-
-/// The partition of the lookup index that holds a hash.
-fn index_part(h: u64) -> usize {
-    // OK because the shift leaves two bits.
-    (h >> 62) as usize
+/// The first 16 bytes of an id (after a prefix every id shares) and its
+/// length, ordered as the ids' bytes: ids hold no NUL, so zero padding
+/// keeps byte order, and of two ids whose first 16 bytes are equal and
+/// which are both at most 16 bytes long, the shorter is the other's prefix.
+/// Only two longer ids need their whole bytes compared.
+#[derive(Clone, Copy)]
+struct Packed {
+    head: u128,
+    len: u32,
 }
 
-/// The lookup index: every position, by the hash of its id, in
-/// [`INDEX_PARTS`] tables built on every core.
-fn index(p: &Population) -> Vec<HashTable<u32>> {
-    let hashes = crate::par::map_range(p.len(), |i| id_hash(p.id(i).as_bytes()));
-    let build = |part: usize| {
-        let count = hashes.iter().filter(|&&h| index_part(h) == part).count();
-        let mut table = HashTable::with_capacity(count);
-        for (i, &h) in hashes.iter().enumerate() {
-            if index_part(h) == part {
-                // OK because the number of entities was checked to fit in u32; the
-                // table has room for every entry, so the rehash closure is a fallback.
-                table.insert_unique(h, i as u32, |&j| id_hash(p.id(j as usize).as_bytes()));
-            }
+impl Packed {
+    fn new(rest: &[u8]) -> Packed {
+        let mut b = [0u8; 16];
+        let n = rest.len().min(16);
+        b[..n].copy_from_slice(&rest[..n]);
+        // OK because ids are at most MAX_FIELD_BYTES long.
+        Packed {
+            head: u128::from_be_bytes(b),
+            len: rest.len() as u32,
         }
-        table
-    };
-    crate::par::map_range(INDEX_PARTS, build)
+    }
+
+    /// The order of the two ids; `whole` compares their whole bytes.
+    fn cmp(&self, other: &Packed, whole: impl FnOnce() -> std::cmp::Ordering) -> std::cmp::Ordering {
+        self.head.cmp(&other.head).then_with(|| {
+            if self.len > 16 && other.len > 16 {
+                whole()
+            } else {
+                self.len.cmp(&other.len)
+            }
+        })
+    }
 }
 
 /// Entity positions in id byte order: sorted by the first 16 bytes held

@@ -230,3 +230,41 @@ proptest! {
         prop_assert_eq!(run(1), run(threads));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `index_of` and `positions` find exactly the held ids, whatever their
+    /// lengths (shorter or longer than the 16 bytes compared at once after
+    /// the shared prefix), prefixes of each other, or repeated in a query.
+    #[test]
+    fn lookups_find_exactly_the_held_ids(
+        prefix in "[0-9]{0,10}",
+        tails in proptest::collection::btree_set("[A-C]{0,20}", 1..40),
+        extra in proptest::collection::vec("[0-9]{0,10}[A-D]{0,21}", 0..40),
+    ) {
+        let held: Vec<String> = tails.iter().map(|t| format!("{prefix}{t}")).filter(|id| !id.is_empty()).collect();
+        prop_assume!(!held.is_empty());
+        let mut csv = String::from("id,name,risk_class,region,industry,status,established\n");
+        // Rows in reverse id order: the library sorts them.
+        for id in held.iter().rev() {
+            csv.push_str(&format!("{id},n,B,R,x,active,\n"));
+        }
+        let population = double_random::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
+        let mut queries: Vec<String> = held.iter().chain(held.iter().take(3)).cloned().collect();
+        queries.extend(extra.iter().filter(|&q| !q.is_empty()).cloned());
+        queries.extend(held.iter().map(|h| format!("{h}A")));
+        let bulk = population.positions(&queries);
+        for (q, found) in queries.iter().zip(&bulk) {
+            let expected = held.iter().position(|h| h == q).map(|_| {
+                // Positions are in id (byte) order.
+                held.iter().filter(|h| h.as_bytes() < q.as_bytes()).count()
+            });
+            prop_assert_eq!(*found, expected, "positions of {}", q);
+            prop_assert_eq!(population.index_of(q), expected, "index_of {}", q);
+            if let Some(i) = expected {
+                prop_assert_eq!(population.id(i), q.as_str());
+            }
+        }
+    }
+}
