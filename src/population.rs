@@ -122,6 +122,42 @@ impl Ids {
     }
 }
 
+/// Byte offsets of records: four bytes each while the file is under 4 GiB.
+#[derive(Clone)]
+enum Offsets {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl Offsets {
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Offsets::Narrow(v) => u64::from(v[i]),
+            Offsets::Wide(v) => v[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Offsets::Narrow(v) => v.len(),
+            Offsets::Wide(v) => v.len(),
+        }
+    }
+
+    /// The offsets in a new order: `self[order[k]]` for each k.
+    fn gather(&self, order: &[u32]) -> Offsets {
+        let wide = match self {
+            Offsets::Narrow(v) => return Offsets::Narrow(gather(v, order)),
+            Offsets::Wide(v) => v,
+        };
+        match wide.iter().max().map_or(Ok(0), |&m| u32::try_from(m)) {
+            // OK because every offset is at most the largest, which fits.
+            Ok(_) => Offsets::Narrow(crate::par::map(order, |&o| wide[o as usize] as u32)),
+            Err(_) => Offsets::Wide(gather(wide, order)),
+        }
+    }
+}
+
 /// Which columns besides the fixed ones a population keeps.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Keep<'a> {
@@ -142,7 +178,7 @@ pub struct Population {
     statuses: Vec<Status>,
     established: Vec<Option<NaiveDate>>,
     /// The byte offset of each entity's record in the file.
-    offsets: Vec<u64>,
+    offsets: Offsets,
     /// Kept columns, in header order; `region` and `industry` are always among them.
     coded: Vec<Coded>,
     /// The positions of `region` and `industry` in `coded`.
@@ -492,7 +528,7 @@ impl Population {
         let mut wanted: Vec<(u64, usize)> = entities
             .iter()
             .enumerate()
-            .map(|(k, &i)| (self.offsets[i], k))
+            .map(|(k, &i)| (self.offsets.get(i), k))
             .collect();
         wanted.sort_unstable();
         // Gather the records (in file order), then parse them with one reader.
@@ -549,7 +585,7 @@ impl Population {
 
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
-        line_at(&self.file, self.source.origin(), self.offsets[i])
+        line_at(&self.file, self.source.origin(), self.offsets.get(i))
     }
 }
 
@@ -897,7 +933,9 @@ impl Assembly<'_> {
         p.classes.extend_from_slice(&parsed.classes);
         p.statuses.extend_from_slice(&parsed.statuses);
         p.established.extend_from_slice(&parsed.established);
-        p.offsets.extend(parsed.offsets.iter().map(|&o| part_offset + o));
+        if let Offsets::Wide(offsets) = &mut p.offsets {
+            offsets.extend(parsed.offsets.iter().map(|&o| part_offset + o));
+        }
         for ((local, global), coded) in parsed.coded.into_iter().zip(&mut self.globals).zip(&mut p.coded) {
             let remap: Vec<u32> = local.values.iter().map(|v| global.code(v)).collect();
             coded.codes.extend(local.codes.iter().map(|&c| remap[c as usize]));
@@ -960,7 +998,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
             classes: Vec::new(),
             statuses: Vec::new(),
             established: Vec::new(),
-            offsets: Vec::new(),
+            offsets: Offsets::Wide(Vec::new()),
             coded: layout
                 .coded
                 .iter()
@@ -1072,7 +1110,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
             end += 1;
         }
         if end - start > 1 {
-            let mut offsets = population.offsets[start..end].to_vec();
+            let mut offsets: Vec<u64> = (start..end).map(|k| population.offsets.get(k)).collect();
             offsets.sort_unstable();
             if duplicate.is_none_or(|d| offsets[1] < d.1) {
                 duplicate = Some((offsets[0], offsets[1]));
@@ -1083,7 +1121,9 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     if let Some((first, second)) = duplicate {
         let line = |offset: u64| line_at(file, origin, offset);
         // OK because the offset is one of the population's.
-        let i = population.offsets.iter().position(|&o| o == second).unwrap_or(0);
+        let i = (0..population.offsets.len())
+            .position(|k| population.offsets.get(k) == second)
+            .unwrap_or(0);
         return Err(ErrorKind::DuplicateId {
             at: Location::line(file, line(second)?).with_field("id"),
             id: population.id(i).to_string(),
@@ -1121,7 +1161,7 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p.classes = gather(&std::mem::take(&mut p.classes), order);
     p.statuses = gather(&std::mem::take(&mut p.statuses), order);
     p.established = gather(&std::mem::take(&mut p.established), order);
-    p.offsets = gather(&std::mem::take(&mut p.offsets), order);
+    p.offsets = std::mem::replace(&mut p.offsets, Offsets::Narrow(Vec::new())).gather(order);
     for c in &mut p.coded {
         c.codes = gather(&std::mem::take(&mut c.codes), order);
     }
