@@ -232,7 +232,7 @@ fn exclusion(mode: Mode, status: Status, later: Option<ExclusionReason>) -> Opti
 /// A column's values and each entity's code, for any column of the file.
 fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, Cow<'a, [u32]>) {
     if let Some((values, codes)) = population.coded_column(column) {
-        return (Cow::Borrowed(values), Cow::Borrowed(codes));
+        return (Cow::Borrowed(values), codes);
     }
     // A column held as typed values (class, status, date) or the id: code it here.
     let mut index: BTreeMap<String, u32> = BTreeMap::new();

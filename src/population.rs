@@ -55,7 +55,48 @@ struct Coded {
     /// The column's position in the header.
     column: usize,
     values: Vec<String>,
-    codes: Vec<u32>,
+    codes: Codes,
+}
+
+/// Dictionary codes: two bytes each while a column has at most 65,536 values.
+#[derive(Clone)]
+enum Codes {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Codes {
+    fn len(&self) -> usize {
+        match self {
+            Codes::Narrow(v) => v.len(),
+            Codes::Wide(v) => v.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Codes::Narrow(v) => u32::from(v[i]),
+            Codes::Wide(v) => v[i],
+        }
+    }
+
+    fn as_u32(&self) -> Cow<'_, [u32]> {
+        match self {
+            Codes::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| u32::from(c))),
+            Codes::Wide(v) => Cow::Borrowed(v),
+        }
+    }
+
+    /// The codes in a new order (`self[order[k]]` for each k), narrow when
+    /// `values` fit in two bytes.
+    fn gather(&self, order: &[u32], values: usize) -> Codes {
+        match self {
+            Codes::Narrow(v) => Codes::Narrow(gather(v, order)),
+            // OK because every code is below the number of values, which fits.
+            Codes::Wide(v) if values <= 1 << 16 => Codes::Narrow(crate::par::map(order, |&o| v[o as usize] as u16)),
+            Codes::Wide(v) => Codes::Wide(gather(v, order)),
+        }
+    }
 }
 
 /// Ids in one arena. While every id has the same length (the 18
@@ -282,10 +323,8 @@ impl PartialEq for Population {
             && self.coded.len() == other.coded.len()
             && self.coded.iter().zip(&other.coded).all(|(a, b)| {
                 a.column == b.column
-                    && a.codes
-                        .iter()
-                        .zip(&b.codes)
-                        .all(|(&x, &y)| a.values[x as usize] == b.values[y as usize])
+                    && (0..a.codes.len())
+                        .all(|i| a.values[a.codes.get(i) as usize] == b.values[b.codes.get(i) as usize])
             })
     }
 }
@@ -397,21 +436,21 @@ impl Population {
     /// A column held as codes: its distinct values (in order of first
     /// appearance) and each entity's code; `None` for `id`, `name`, the
     /// class, status and date, and columns not kept.
-    pub fn coded_column(&self, name: &str) -> Option<(&[String], &[u32])> {
+    pub fn coded_column(&self, name: &str) -> Option<(&[String], Cow<'_, [u32]>)> {
         self.coded
             .iter()
             .find(|c| self.columns[c.column] == name)
-            .map(|c| (&c.values[..], &c.codes[..]))
+            .map(|c| (&c.values[..], c.codes.as_u32()))
     }
 
     fn fixed_value(&self, coded: usize, i: usize) -> &str {
         let c = &self.coded[coded];
-        c.values[c.codes[i] as usize].as_str()
+        c.values[c.codes.get(i) as usize].as_str()
     }
 
     fn coded_value(&self, i: usize, name: &str) -> Option<&str> {
-        self.coded_column(name)
-            .map(|(values, codes)| values[codes[i] as usize].as_str())
+        let c = self.coded.iter().find(|c| self.columns[c.column] == name)?;
+        Some(c.values[c.codes.get(i) as usize].as_str())
     }
 
     /// The position of the entity with this id: a binary search, as the
@@ -938,7 +977,9 @@ impl Assembly<'_> {
         }
         for ((local, global), coded) in parsed.coded.into_iter().zip(&mut self.globals).zip(&mut p.coded) {
             let remap: Vec<u32> = local.values.iter().map(|v| global.code(v)).collect();
-            coded.codes.extend(local.codes.iter().map(|&c| remap[c as usize]));
+            if let Codes::Wide(codes) = &mut coded.codes {
+                codes.extend(local.codes.iter().map(|&c| remap[c as usize]));
+            }
         }
         self.lines += parsed.newlines;
         Ok(())
@@ -1005,7 +1046,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
                 .map(|&column| Coded {
                     column,
                     values: Vec::new(),
-                    codes: Vec::new(),
+                    codes: Codes::Wide(Vec::new()),
                 })
                 .collect(),
             region: layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
@@ -1163,7 +1204,7 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p.established = gather(&std::mem::take(&mut p.established), order);
     p.offsets = std::mem::replace(&mut p.offsets, Offsets::Narrow(Vec::new())).gather(order);
     for c in &mut p.coded {
-        c.codes = gather(&std::mem::take(&mut c.codes), order);
+        c.codes = std::mem::replace(&mut c.codes, Codes::Narrow(Vec::new())).gather(order, c.values.len());
     }
     p
 }
