@@ -13,18 +13,19 @@ use crate::merge::merge_windows;
 use crate::plan::Window;
 
 /// One department of one task that must visit one entity.
-struct Call {
+struct Call<'a> {
     task: usize,
-    department: String,
-    basis: BTreeSet<Basis>,
-    items: Vec<String>,
+    department: &'a str,
+    random: bool,
+    directed: bool,
+    items: Vec<&'a str>,
 }
 
 /// Appends the items not yet in the list, in order.
-fn add_items(items: &mut Vec<String>, more: &[String]) {
+fn add_items<'a>(items: &mut Vec<&'a str>, more: impl IntoIterator<Item = &'a str>) {
     for item in more {
-        if !items.contains(item) {
-            items.push(item.clone());
+        if !items.contains(&item) {
+            items.push(item);
         }
     }
 }
@@ -37,86 +38,104 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         return Ok(Vec::new());
     };
     let population = &base.population;
-    // Calls by entity, in task order, then department (plan) order, then directed checks.
-    let mut calls: BTreeMap<usize, Vec<Call>> = BTreeMap::new();
+    // Calls as (entity, task, department position, call): each task's
+    // random parts bring the department's plan items, directed ones their
+    // items; sorted, an entity's calls come in task order, then department
+    // (plan) order, a directed check joining its department's call.
+    let mut calls: Vec<(usize, usize, usize, Call<'_>)> = Vec::new();
     for (t, &(inputs, draw)) in tasks.iter().enumerate() {
         let plan = &inputs.plan;
-        let mut random: BTreeSet<(usize, usize)> = BTreeSet::new();
-        for (di, d) in draw.departments.iter().enumerate() {
-            for c in &d.classes {
-                for s in c.strata.iter().flat_map(|s| &s.selected) {
-                    random.insert((s.entity, di));
-                }
-            }
-        }
-        // Per task: random parts bring the department's plan items, directed ones their items.
-        let mut parts: BTreeMap<(usize, usize), Call> = BTreeMap::new();
-        for &(e, di) in &random {
-            parts.insert(
-                (e, di),
-                Call {
-                    task: t,
-                    department: plan.departments[di].id.clone(),
-                    basis: BTreeSet::from([Basis::Random]),
-                    items: plan.departments[di].items.clone(),
-                },
-            );
-        }
+        let mut random: Vec<(usize, usize)> = draw
+            .departments
+            .iter()
+            .enumerate()
+            .flat_map(|(di, d)| {
+                d.classes
+                    .iter()
+                    .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
+                    .map(move |s| (s.entity, di))
+            })
+            .collect();
+        random.sort_unstable();
+        random.dedup();
+        let first = calls.len();
+        calls.extend(random.into_iter().map(|(e, di)| {
+            let dep = &plan.departments[di];
+            let call = Call {
+                task: t,
+                department: dep.id.as_str(),
+                random: true,
+                directed: false,
+                items: dep.items.iter().map(String::as_str).collect(),
+            };
+            (e, t, di, call)
+        }));
         // DR1 step 10: directed checks are visited regardless of the draw.
-        for d in &inputs.directed {
-            let (Some(e), Some(di)) = (
-                inputs.population.index_of(&d.entity_id),
-                plan.departments.iter().position(|p| p.id == d.department),
-            ) else {
+        let directed_ids: Vec<&str> = inputs.directed.iter().map(|d| d.entity_id.as_str()).collect();
+        let entities = inputs.population.positions(&directed_ids);
+        let mut directed_only: BTreeMap<(usize, usize), Call<'_>> = BTreeMap::new();
+        for (d, e) in inputs.directed.iter().zip(entities) {
+            let (Some(e), Some(di)) = (e, plan.departments.iter().position(|p| p.id == d.department)) else {
                 continue; // OK because the loader rejected unknown entities and departments.
             };
-            let call = parts.entry((e, di)).or_insert_with(|| Call {
-                task: t,
-                department: d.department.clone(),
-                basis: BTreeSet::new(),
-                items: Vec::new(),
-            });
-            call.basis.insert(Basis::Directed);
-            add_items(&mut call.items, &d.item_ids);
+            let call = match calls[first..].binary_search_by_key(&(e, di), |&(e, _, di, _)| (e, di)) {
+                Ok(k) => &mut calls[first + k].3,
+                Err(_) => directed_only.entry((e, di)).or_insert_with(|| Call {
+                    task: t,
+                    department: d.department.as_str(),
+                    random: false,
+                    directed: false,
+                    items: Vec::new(),
+                }),
+            };
+            call.directed = true;
+            add_items(&mut call.items, d.item_ids.iter().map(String::as_str));
         }
-        for ((e, _), call) in parts {
-            calls.entry(e).or_default().push(call);
-        }
+        calls.extend(directed_only.into_iter().map(|((e, di), call)| (e, t, di, call)));
     }
+    calls.sort_unstable_by_key(|&(e, t, di, _)| (e, t, di));
 
     // Per entity: the fewest visits covering the windows of its calls.
     let window_of = |t: usize| tasks[t].0.plan.window;
     let mut visits: Vec<Visit> = Vec::new();
-    for (entity, calls) in calls {
-        let windows: Vec<Window> = calls.iter().map(|c| window_of(c.task)).collect();
+    for run in calls.chunk_by(|a, b| a.0 == b.0) {
+        let entity = run[0].0;
+        let windows: Vec<Window> = run.iter().map(|(_, t, _, _)| window_of(*t)).collect();
         for (window, members) in merge_windows(&windows) {
             let mut parts: Vec<VisitPart> = Vec::new();
+            let mut items: Vec<Vec<&str>> = Vec::new();
             for &m in &members {
-                let c = &calls[m];
-                let part = match parts.iter_mut().position(|p| p.department == c.department) {
-                    Some(k) => &mut parts[k],
+                let c = &run[m].3;
+                let k = match parts.iter().position(|p| p.department == c.department) {
+                    Some(k) => k,
                     None => {
                         parts.push(VisitPart {
-                            department: c.department.clone(),
+                            department: c.department.to_string(),
                             tasks: Vec::new(),
                             basis: BTreeSet::new(),
                             items: Vec::new(),
                             inspectors: Vec::new(),
                         });
-                        // OK because an element was just pushed.
-                        parts.last_mut().unwrap_or_else(|| unreachable!())
+                        items.push(Vec::new());
+                        parts.len() - 1
                     }
                 };
-                part.basis.extend(c.basis.iter().copied());
+                let part = &mut parts[k];
+                if c.random {
+                    part.basis.insert(Basis::Random);
+                }
+                if c.directed {
+                    part.basis.insert(Basis::Directed);
+                }
                 if !part.tasks.contains(&c.task) {
                     part.tasks.push(c.task);
                 }
-                add_items(&mut part.items, &c.items);
+                add_items(&mut items[k], c.items.iter().copied());
             }
-            // Most visits have one part of one task: hold no spare room.
-            for p in &mut parts {
+            // Hold no spare room: most visits have one part of one task.
+            for (p, items) in parts.iter_mut().zip(items) {
                 p.tasks.shrink_to_fit();
-                p.items.shrink_to_fit();
+                p.items = items.into_iter().map(str::to_string).collect();
             }
             parts.shrink_to_fit();
             visits.push(Visit {
