@@ -575,7 +575,11 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                     "leader",
                 ],
                 |w| {
+                    let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
                     for (v, name) in joint.visits.iter().zip(&names) {
+                        let date = v.date.map_or(String::new(), |d| {
+                            dates.entry(d).or_insert_with(|| d.to_string()).clone()
+                        });
                         let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
                         let items: Vec<&str> = v
                             .parts
@@ -596,7 +600,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                             name,
                             &v.key.to_hex(),
                             &task_ids(v),
-                            &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                            &date,
                             &departments.join(";"),
                             &items.join(";"),
                             &basis,
@@ -627,10 +631,13 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 |w| {
                     for (t, task) in tasks.iter().enumerate() {
                         let plan = &task.inputs.plan;
-                        let drawn: BTreeSet<(&str, usize)> = joint.draws[t]
+                        // Each visit date once: as text, and the task's publication deadline.
+                        let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
+                        let mut drawn: Vec<(&str, usize)> = joint.draws[t]
                             .selections()
                             .map(|(dep, _, _, s)| (dep, s.entity))
                             .collect();
+                        drawn.sort_unstable();
                         let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
                         for c in &task.inputs.directed {
                             directed
@@ -646,7 +653,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                                 };
                                 // This task's items: the department's plan items if it drew the
                                 // entity, and the items of this task's directed checks.
-                                let drew = drawn.contains(&(d.id.as_str(), v.entity));
+                                let drew = drawn.binary_search(&(d.id.as_str(), v.entity)).is_ok();
                                 let items: Vec<&str> = p
                                     .items
                                     .iter()
@@ -658,13 +665,20 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                                     })
                                     .map(String::as_str)
                                     .collect();
-                                let deadline = v
-                                    .date
-                                    .and_then(|date| {
-                                        base.calendar.add_working_days(date, plan.teams.publication_days).ok()
-                                    })
-                                    .map(|d| d.to_string())
-                                    .unwrap_or_default();
+                                let (date, deadline) = match v.date {
+                                    Some(date) => dates
+                                        .entry(date)
+                                        .or_insert_with(|| {
+                                            let deadline = base
+                                                .calendar
+                                                .add_working_days(date, plan.teams.publication_days)
+                                                .map(|d| d.to_string())
+                                                .unwrap_or_default();
+                                            (date.to_string(), deadline)
+                                        })
+                                        .clone(),
+                                    None => (String::new(), String::new()),
+                                };
                                 w.write_record([
                                     plan.plan_id.as_str(),
                                     &plan.task_id,
@@ -673,7 +687,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                                     population.id(v.entity),
                                     name,
                                     &items.join(";"),
-                                    &v.date.map(|d| d.to_string()).unwrap_or_default(),
+                                    &date,
                                     "",
                                     &deadline,
                                 ])?;

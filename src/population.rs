@@ -13,7 +13,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
+#[cfg(not(unix))]
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -581,6 +583,20 @@ impl Population {
                     read_record_bytes(&mut cursor, &mut records).map_err(io)?;
                 }
             }
+            #[cfg(unix)]
+            Source::File(path) => {
+                // Each record by a positioned read of a few hundred bytes:
+                // the visited records are spread over the whole file.
+                let file = File::open(path).map_err(io)?;
+                for &(offset, _) in &wanted {
+                    let at = ReadAt {
+                        file: &file,
+                        position: offset,
+                    };
+                    read_record_bytes(&mut std::io::BufReader::with_capacity(512, at), &mut records).map_err(io)?;
+                }
+            }
+            #[cfg(not(unix))]
             Source::File(path) => {
                 let file = File::open(path).map_err(io)?;
                 let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -625,6 +641,23 @@ impl Population {
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
         line_at(&self.file, self.source.origin(), self.offsets.get(i))
+    }
+}
+
+/// A file read from a position on, without moving the file's cursor.
+#[cfg(unix)]
+struct ReadAt<'a> {
+    file: &'a File,
+    position: u64,
+}
+
+#[cfg(unix)]
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt as _;
+        let n = self.file.read_at(buf, self.position)?;
+        self.position += n as u64;
+        Ok(n)
     }
 }
 
