@@ -75,14 +75,17 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
     // Rows are read first and their entities looked up afterwards, all at
     // once and on every core: a lookup waits on memory, and many at once wait
     // together. The first error in file order is still the one reported.
-    let mut ids: Vec<String> = Vec::new();
+    // The entity ids in one arena, each ending where the next starts.
+    let mut arena = String::new();
+    let mut ends: Vec<usize> = Vec::new();
     let mut lines: Vec<u64> = Vec::new();
     let mut out = History::default();
     let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
     let mut read = || -> Result<()> {
         while let Some(row) = csv.next_row()? {
             // The entity is read (and later looked up) before the rest of the row.
-            ids.push(row.id(c_entity)?);
+            arena.push_str(row.id_str(c_entity)?);
+            ends.push(arena.len());
             lines.push(row.line);
             let department = row.id_str(c_dep)?;
             let date = row.date(c_date)?;
@@ -91,19 +94,24 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
                 "directed" => Some(VisitKind::Directed),
                 _ => None,
             })?;
-            out.push(0, department, date, kind, &row.list(c_insp), row.line)
+            out.push(0, department, date, kind, crate::io::list_parts(row.get(c_insp)), row.line)
                 .ok_or_else(|| too_large(row.line))?;
         }
         Ok(())
     };
     let read = read();
-    let entities = look_up(population, &ids);
+    let ids: Vec<&str> = std::iter::once(0)
+        .chain(ends.iter().copied())
+        .zip(&ends)
+        .map(|(start, &end)| &arena[start..end])
+        .collect();
+    let entities = population.positions(&ids);
     // A row that failed after its entity was read is in `ids` but not in `out`.
-    for (i, ((entity, id), &line)) in entities.into_iter().zip(&mut ids).zip(&lines).enumerate() {
+    for (i, ((entity, id), &line)) in entities.into_iter().zip(&ids).zip(&lines).enumerate() {
         match entity {
             None => {
                 let at = Location::line(file, line).with_field("entity_id");
-                return Err(Error::unknown(at, "entity", std::mem::take(id)));
+                return Err(Error::unknown(at, "entity", id.to_string()));
             }
             Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| too_large(line))?,
             Some(_) => {}
@@ -111,11 +119,6 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
     }
     read?;
     Ok(out)
-}
-
-/// The positions of these ids in the population, on every core.
-fn look_up(population: &Population, ids: &[String]) -> Vec<Option<usize>> {
-    population.positions(ids)
 }
 
 fn load_directed(

@@ -281,11 +281,12 @@ pub(crate) fn is_id(v: &str) -> bool {
 
 /// Splits a `;`-separated list, trimming each part and dropping empty parts.
 pub(crate) fn split_list(v: &str) -> Vec<String> {
-    v.split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    list_parts(v).map(str::to_string).collect()
+}
+
+/// The parts of a `;`-separated list, trimmed, without empty parts.
+pub(crate) fn list_parts(v: &str) -> impl Iterator<Item = &str> {
+    v.split(';').map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Parses a date in exactly the form YYYY-MM-DD (a valid calendar date).

@@ -337,13 +337,13 @@ impl History {
 
     /// Appends a visit; `None` when there are too many (more than u32::MAX
     /// visits, inspector bytes or 65,536 departments).
-    pub(crate) fn push(
+    pub(crate) fn push<'a>(
         &mut self,
         entity: usize,
         department: &str,
         date: NaiveDate,
         kind: VisitKind,
-        inspectors: &[String],
+        inspectors: impl IntoIterator<Item = &'a str>,
         line: u64,
     ) -> Option<()> {
         let d = match self.department_names.iter().position(|n| n == department) {
@@ -358,7 +358,7 @@ impl History {
         self.dates.push(date);
         self.kinds.push(kind);
         self.lines.push(line);
-        for (k, id) in inspectors.iter().enumerate() {
+        for (k, id) in inspectors.into_iter().enumerate() {
             if k > 0 {
                 self.inspectors.push(';');
             }
