@@ -350,8 +350,9 @@ impl Draw {
                 let offset = salt.alloc_offset(&dep.id, class.as_str());
                 let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();
                 let counts = allocate(drawn, &sizes, offset);
-                let mut out = Vec::with_capacity(cf.strata.len());
-                for (sf, n_h) in cf.strata.iter().zip(counts) {
+                // Each stratum on its own, on every core, in order.
+                let jobs: Vec<(&crate::frame::StratumFrame, u64)> = cf.strata.iter().zip(counts).collect();
+                let out = crate::par::map(&jobs, |&(sf, n_h)| {
                     let size = sf.members.len() as u64;
                     let members = if n_h == 0 {
                         Vec::new()
@@ -369,15 +370,15 @@ impl Draw {
                             rank,
                         })
                         .collect();
-                    out.push(StratumDraw {
+                    StratumDraw {
                         values: sf.values.clone(),
                         base: sf.base,
                         eligible: size,
                         share_numerator: u128::from(drawn) * u128::from(size),
                         allocated: n_h,
                         selected,
-                    });
-                }
+                    }
+                });
                 classes.push(ClassDraw {
                     class,
                     ratio: policy.ratio.clone(),
