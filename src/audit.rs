@@ -458,9 +458,9 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
         // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
         let base = tasks[0].inputs;
         let population = &base.population;
-        // Names are not held in memory: read back the visited entities' names once.
+        // Names are not held in memory: the visited entities' names are read
+        // back once, while the files that do not name anyone are written.
         let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
-        let names = population.names(&visited)?;
         let selection = || {
             sink.csv(
                 "selection.csv",
@@ -558,7 +558,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 .collect::<Vec<_>>()
                 .join(";")
         };
-        let visits = || {
+        let visits = |names: &[String]| {
             sink.csv(
                 "visits.csv",
                 &[
@@ -576,7 +576,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 ],
                 |w| {
                     let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
-                    for (v, name) in joint.visits.iter().zip(&names) {
+                    for (v, name) in joint.visits.iter().zip(names) {
                         let date = v.date.map_or(String::new(), |d| {
                             dates.entry(d).or_insert_with(|| d.to_string()).clone()
                         });
@@ -613,7 +613,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             )
         };
         // 一公开: one record per task, department and visit, with no inspector data.
-        let public = || {
+        let public = |names: &[String]| {
             sink.csv(
                 "public.csv",
                 &[
@@ -646,7 +646,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                                 .extend(c.item_ids.iter().map(String::as_str));
                         }
                         for d in &plan.departments {
-                            for (v, name) in joint.visits.iter().zip(&names) {
+                            for (v, name) in joint.visits.iter().zip(names) {
                                 let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t))
                                 else {
                                     continue;
@@ -698,11 +698,16 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 },
             )
         };
+        let named = || -> Result<(Result<Rendered>, Result<Rendered>)> {
+            let names = population.names(&visited)?;
+            Ok(crate::par::join(|| visits(&names), || public(&names)))
+        };
         // The five files are independent: render them on every core.
-        let ((selection, strata), (exclusions, (visits, public))) = crate::par::join(
+        let ((selection, strata), (exclusions, named)) = crate::par::join(
             || crate::par::join(selection, strata),
-            || crate::par::join(exclusions, || crate::par::join(visits, public)),
+            || crate::par::join(exclusions, named),
         );
+        let (visits, public) = named?;
         let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
         let record = AuditRecord::new(tasks, joint, &files);
         files.push(sink.bytes("record.json", record.to_json().as_bytes())?);

@@ -94,8 +94,15 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
                 "directed" => Some(VisitKind::Directed),
                 _ => None,
             })?;
-            out.push(0, department, date, kind, crate::io::list_parts(row.get(c_insp)), row.line)
-                .ok_or_else(|| too_large(row.line))?;
+            out.push(
+                0,
+                department,
+                date,
+                kind,
+                crate::io::list_parts(row.get(c_insp)),
+                row.line,
+            )
+            .ok_or_else(|| too_large(row.line))?;
         }
         Ok(())
     };
