@@ -211,7 +211,8 @@ pub(crate) enum Keep<'a> {
 }
 
 /// The entity library: every entity, in id order (byte order of the ids),
-/// with a hash index of the ids.
+/// found by binary search ([`Population::index_of`]) or, many at once, by a
+/// sorted walk ([`Population::positions`]).
 #[derive(Clone)]
 pub struct Population {
     file: String,
@@ -1005,6 +1006,7 @@ impl Assembly<'_> {
         p.classes.extend_from_slice(&parsed.classes);
         p.statuses.extend_from_slice(&parsed.statuses);
         p.established.extend_from_slice(&parsed.established);
+        // Offsets and codes are wide while assembling; narrowed when permuted.
         if let Offsets::Wide(offsets) = &mut p.offsets {
             offsets.extend(parsed.offsets.iter().map(|&o| part_offset + o));
         }
