@@ -65,48 +65,124 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
     Ok(items)
 }
 
-fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<History> {
-    let mut csv = CsvFile::open(file, bytes)?;
-    let c_entity = csv.require("entity_id")?;
-    let c_dep = csv.require("department")?;
-    let c_date = csv.require("date")?;
-    let c_kind = csv.require("kind")?;
-    let c_insp = csv.require("inspector_ids")?;
-    // Rows are read first and their entities looked up afterwards, all at
-    // once and on every core: a lookup waits on memory, and many at once wait
-    // together. The first error in file order is still the one reported.
-    // The entity ids in one arena, each ending where the next starts.
-    let mut arena = String::new();
-    let mut ends: Vec<usize> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
-    let mut out = History::default();
+/// The rows of one part of a history file, read before their entities are
+/// looked up.
+#[derive(Default)]
+struct HistoryRows {
+    /// The entity ids in one arena, each ending where the next starts.
+    arena: String,
+    ends: Vec<usize>,
+    lines: Vec<u64>,
+    visits: History,
+}
+
+/// The columns of a history file.
+struct HistoryColumns {
+    entity: usize,
+    department: usize,
+    date: usize,
+    kind: usize,
+    inspectors: usize,
+}
+
+/// Reads the rows of one part of a history file (starting on a record
+/// boundary, `lines` lines and `offset` bytes in) until the end or the first
+/// error; a row that fails after its entity was read has its id in `arena`
+/// but no visit.
+fn read_history_part(
+    file: &str,
+    headers: &[String],
+    c: &HistoryColumns,
+    bytes: &[u8],
+    lines: u64,
+    offset: u64,
+) -> (HistoryRows, Result<()>) {
+    let mut csv = CsvFile::part(file, headers, bytes, lines, offset);
+    let mut rows = HistoryRows::default();
     let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
     let mut read = || -> Result<()> {
         while let Some(row) = csv.next_row()? {
             // The entity is read (and later looked up) before the rest of the row.
-            arena.push_str(row.id_str(c_entity)?);
-            ends.push(arena.len());
-            lines.push(row.line);
-            let department = row.id_str(c_dep)?;
-            let date = row.date(c_date)?;
-            let kind = row.parse(c_kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
+            rows.arena.push_str(row.id_str(c.entity)?);
+            rows.ends.push(rows.arena.len());
+            rows.lines.push(row.line);
+            let department = row.id_str(c.department)?;
+            let date = row.date(c.date)?;
+            let kind = row.parse(c.kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
                 "random" => Some(VisitKind::Random),
                 "directed" => Some(VisitKind::Directed),
                 _ => None,
             })?;
-            out.push(
-                0,
-                department,
-                date,
-                kind,
-                crate::io::list_parts(row.get(c_insp)),
-                row.line,
-            )
-            .ok_or_else(|| too_large(row.line))?;
+            rows.visits
+                .push(
+                    0,
+                    department,
+                    date,
+                    kind,
+                    crate::io::list_parts(row.get(c.inspectors)),
+                    row.line,
+                )
+                .ok_or_else(|| too_large(row.line))?;
         }
         Ok(())
     };
     let read = read();
+    (rows, read)
+}
+
+fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<History> {
+    let csv = CsvFile::open(file, bytes)?;
+    let c = HistoryColumns {
+        entity: csv.require("entity_id")?,
+        department: csv.require("department")?,
+        date: csv.require("date")?,
+        kind: csv.require("kind")?,
+        inspectors: csv.require("inspector_ids")?,
+    };
+    let headers = csv.headers().to_vec();
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let body_start = (bom + csv.header_end() as usize).min(bytes.len());
+    drop(csv);
+    // The rows are read in parts on every core (cut at record boundaries),
+    // then joined in file order up to the first part that failed; their
+    // entities are looked up afterwards, all at once. The first error in
+    // file order is still the one reported.
+    let mut cuts = vec![body_start];
+    let parts = crate::par::threads();
+    if bytes.len() - body_start >= 1 << 20 {
+        for k in 1..parts {
+            let guess = body_start + (bytes.len() - body_start) * k / parts;
+            let from = *cuts.last().unwrap_or(&body_start);
+            if let Some(end) = crate::population::record_boundary(&bytes[from..guess.max(from)]) {
+                cuts.push(from + end);
+            }
+        }
+    }
+    cuts.push(bytes.len());
+    cuts.dedup();
+    let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let read = crate::par::map(&ranges, |&(from, to)| {
+        let lines = memchr::memchr_iter(b'\n', &bytes[..from]).count() as u64;
+        read_history_part(file, &headers, &c, &bytes[from..to], lines, from as u64)
+    });
+    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
+    let mut arena = String::new();
+    let mut ends: Vec<usize> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let mut out = History::default();
+    let mut failed = Ok(());
+    for (rows, result) in read {
+        let shift = arena.len();
+        arena.push_str(&rows.arena);
+        ends.extend(rows.ends.iter().map(|&e| shift + e));
+        lines.extend_from_slice(&rows.lines);
+        let last_line = rows.lines.last().copied().unwrap_or(0);
+        out.append(rows.visits).ok_or_else(|| too_large(last_line))?;
+        if result.is_err() {
+            failed = result;
+            break;
+        }
+    }
     let ids: Vec<&str> = std::iter::once(0)
         .chain(ends.iter().copied())
         .zip(&ends)
@@ -124,7 +200,7 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
             Some(_) => {}
         }
     }
-    read?;
+    failed?;
     Ok(out)
 }
 

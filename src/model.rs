@@ -369,6 +369,38 @@ impl History {
     }
 
     /// Sets the entity of visit `i` (the loader finds them all at once).
+    /// Appends the visits of another history (departments matched by
+    /// name); `None` when there are too many, as for [`History::push`].
+    pub(crate) fn append(&mut self, other: History) -> Option<()> {
+        if self.is_empty() {
+            *self = other;
+            return Some(());
+        }
+        let remap: Vec<u16> = other
+            .department_names
+            .iter()
+            .map(|name| match self.department_names.iter().position(|n| n == name) {
+                Some(d) => u16::try_from(d).ok(),
+                None => {
+                    self.department_names.push(name.clone());
+                    u16::try_from(self.department_names.len() - 1).ok()
+                }
+            })
+            .collect::<Option<_>>()?;
+        let shift = u32::try_from(self.inspectors.len()).ok()?;
+        self.entities.extend_from_slice(&other.entities);
+        self.departments
+            .extend(other.departments.iter().map(|&d| remap[d as usize]));
+        self.dates.extend_from_slice(&other.dates);
+        self.kinds.extend_from_slice(&other.kinds);
+        self.lines.extend_from_slice(&other.lines);
+        self.inspectors.push_str(&other.inspectors);
+        for &end in &other.inspector_ends {
+            self.inspector_ends.push(shift.checked_add(end)?);
+        }
+        Some(())
+    }
+
     pub(crate) fn set_entity(&mut self, i: usize, entity: usize) -> Option<()> {
         self.entities[i] = u32::try_from(entity).ok()?;
         Some(())

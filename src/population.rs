@@ -818,7 +818,7 @@ impl<R: Read> Parts<R> {
 /// that `bytes` starts on a record boundary. In CSV a quote is either a
 /// field's opening or closing quote or half of an escaped `""`, so a
 /// newline is outside quotes exactly when an even number of quotes precede it.
-fn record_boundary(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn record_boundary(bytes: &[u8]) -> Option<usize> {
     let quotes = memchr::memchr_iter(b'"', bytes).count();
     let mut after = 0usize;
     let mut end = bytes.len();
