@@ -2,6 +2,8 @@
 //! threads: parts must end on record boundaries even inside quoted fields
 //! that hold newlines and escaped quotes, and the result, the names read
 //! back and the line numbers of errors must not depend on the thread count.
+//! The history file is read in parts too (one per core), with the same
+//! guarantees.
 
 use double_random::Population;
 
@@ -139,5 +141,101 @@ fn a_large_file_on_disk_reads_as_from_bytes() {
     assert_eq!(
         inputs.files[1].digest, digest,
         "the file's digest is taken while it is read"
+    );
+}
+
+/// Inputs with a history of `rows` visits (about 60 bytes each; every fifth
+/// inspector list quoted over two lines), with `edit` applied to the rows.
+fn with_history(
+    rows: usize,
+    edit: impl Fn(usize, String) -> String,
+) -> Result<double_random::Inputs, double_random::Error> {
+    let entities: String = std::iter::once(HEADER.to_string())
+        .chain((0..1000).map(|i| format!("E{i:07},Shop {i},B,R{},retail,active,2015-01-01", i % 7)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut history = String::from("entity_id,department,date,kind,inspector_ids\n");
+    for i in 0..rows {
+        let inspectors = if i % 5 == 0 {
+            format!("\"S-{}; \nS-{}\"", i % 13, i % 17)
+        } else {
+            format!("S-{};S-{}", i % 13, i % 17)
+        };
+        let row = format!("E{:07},S,2026-0{}-1{},random,{inspectors}", i % 1000, 1 + i % 9, i % 10);
+        history.push_str(&edit(i, row));
+        history.push('\n');
+    }
+    assert!(history.len() > 2 << 20, "the history is read in parts");
+    let plan = br#"{"plan_id": "P", "task_id": "T", "round_id": "1",
+      "window": {"start": "2027-04-01", "end": "2027-06-30"}, "lead_department": "S",
+      "inputs": {"entities": "e.csv", "items": "i.csv", "history": "h.csv"},
+      "departments": [{"id": "S", "items": ["I1"], "classes": {"A": {"ratio": "0.5"},
+        "B": {"ratio": "0.5"}, "C": {"ratio": "0.5"}, "D": {"ratio": "1"}}}]}"#;
+    double_random::Inputs::from_files("plan.json", plan, |path| {
+        Ok(match path {
+            "e.csv" => format!("{entities}\n").into_bytes(),
+            "i.csv" => {
+                b"id,department,name,kind,max_ratio,legal_basis,method,qualification\nI1,S,licence,key,,,,\n".to_vec()
+            }
+            _ => history.clone().into_bytes(),
+        })
+    })
+}
+
+#[test]
+fn a_history_read_in_parts_is_the_history_read_whole() {
+    let rows = 80_000;
+    let many = with_history(rows, |_, row| row).unwrap();
+    let one = one_thread(|| with_history(rows, |_, row| row).unwrap());
+    assert_eq!(many.history.len(), rows);
+    let visits = |i: &double_random::Inputs| -> Vec<String> {
+        i.history
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} {} {:?} {}",
+                    v.entity(),
+                    v.department(),
+                    v.date(),
+                    v.inspectors().collect::<Vec<_>>(),
+                    v.line()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(visits(&many), visits(&one));
+    // Row 40,000 is on line 2 + 40,000 + 8,000 (every fifth row before it spans two lines),
+    // in the second part.
+    let v = many.history.iter().nth(40_000).unwrap();
+    assert_eq!(v.line(), 2 + 40_000 + 8_000);
+    assert_eq!(v.inspectors().collect::<Vec<_>>(), ["S-12", "S-16"]);
+}
+
+#[test]
+fn history_errors_far_into_a_large_file_come_in_file_order() {
+    let rows = 80_000;
+    // A bad date late in the file (row 65,001, in the second part): its line.
+    let bad_date = |i: usize, row: String| {
+        if i == 65_001 {
+            row.replace(",2026-04-11", ",2026-04-31")
+        } else {
+            row
+        }
+    };
+    let err = with_history(rows, bad_date).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "h.csv, line 78004, field date: \"2026-04-31\" is not a date (YYYY-MM-DD)"
+    );
+    // An unknown entity in the first part comes before a bad date in the second.
+    let both = |i: usize, row: String| match i {
+        10_001 => row.replacen("E0000001", "E9999999", 1),
+        65_001 => row.replace(",2026-04-11", ",2026-04-31"),
+        _ => row,
+    };
+    let err = with_history(rows, both).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "h.csv, line 12004, field entity_id: unknown entity \"E9999999\""
     );
 }
