@@ -233,12 +233,12 @@ fn install(tmp: tempfile::TempDir, dir: &Path) -> Result<()> {
 fn write_joint_dir(
     tasks: &[TaskInputs<'_>],
     joint: &JointDraw,
-    frame_digests: &[Digest],
+    frame_digests: Option<&[Digest]>,
     dir: &Path,
     replace: bool,
 ) -> Result<Digest> {
     let tmp = staging_dir(dir, replace)?;
-    let view = DrawView::joint(joint, Some(frame_digests));
+    let view = DrawView::joint(joint, frame_digests);
     let rendered = render_into(tasks, &view, Sink::Dir(tmp.path()))?;
     install(tmp, dir)?;
     Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
@@ -702,13 +702,30 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             let names = population.names(&visited)?;
             Ok(crate::par::join(|| visits(&names), || public(&names)))
         };
-        // The five files are independent: render them on every core.
-        let ((selection, strata), (exclusions, named)) = crate::par::join(
-            || crate::par::join(selection, strata),
-            || crate::par::join(exclusions, named),
+        // The five files are independent: render them on every core, and
+        // take the frame digests for the record beside them if the caller
+        // has not (they wait on memory more than on the cores).
+        let digests = || -> Vec<Digest> {
+            (0..tasks.len())
+                .map(|t| joint.frame_digest(t, tasks[t].inputs))
+                .collect()
+        };
+        let (((selection, strata), (exclusions, named)), digests) = crate::par::join(
+            || {
+                crate::par::join(
+                    || crate::par::join(selection, strata),
+                    || crate::par::join(exclusions, named),
+                )
+            },
+            digests,
         );
         let (visits, public) = named?;
         let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
+        let joint = &DrawView {
+            frame_digests: Some(&digests),
+            draws: joint.draws.clone(),
+            ..*joint
+        };
         let record = AuditRecord::new(tasks, joint, &files);
         files.push(sink.bytes("record.json", record.to_json().as_bytes())?);
         Ok(files)
@@ -1121,18 +1138,22 @@ fn draw_inner<T>(
     // One frame per task serves both the commitment check and the draw.
     progress("building the frames");
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
-    // Each frame's digest, taken once for the commitment check and the record.
-    let frame_digests: Vec<Digest> = inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect();
+    // Each frame's digest, taken once: here when a commitment must be
+    // checked before drawing, else beside the writing of the output files.
+    let frame_digests: Option<Vec<Digest>> =
+        (!committed.is_empty()).then(|| inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect());
     let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
     let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
-    for (task, frame_digest) in inputs.iter().zip(&frame_digests) {
+    for (k, task) in inputs.iter().enumerate() {
         let plan = &task.plan;
         let matching = committed
             .iter()
             .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
         match matching {
             Some((name, c, digest)) => {
-                let differences = c.differences_given(task, frame_digest);
+                // OK because the digests are taken whenever a commitment is given.
+                let frame_digest = frame_digests.as_ref().map_or_else(Digest::default, |d| d[k]);
+                let differences = c.differences_given(task, &frame_digest);
                 if !differences.is_empty() {
                     return Err(ErrorKind::CommitmentMismatch {
                         commitment: name.clone(),
@@ -1172,7 +1193,7 @@ fn draw_inner<T>(
             commitment: commitment.as_ref(),
         })
         .collect();
-    let record = write_joint_dir(&tasks, &joint, &frame_digests, out, replace)?;
+    let record = write_joint_dir(&tasks, &joint, frame_digests.as_deref(), out, replace)?;
     drop(tasks);
     Ok((
         inputs,
