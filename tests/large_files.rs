@@ -239,3 +239,53 @@ fn history_errors_far_into_a_large_file_come_in_file_order() {
         "h.csv, line 12004, field entity_id: unknown entity \"E9999999\""
     );
 }
+
+/// The quote-free fast path (most parts of most files) and the CSV reader
+/// (any part with a quote or a carriage return) read the same records alike.
+#[test]
+fn plain_parts_read_as_the_csv_reader_reads_them() {
+    let rows = 200_000;
+    let row = |i: usize, name: &str| {
+        let class = ["A", "B", "C", "D", ""][i % 5];
+        let status = ["active", "suspended", "deregistered", "revoked"][i % 4];
+        let date = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("20{:02}-0{}-1{}", i % 25, 1 + i % 9, i % 10)
+        };
+        format!("E{i:07},{name},{class},R{},ind{},{status},{date}", i % 101, i % 7)
+    };
+    let mut plain = format!("{HEADER}\n");
+    let mut quoted = format!("{HEADER}\r\n");
+    for i in 0..rows {
+        plain.push_str(&row(i, &format!("Shop {i} 商店")));
+        plain.push('\n');
+        quoted.push_str(&row(i, &format!("\"Shop {i} 商店\"")));
+        quoted.push_str("\r\n");
+    }
+    assert!(plain.len() > 2 * 4 * 1024 * 1024, "several parts");
+    let fast = Population::from_csv("entities.csv", plain.as_bytes()).unwrap();
+    let slow = Population::from_csv("entities.csv", quoted.as_bytes()).unwrap();
+    assert_eq!(fast, slow);
+    let sample: Vec<usize> = (0..rows).step_by(7919).collect();
+    assert_eq!(fast.names(&sample).unwrap(), slow.names(&sample).unwrap());
+    for &i in &sample {
+        let (a, b) = (fast.entity(i), slow.entity(i));
+        assert_eq!(
+            (a.id(), a.class(), a.status(), a.established()),
+            (b.id(), b.class(), b.status(), b.established())
+        );
+        assert_eq!((a.region(), a.industry()), (b.region(), b.industry()));
+    }
+    // A bad value far into a plain part is reported by the CSV reader's rules.
+    let bad = plain.replacen(",ind3,revoked,", ",ind3,closed,", 1);
+    let at = plain.find(",ind3,revoked,").unwrap();
+    let line = plain[..at].matches('\n').count() + 1;
+    let err = Population::from_csv("entities.csv", bad.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "entities.csv, line {line}, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+        )
+    );
+}
