@@ -248,7 +248,7 @@ fn plain_parts_read_as_the_csv_reader_reads_them() {
     let row = |i: usize, name: &str| {
         let class = ["A", "B", "C", "D", ""][i % 5];
         let status = ["active", "suspended", "deregistered", "revoked"][i % 4];
-        let date = if i % 3 == 0 {
+        let date = if i.is_multiple_of(3) {
             String::new()
         } else {
             format!("20{:02}-0{}-1{}", i % 25, 1 + i % 9, i % 10)
