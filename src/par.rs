@@ -52,6 +52,17 @@ pub(crate) fn map_chunks<T: Sync, U: Send>(items: &[T], size: usize, f: impl Fn(
     }
 }
 
+/// Sorts on every core (unstable: equal items may move).
+pub(crate) fn sort_unstable_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        items.par_sort_unstable_by(cmp);
+    }
+    #[cfg(not(feature = "parallel"))]
+    items.sort_unstable_by(cmp);
+}
+
 /// How many threads the work above runs on.
 pub(crate) fn threads() -> usize {
     #[cfg(feature = "parallel")]

@@ -13,9 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::Read;
-#[cfg(not(unix))]
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -60,43 +58,59 @@ struct Coded {
     codes: Codes,
 }
 
-/// Dictionary codes: two bytes each while a column has at most 65,536 values.
+/// A column of unsigned values held in the narrower of two widths when
+/// every value fits: dictionary codes in two bytes while a column has at
+/// most 65,536 values, record offsets in four while the file is under 4 GiB.
 #[derive(Clone)]
-enum Codes {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
+enum Narrowed<N, W> {
+    Narrow(Vec<N>),
+    Wide(Vec<W>),
 }
 
-impl Codes {
+/// Dictionary codes.
+type Codes = Narrowed<u16, u32>;
+/// Byte offsets of records.
+type Offsets = Narrowed<u32, u64>;
+
+impl<N, W> Narrowed<N, W>
+where
+    N: Copy + Into<W> + TryFrom<W> + Default + Send + Sync,
+    W: Copy + Send + Sync,
+{
     fn len(&self) -> usize {
         match self {
-            Codes::Narrow(v) => v.len(),
-            Codes::Wide(v) => v.len(),
+            Narrowed::Narrow(v) => v.len(),
+            Narrowed::Wide(v) => v.len(),
         }
     }
 
-    fn get(&self, i: usize) -> u32 {
+    fn get(&self, i: usize) -> W {
         match self {
-            Codes::Narrow(v) => u32::from(v[i]),
-            Codes::Wide(v) => v[i],
+            Narrowed::Narrow(v) => v[i].into(),
+            Narrowed::Wide(v) => v[i],
         }
     }
 
-    fn as_u32(&self) -> Cow<'_, [u32]> {
+    fn as_wide(&self) -> Cow<'_, [W]>
+    where
+        [W]: ToOwned<Owned = Vec<W>>,
+    {
         match self {
-            Codes::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| u32::from(c))),
-            Codes::Wide(v) => Cow::Borrowed(v),
+            Narrowed::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| c.into())),
+            Narrowed::Wide(v) => Cow::Borrowed(v),
         }
     }
 
-    /// The codes in a new order (`self[order[k]]` for each k), narrow when
-    /// `values` fit in two bytes.
-    fn gather(&self, order: &[u32], values: usize) -> Codes {
+    /// The values in a new order (`self[order[k]]` for each k), narrow when
+    /// `fits` says every value does.
+    fn gather(&self, order: &[u32], fits: bool) -> Narrowed<N, W> {
         match self {
-            Codes::Narrow(v) => Codes::Narrow(gather(v, order)),
-            // OK because every code is below the number of values, which fits.
-            Codes::Wide(v) if values <= 1 << 16 => Codes::Narrow(crate::par::map(order, |&o| v[o as usize] as u16)),
-            Codes::Wide(v) => Codes::Wide(gather(v, order)),
+            Narrowed::Narrow(v) => Narrowed::Narrow(gather(v, order)),
+            // OK because the caller checked that every value fits.
+            Narrowed::Wide(v) if fits => Narrowed::Narrow(crate::par::map(order, |&o| {
+                N::try_from(v[o as usize]).unwrap_or_default()
+            })),
+            Narrowed::Wide(v) => Narrowed::Wide(gather(v, order)),
         }
     }
 }
@@ -112,26 +126,30 @@ struct Ids {
     width: Option<usize>,
     /// The end of each id in `arena`, once the ids differ in length.
     ends: Vec<u64>,
-    len: usize,
 }
 
 impl Ids {
     fn len(&self) -> usize {
-        self.len
+        match self.width {
+            Some(w) => self.arena.len() / w,
+            None => self.ends.len(),
+        }
     }
 
     fn push(&mut self, id: &str) {
         match self.width {
-            None if self.len == 0 => self.width = Some(id.len()),
+            // Ids are never empty; an empty one would simply take the table.
+            None if self.arena.is_empty() && self.ends.is_empty() && !id.is_empty() => {
+                self.width = Some(id.len());
+            }
             Some(w) if w != id.len() => {
                 // OK because each end is at most the arena length, which fits in memory.
-                self.ends = (1..=self.len).map(|k| (k * w) as u64).collect();
+                self.ends = (1..=self.len()).map(|k| (k * w) as u64).collect();
                 self.width = None;
             }
             _ => {}
         }
         self.arena.push_str(id);
-        self.len += 1;
         if self.width.is_none() {
             self.ends.push(self.arena.len() as u64);
         }
@@ -139,13 +157,10 @@ impl Ids {
 
     fn append(&mut self, other: Ids) {
         match (self.width, other.width) {
-            _ if self.len == 0 => *self = other,
-            (Some(a), Some(b)) if a == b => {
-                self.arena.push_str(&other.arena);
-                self.len += other.len;
-            }
+            _ if self.len() == 0 => *self = other,
+            (Some(a), Some(b)) if a == b => self.arena.push_str(&other.arena),
             _ => {
-                for i in 0..other.len {
+                for i in 0..other.len() {
                     self.push(other.get(i));
                 }
             }
@@ -161,42 +176,6 @@ impl Ids {
                 // memory, and falls between two ids (a character boundary).
                 &self.arena[start as usize..self.ends[i] as usize]
             }
-        }
-    }
-}
-
-/// Byte offsets of records: four bytes each while the file is under 4 GiB.
-#[derive(Clone)]
-enum Offsets {
-    Narrow(Vec<u32>),
-    Wide(Vec<u64>),
-}
-
-impl Offsets {
-    fn get(&self, i: usize) -> u64 {
-        match self {
-            Offsets::Narrow(v) => u64::from(v[i]),
-            Offsets::Wide(v) => v[i],
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Offsets::Narrow(v) => v.len(),
-            Offsets::Wide(v) => v.len(),
-        }
-    }
-
-    /// The offsets in a new order: `self[order[k]]` for each k.
-    fn gather(&self, order: &[u32]) -> Offsets {
-        let wide = match self {
-            Offsets::Narrow(v) => return Offsets::Narrow(gather(v, order)),
-            Offsets::Wide(v) => v,
-        };
-        match wide.iter().max().map_or(Ok(0), |&m| u32::try_from(m)) {
-            // OK because every offset is at most the largest, which fits.
-            Ok(_) => Offsets::Narrow(crate::par::map(order, |&o| wide[o as usize] as u32)),
-            Err(_) => Offsets::Wide(gather(wide, order)),
         }
     }
 }
@@ -443,7 +422,7 @@ impl Population {
         self.coded
             .iter()
             .find(|c| self.columns[c.column] == name)
-            .map(|c| (&c.values[..], c.codes.as_u32()))
+            .map(|c| (&c.values[..], c.codes.as_wide()))
     }
 
     fn fixed_value(&self, coded: usize, i: usize) -> &str {
@@ -513,28 +492,21 @@ impl Population {
         let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
         let query = |k: u32| &ids[k as usize].as_ref().as_bytes()[head..];
         // OK because no slice of ids anyone holds in memory has u32::MAX elements.
-        let mut order: Vec<(Packed, u32)> = ids
+        let mut order: Vec<Packed> = ids
             .iter()
             .enumerate()
             .filter(|(_, id)| id.as_ref().as_bytes().starts_with(&a[..head]))
-            .map(|(k, id)| (Packed::new(&id.as_ref().as_bytes()[head..]), k as u32))
+            .map(|(k, id)| Packed::new(&id.as_ref().as_bytes()[head..], k as u32))
             .collect();
-        let cmp = |x: &(Packed, u32), y: &(Packed, u32)| x.0.cmp(&y.0, || query(x.1).cmp(query(y.1)));
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::slice::ParallelSliceMut;
-            order.par_sort_unstable_by(cmp);
-        }
-        #[cfg(not(feature = "parallel"))]
-        order.sort_unstable_by(cmp);
-        let walk = |block: &[(Packed, u32)]| -> Vec<(u32, Option<usize>)> {
+        crate::par::sort_unstable_by(&mut order, |x, y| x.cmp(y, || query(x.index).cmp(query(y.index))));
+        let walk = |block: &[Packed]| -> Vec<(u32, Option<usize>)> {
             // The block's first id by binary search, each next one by galloping from there.
-            let mut at = block.first().map_or(0, |&(_, k)| {
-                self.lower_bound(ids[k as usize].as_ref().as_bytes(), 0, self.len())
+            let mut at = block.first().map_or(0, |f| {
+                self.lower_bound(ids[f.index as usize].as_ref().as_bytes(), 0, self.len())
             });
             block
                 .iter()
-                .map(|&(_, k)| {
+                .map(|&Packed { index: k, .. }| {
                     let q = ids[k as usize].as_ref().as_bytes();
                     at = self.gallop(q, at);
                     let found = at < self.len() && self.id(at).as_bytes() == q;
@@ -584,20 +556,6 @@ impl Population {
                     read_record_bytes(&mut cursor, &mut records).map_err(io)?;
                 }
             }
-            #[cfg(unix)]
-            Source::File(path) => {
-                // Each record by a positioned read of a few hundred bytes:
-                // the visited records are spread over the whole file.
-                let file = File::open(path).map_err(io)?;
-                for &(offset, _) in &wanted {
-                    let at = ReadAt {
-                        file: &file,
-                        position: offset,
-                    };
-                    read_record_bytes(&mut std::io::BufReader::with_capacity(512, at), &mut records).map_err(io)?;
-                }
-            }
-            #[cfg(not(unix))]
             Source::File(path) => {
                 let file = File::open(path).map_err(io)?;
                 let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -642,23 +600,6 @@ impl Population {
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
         line_at(&self.file, self.source.origin(), self.offsets.get(i))
-    }
-}
-
-/// A file read from a position on, without moving the file's cursor.
-#[cfg(unix)]
-struct ReadAt<'a> {
-    file: &'a File,
-    position: u64,
-}
-
-#[cfg(unix)]
-impl Read for ReadAt<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::os::unix::fs::FileExt as _;
-        let n = self.file.read_at(buf, self.position)?;
-        self.position += n as u64;
-        Ok(n)
     }
 }
 
@@ -1237,39 +1178,48 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p.classes = gather(&std::mem::take(&mut p.classes), order);
     p.statuses = gather(&std::mem::take(&mut p.statuses), order);
     p.established = gather(&std::mem::take(&mut p.established), order);
-    p.offsets = std::mem::replace(&mut p.offsets, Offsets::Narrow(Vec::new())).gather(order);
+    let offsets = std::mem::replace(&mut p.offsets, Offsets::Narrow(Vec::new()));
+    let fits = (0..offsets.len()).all(|i| offsets.get(i) <= u64::from(u32::MAX));
+    p.offsets = offsets.gather(order, fits);
     for c in &mut p.coded {
-        c.codes = std::mem::replace(&mut c.codes, Codes::Narrow(Vec::new())).gather(order, c.values.len());
+        let codes = std::mem::replace(&mut c.codes, Codes::Narrow(Vec::new()));
+        c.codes = codes.gather(order, c.values.len() <= 1 << 16);
     }
     p
 }
 
 /// The first 16 bytes of an id (after a prefix every id shares) and its
-/// length, ordered as the ids' bytes: ids hold no NUL, so zero padding
-/// keeps byte order, and of two ids whose first 16 bytes are equal and
-/// which are both at most 16 bytes long, the shorter is the other's prefix.
-/// Only two longer ids need their whole bytes compared.
+/// length, ordered as the ids' bytes, with the position it stands for (24
+/// bytes in all): ids hold no NUL, so zero padding keeps byte order, and
+/// of two ids whose first 16 bytes are equal and which are both at most 16
+/// bytes long, the shorter is the other's prefix. Only two longer ids need
+/// their whole bytes compared.
 #[derive(Clone, Copy)]
 struct Packed {
-    head: u128,
+    hi: u64,
+    lo: u64,
     len: u32,
+    index: u32,
 }
 
 impl Packed {
-    fn new(rest: &[u8]) -> Packed {
+    fn new(rest: &[u8], index: u32) -> Packed {
         let mut b = [0u8; 16];
         let n = rest.len().min(16);
         b[..n].copy_from_slice(&rest[..n]);
-        // OK because ids are at most MAX_FIELD_BYTES long.
+        let x = u128::from_be_bytes(b);
+        // OK because the halves of a u128 are u64s, and ids are at most MAX_FIELD_BYTES long.
         Packed {
-            head: u128::from_be_bytes(b),
+            hi: (x >> 64) as u64,
+            lo: x as u64,
             len: rest.len() as u32,
+            index,
         }
     }
 
     /// The order of the two ids; `whole` compares their whole bytes.
     fn cmp(&self, other: &Packed, whole: impl FnOnce() -> std::cmp::Ordering) -> std::cmp::Ordering {
-        self.head.cmp(&other.head).then_with(|| {
+        (self.hi, self.lo).cmp(&(other.hi, other.lo)).then_with(|| {
             if self.len > 16 && other.len > 16 {
                 whole()
             } else {
@@ -1279,37 +1229,15 @@ impl Packed {
     }
 }
 
-/// Entity positions in id byte order: sorted by the first 16 bytes held
-/// inline (ids hold no NUL, so zero padding keeps byte order), and by the
-/// whole id only on a tie.
+/// Entity positions in id byte order: sorted by the first 16 bytes and
+/// the length held inline ([`Packed`]), and by the whole ids only when
+/// both are longer.
 fn sort_by_id(p: &Population) -> Vec<u32> {
-    let prefix = |i: usize| -> (u64, u64) {
-        let id = p.id(i).as_bytes();
-        let mut b = [0u8; 16];
-        let n = id.len().min(16);
-        b[..n].copy_from_slice(&id[..n]);
-        let x = u128::from_be_bytes(b);
-        // OK because the two halves of a u128 are u64s.
-        ((x >> 64) as u64, x as u64)
-    };
     // OK because the number of entities was checked to fit in u32.
-    let mut keyed: Vec<(u64, u64, u32)> = (0..p.len())
-        .map(|i| {
-            let (hi, lo) = prefix(i);
-            (hi, lo, i as u32)
-        })
+    let mut keyed: Vec<Packed> = (0..p.len())
+        .map(|i| Packed::new(p.id(i).as_bytes(), i as u32))
         .collect();
-    let cmp = |a: &(u64, u64, u32), b: &(u64, u64, u32)| {
-        (a.0, a.1)
-            .cmp(&(b.0, b.1))
-            .then_with(|| p.id(a.2 as usize).as_bytes().cmp(p.id(b.2 as usize).as_bytes()))
-    };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        keyed.par_sort_unstable_by(cmp);
-    }
-    #[cfg(not(feature = "parallel"))]
-    keyed.sort_unstable_by(cmp);
-    keyed.into_iter().map(|(_, _, i)| i).collect()
+    let whole = |i: u32| p.id(i as usize).as_bytes();
+    crate::par::sort_unstable_by(&mut keyed, |a, b| a.cmp(b, || whole(a.index).cmp(whole(b.index))));
+    keyed.into_iter().map(|k| k.index).collect()
 }
