@@ -454,282 +454,274 @@ impl Outputs {
 
 /// Renders every output of a draw into `sink`, `record.json` last.
 fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Vec<Rendered>> {
-    {
-        // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
-        let base = tasks[0].inputs;
-        let population = &base.population;
-        // Names are not held in memory: the visited entities' names are read
-        // back once, while the files that do not name anyone are written.
-        let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
-        let selection = || {
-            sink.csv(
-                "selection.csv",
-                &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
-                |w| {
-                    for (task, draw) in tasks.iter().zip(&joint.draws) {
-                        for (dep, class, stratum, s) in draw.selections() {
-                            w.write_record([
-                                task.inputs.plan.task_id.as_str(),
-                                dep,
-                                population.id(s.entity),
-                                class.class.as_str(),
-                                &stratum.label(),
-                                &s.key.to_hex(),
-                                &s.rank.to_string(),
-                            ])?;
-                        }
-                    }
-                    Ok(())
-                },
-            )
-        };
-        let strata = || {
-            sink.csv(
-                "strata.csv",
-                &[
-                    "task_id",
-                    "department",
-                    "class",
-                    "stratum",
-                    "base",
-                    "eligible",
-                    "quota_share",
-                    "allocated",
-                    "selected",
-                    "threshold",
-                ],
-                |w| {
-                    for (task, draw) in tasks.iter().zip(&joint.draws) {
-                        for d in &draw.departments {
-                            for c in &d.classes {
-                                for s in &c.strata {
-                                    w.write_record([
-                                        task.inputs.plan.task_id.as_str(),
-                                        d.department.as_str(),
-                                        c.class.as_str(),
-                                        &s.label(),
-                                        &s.base.to_string(),
-                                        &s.eligible.to_string(),
-                                        &fraction(s.share_numerator, c.eligible),
-                                        &s.allocated.to_string(),
-                                        &s.selected.len().to_string(),
-                                        &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
-                                    ])?;
-                                }
-                            }
-                        }
-                    }
-                    Ok(())
-                },
-            )
-        };
-        let exclusions = || {
-            sink.csv(
-                "exclusions.csv",
-                &["task_id", "department", "entity_id", "class", "reason"],
-                |w| {
-                    for (task, draw) in tasks.iter().zip(&joint.draws) {
-                        let plan = &task.inputs.plan;
-                        for x in &draw.frame.exclusions {
-                            w.write_record([
-                                plan.task_id.as_str(),
-                                plan.departments[x.department].id.as_str(),
-                                population.id(x.entity),
-                                x.class.as_str(),
-                                x.reason.as_str(),
-                            ])?;
-                        }
-                    }
-                    Ok(())
-                },
-            )
-        };
-        let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
-            parts
-                .iter()
-                .map(|p| format!("{}:{}", p.department, f(p)))
-                .collect::<Vec<_>>()
-                .join(";")
-        };
-        let task_ids = |v: &crate::Visit| -> String {
-            let ids: BTreeSet<usize> = v.parts.iter().flat_map(|p| p.tasks.iter().copied()).collect();
-            ids.into_iter()
-                .map(|t| tasks[t].inputs.plan.task_id.as_str())
-                .collect::<Vec<_>>()
-                .join(";")
-        };
-        let visits = |names: &[String]| {
-            sink.csv(
-                "visits.csv",
-                &[
-                    "visit_id",
-                    "entity_id",
-                    "entity_name",
-                    "key",
-                    "tasks",
-                    "date",
-                    "departments",
-                    "items",
-                    "basis",
-                    "inspectors",
-                    "leader",
-                ],
-                |w| {
-                    let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
-                    for (v, name) in joint.visits.iter().zip(names) {
-                        let date = v.date.map_or(String::new(), |d| {
-                            dates.entry(d).or_insert_with(|| d.to_string()).clone()
-                        });
-                        let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
-                        let items: Vec<&str> = v
-                            .parts
-                            .iter()
-                            .flat_map(|p| p.items.iter().map(String::as_str))
-                            .collect();
-                        let basis = joined(&v.parts, &|p| {
-                            p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
-                        });
-                        let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
-                            String::new()
-                        } else {
-                            joined(&v.parts, &|p| p.inspectors.join("+"))
-                        };
+    // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
+    let base = tasks[0].inputs;
+    let population = &base.population;
+    // Names are not held in memory: the visited entities' names are read
+    // back once, while the files that do not name anyone are written.
+    let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
+    let selection = || {
+        sink.csv(
+            "selection.csv",
+            &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
+            |w| {
+                for (task, draw) in tasks.iter().zip(&joint.draws) {
+                    for (dep, class, stratum, s) in draw.selections() {
                         w.write_record([
-                            v.id.as_str(),
-                            population.id(v.entity),
-                            name,
-                            &v.key.to_hex(),
-                            &task_ids(v),
-                            &date,
-                            &departments.join(";"),
-                            &items.join(";"),
-                            &basis,
-                            &team,
-                            v.leader.as_deref().unwrap_or(""),
+                            task.inputs.plan.task_id.as_str(),
+                            dep,
+                            population.id(s.entity),
+                            class.class.as_str(),
+                            &stratum.label(),
+                            &s.key.to_hex(),
+                            &s.rank.to_string(),
                         ])?;
                     }
-                    Ok(())
-                },
-            )
-        };
-        // 一公开: one record per task, department and visit, with no inspector data.
-        let public = |names: &[String]| {
-            sink.csv(
-                "public.csv",
-                &[
-                    "plan_id",
-                    "task_id",
-                    "department",
-                    "visit_id",
-                    "entity_id",
-                    "entity_name",
-                    "items",
-                    "visit_date",
-                    "result",
-                    "deadline",
-                ],
-                |w| {
-                    for (t, task) in tasks.iter().enumerate() {
-                        let plan = &task.inputs.plan;
-                        // Each visit date once: as text, and the task's publication deadline.
-                        let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
-                        let mut drawn: Vec<(&str, usize)> = joint.draws[t]
-                            .selections()
-                            .map(|(dep, _, _, s)| (dep, s.entity))
-                            .collect();
-                        drawn.sort_unstable();
-                        let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-                        for c in &task.inputs.directed {
-                            directed
-                                .entry((c.entity_id.as_str(), c.department.as_str()))
-                                .or_default()
-                                .extend(c.item_ids.iter().map(String::as_str));
-                        }
-                        for d in &plan.departments {
-                            for (v, name) in joint.visits.iter().zip(names) {
-                                let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t))
-                                else {
-                                    continue;
-                                };
-                                // This task's items: the department's plan items if it drew the
-                                // entity, and the items of this task's directed checks.
-                                let drew = drawn.binary_search(&(d.id.as_str(), v.entity)).is_ok();
-                                let items: Vec<&str> = p
-                                    .items
-                                    .iter()
-                                    .filter(|i| {
-                                        (drew && d.items.contains(i))
-                                            || directed
-                                                .get(&(population.id(v.entity), d.id.as_str()))
-                                                .is_some_and(|items| items.contains(i.as_str()))
-                                    })
-                                    .map(String::as_str)
-                                    .collect();
-                                let (date, deadline) = match v.date {
-                                    Some(date) => dates
-                                        .entry(date)
-                                        .or_insert_with(|| {
-                                            let deadline = base
-                                                .calendar
-                                                .add_working_days(date, plan.teams.publication_days)
-                                                .map(|d| d.to_string())
-                                                .unwrap_or_default();
-                                            (date.to_string(), deadline)
-                                        })
-                                        .clone(),
-                                    None => (String::new(), String::new()),
-                                };
+                }
+                Ok(())
+            },
+        )
+    };
+    let strata = || {
+        sink.csv(
+            "strata.csv",
+            &[
+                "task_id",
+                "department",
+                "class",
+                "stratum",
+                "base",
+                "eligible",
+                "quota_share",
+                "allocated",
+                "selected",
+                "threshold",
+            ],
+            |w| {
+                for (task, draw) in tasks.iter().zip(&joint.draws) {
+                    for d in &draw.departments {
+                        for c in &d.classes {
+                            for s in &c.strata {
                                 w.write_record([
-                                    plan.plan_id.as_str(),
-                                    &plan.task_id,
-                                    &d.id,
-                                    &v.id,
-                                    population.id(v.entity),
-                                    name,
-                                    &items.join(";"),
-                                    &date,
-                                    "",
-                                    &deadline,
+                                    task.inputs.plan.task_id.as_str(),
+                                    d.department.as_str(),
+                                    c.class.as_str(),
+                                    &s.label(),
+                                    &s.base.to_string(),
+                                    &s.eligible.to_string(),
+                                    &fraction(s.share_numerator, c.eligible),
+                                    &s.allocated.to_string(),
+                                    &s.selected.len().to_string(),
+                                    &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
                                 ])?;
                             }
                         }
                     }
-                    Ok(())
-                },
-            )
-        };
-        let named = || -> Result<(Result<Rendered>, Result<Rendered>)> {
-            let names = population.names(&visited)?;
-            Ok(crate::par::join(|| visits(&names), || public(&names)))
-        };
-        // The five files are independent: render them on every core, and
-        // take the frame digests for the record beside them if the caller
-        // has not (they wait on memory more than on the cores).
-        let digests = || -> Vec<Digest> {
-            (0..tasks.len())
-                .map(|t| joint.frame_digest(t, tasks[t].inputs))
-                .collect()
-        };
-        let (((selection, strata), (exclusions, named)), digests) = crate::par::join(
-            || {
-                crate::par::join(
-                    || crate::par::join(selection, strata),
-                    || crate::par::join(exclusions, named),
-                )
+                }
+                Ok(())
             },
-            digests,
-        );
-        let (visits, public) = named?;
-        let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
-        let joint = &DrawView {
-            frame_digests: Some(&digests),
-            draws: joint.draws.clone(),
-            ..*joint
-        };
-        let record = AuditRecord::new(tasks, joint, &files);
-        files.push(sink.bytes("record.json", record.to_json().as_bytes())?);
-        Ok(files)
-    }
+        )
+    };
+    let exclusions = || {
+        sink.csv(
+            "exclusions.csv",
+            &["task_id", "department", "entity_id", "class", "reason"],
+            |w| {
+                for (task, draw) in tasks.iter().zip(&joint.draws) {
+                    let plan = &task.inputs.plan;
+                    for x in &draw.frame.exclusions {
+                        w.write_record([
+                            plan.task_id.as_str(),
+                            plan.departments[x.department].id.as_str(),
+                            population.id(x.entity),
+                            x.class.as_str(),
+                            x.reason.as_str(),
+                        ])?;
+                    }
+                }
+                Ok(())
+            },
+        )
+    };
+    let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
+        parts
+            .iter()
+            .map(|p| format!("{}:{}", p.department, f(p)))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let task_ids = |v: &crate::Visit| -> String {
+        let ids: BTreeSet<usize> = v.parts.iter().flat_map(|p| p.tasks.iter().copied()).collect();
+        ids.into_iter()
+            .map(|t| tasks[t].inputs.plan.task_id.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let visits = |names: &[String]| {
+        sink.csv(
+            "visits.csv",
+            &[
+                "visit_id",
+                "entity_id",
+                "entity_name",
+                "key",
+                "tasks",
+                "date",
+                "departments",
+                "items",
+                "basis",
+                "inspectors",
+                "leader",
+            ],
+            |w| {
+                let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
+                for (v, name) in joint.visits.iter().zip(names) {
+                    let date = v.date.map_or(String::new(), |d| {
+                        dates.entry(d).or_insert_with(|| d.to_string()).clone()
+                    });
+                    let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
+                    let items: Vec<&str> = v
+                        .parts
+                        .iter()
+                        .flat_map(|p| p.items.iter().map(String::as_str))
+                        .collect();
+                    let basis = joined(&v.parts, &|p| {
+                        p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
+                    });
+                    let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
+                        String::new()
+                    } else {
+                        joined(&v.parts, &|p| p.inspectors.join("+"))
+                    };
+                    w.write_record([
+                        v.id.as_str(),
+                        population.id(v.entity),
+                        name,
+                        &v.key.to_hex(),
+                        &task_ids(v),
+                        &date,
+                        &departments.join(";"),
+                        &items.join(";"),
+                        &basis,
+                        &team,
+                        v.leader.as_deref().unwrap_or(""),
+                    ])?;
+                }
+                Ok(())
+            },
+        )
+    };
+    // 一公开: one record per task, department and visit, with no inspector data.
+    let public = |names: &[String]| {
+        sink.csv(
+            "public.csv",
+            &[
+                "plan_id",
+                "task_id",
+                "department",
+                "visit_id",
+                "entity_id",
+                "entity_name",
+                "items",
+                "visit_date",
+                "result",
+                "deadline",
+            ],
+            |w| {
+                for (t, task) in tasks.iter().enumerate() {
+                    let plan = &task.inputs.plan;
+                    // Each visit date once: as text, and the task's publication deadline.
+                    let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
+                    let mut drawn: Vec<(&str, usize)> = joint.draws[t]
+                        .selections()
+                        .map(|(dep, _, _, s)| (dep, s.entity))
+                        .collect();
+                    drawn.sort_unstable();
+                    let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+                    for c in &task.inputs.directed {
+                        directed
+                            .entry((c.entity_id.as_str(), c.department.as_str()))
+                            .or_default()
+                            .extend(c.item_ids.iter().map(String::as_str));
+                    }
+                    for d in &plan.departments {
+                        for (v, name) in joint.visits.iter().zip(names) {
+                            let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
+                                continue;
+                            };
+                            // This task's items: the department's plan items if it drew the
+                            // entity, and the items of this task's directed checks.
+                            let drew = drawn.binary_search(&(d.id.as_str(), v.entity)).is_ok();
+                            let items: Vec<&str> = p
+                                .items
+                                .iter()
+                                .filter(|i| {
+                                    (drew && d.items.contains(i))
+                                        || directed
+                                            .get(&(population.id(v.entity), d.id.as_str()))
+                                            .is_some_and(|items| items.contains(i.as_str()))
+                                })
+                                .map(String::as_str)
+                                .collect();
+                            let (date, deadline) = match v.date {
+                                Some(date) => dates
+                                    .entry(date)
+                                    .or_insert_with(|| {
+                                        let deadline = base
+                                            .calendar
+                                            .add_working_days(date, plan.teams.publication_days)
+                                            .map(|d| d.to_string())
+                                            .unwrap_or_default();
+                                        (date.to_string(), deadline)
+                                    })
+                                    .clone(),
+                                None => (String::new(), String::new()),
+                            };
+                            w.write_record([
+                                plan.plan_id.as_str(),
+                                &plan.task_id,
+                                &d.id,
+                                &v.id,
+                                population.id(v.entity),
+                                name,
+                                &items.join(";"),
+                                &date,
+                                "",
+                                &deadline,
+                            ])?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+    };
+    let named = || -> Result<(Result<Rendered>, Result<Rendered>)> {
+        let names = population.names(&visited)?;
+        Ok(crate::par::join(|| visits(&names), || public(&names)))
+    };
+    // The five files are independent: render them on every core, and
+    // take the frame digests for the record beside them if the caller
+    // has not (they wait on memory more than on the cores).
+    let digests = || -> Vec<Digest> {
+        (0..tasks.len())
+            .map(|t| joint.frame_digest(t, tasks[t].inputs))
+            .collect()
+    };
+    let (((selection, strata), (exclusions, named)), digests) = crate::par::join(
+        || {
+            crate::par::join(
+                || crate::par::join(selection, strata),
+                || crate::par::join(exclusions, named),
+            )
+        },
+        digests,
+    );
+    let (visits, public) = named?;
+    let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
+    let record = AuditRecord::new(tasks, joint, &digests, &files);
+    files.push(sink.bytes("record.json", record.to_json().as_bytes())?);
+    Ok(files)
 }
 
 impl Outputs {
@@ -919,7 +911,12 @@ fn record_class(c: &ClassDraw) -> RecordClass {
 }
 
 impl AuditRecord {
-    fn new(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, outputs: &[Rendered]) -> AuditRecord {
+    fn new(
+        tasks: &[TaskInputs<'_>],
+        joint: &DrawView<'_>,
+        frame_digests: &[Digest],
+        outputs: &[Rendered],
+    ) -> AuditRecord {
         // OK because a draw has at least one task, and all share the seed.
         let seed = &joint.draws[0].seed;
         let (department_visits, visits) = crate::visit::visits_saved(joint.visits);
@@ -949,7 +946,7 @@ impl AuditRecord {
                         },
                         salt: draw.salt.digest().to_hex(),
                         inputs: input_digests(task.inputs),
-                        frame_sha256: joint.frame_digest(t, task.inputs).to_hex(),
+                        frame_sha256: frame_digests[t].to_hex(),
                         commitment: task.commitment.cloned(),
                         departments: draw
                             .departments
@@ -1140,8 +1137,7 @@ fn draw_inner<T>(
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
     // Each frame's digest, taken once: here when a commitment must be
     // checked before drawing, else beside the writing of the output files.
-    let frame_digests: Option<Vec<Digest>> =
-        (!committed.is_empty()).then(|| inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect());
+    let mut frame_digests: Vec<Digest> = Vec::new();
     let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
     let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
     for (k, task) in inputs.iter().enumerate() {
@@ -1151,9 +1147,9 @@ fn draw_inner<T>(
             .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
         match matching {
             Some((name, c, digest)) => {
-                // OK because the digests are taken whenever a commitment is given.
-                let frame_digest = frame_digests.as_ref().map_or_else(Digest::default, |d| d[k]);
+                let frame_digest = frames[k].digest(task);
                 let differences = c.differences_given(task, &frame_digest);
+                frame_digests.push(frame_digest);
                 if !differences.is_empty() {
                     return Err(ErrorKind::CommitmentMismatch {
                         commitment: name.clone(),
@@ -1193,7 +1189,9 @@ fn draw_inner<T>(
             commitment: commitment.as_ref(),
         })
         .collect();
-    let record = write_joint_dir(&tasks, &joint, frame_digests.as_deref(), out, replace)?;
+    // Every task has its digest, or none has (there was no commitment).
+    let frame_digests = (frame_digests.len() == tasks.len()).then_some(&frame_digests[..]);
+    let record = write_joint_dir(&tasks, &joint, frame_digests, out, replace)?;
     drop(tasks);
     Ok((
         inputs,
