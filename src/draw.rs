@@ -351,8 +351,8 @@ impl Draw {
                 let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();
                 let counts = allocate(drawn, &sizes, offset);
                 // Each stratum on its own, on every core, in order.
-                let jobs: Vec<(&crate::frame::StratumFrame, u64)> = cf.strata.iter().zip(counts).collect();
-                let out = crate::par::map(&jobs, |&(sf, n_h)| {
+                let out = crate::par::map_range(cf.strata.len(), |k| {
+                    let (sf, n_h) = (&cf.strata[k], counts[k]);
                     let size = sf.members.len() as u64;
                     let members = if n_h == 0 {
                         Vec::new()

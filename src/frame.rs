@@ -387,6 +387,7 @@ const REASONS: [ExclusionReason; 6] = [
 
 fn pass(
     inputs: &Inputs,
+    entity_rules: &EntityRules,
     rules: &[Rules<'_>],
     history: &HistoryIndex,
     stratum_of: &[u32],
@@ -396,7 +397,6 @@ fn pass(
     let plan = &inputs.plan;
     let population = &inputs.population;
     let classes = population.classes();
-    let entity_rules = EntityRules::new(plan);
     // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
     let mut out: Vec<Partial> = rules.iter().map(|_| Partial::new(4 * strata)).collect();
     for i in ids {
@@ -485,10 +485,12 @@ impl Frame {
         // One pass over the entities (held in id order), in runs on every
         // core, joined in order: members and exclusions come out in id order.
         const RUN: usize = 1 << 18;
+        let entity_rules = EntityRules::new(plan);
         let n = population.len();
         let run = |start: usize| {
             pass(
                 inputs,
+                &entity_rules,
                 &rules,
                 &history,
                 &stratum_of,

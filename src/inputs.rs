@@ -160,34 +160,37 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
     }
     cuts.push(bytes.len());
     cuts.dedup();
-    let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    let read = crate::par::map(&ranges, |&(from, to)| {
-        let lines = memchr::memchr_iter(b'\n', &bytes[..from]).count() as u64;
+    // Each part with the lines before it, counted once.
+    let mut line_base = memchr::memchr_iter(b'\n', &bytes[..body_start]).count() as u64;
+    let mut ranges: Vec<(usize, usize, u64)> = Vec::new();
+    for w in cuts.windows(2) {
+        ranges.push((w[0], w[1], line_base));
+        line_base += memchr::memchr_iter(b'\n', &bytes[w[0]..w[1]]).count() as u64;
+    }
+    let mut read = crate::par::map(&ranges, |&(from, to, lines)| {
         read_history_part(file, &headers, &c, &bytes[from..to], lines, from as u64)
     });
-    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
-    let mut arena = String::new();
-    let mut ends: Vec<usize> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
-    let mut out = History::default();
-    let mut failed = Ok(());
-    for (rows, result) in read {
-        let shift = arena.len();
-        arena.push_str(&rows.arena);
-        ends.extend(rows.ends.iter().map(|&e| shift + e));
-        lines.extend_from_slice(&rows.lines);
-        let last_line = rows.lines.last().copied().unwrap_or(0);
-        out.append(rows.visits).ok_or_else(|| too_large(last_line))?;
-        if result.is_err() {
-            failed = result;
-            break;
-        }
+    // The parts up to the first that failed.
+    if let Some(k) = read.iter().position(|(_, r)| r.is_err()) {
+        read.truncate(k + 1);
     }
-    let ids: Vec<&str> = std::iter::once(0)
-        .chain(ends.iter().copied())
-        .zip(&ends)
-        .map(|(start, &end)| &arena[start..end])
+    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
+    let mut out = History::default();
+    for (rows, _) in &mut read {
+        let last_line = rows.lines.last().copied().unwrap_or(0);
+        out.append(std::mem::take(&mut rows.visits))
+            .ok_or_else(|| too_large(last_line))?;
+    }
+    let ids: Vec<&str> = read
+        .iter()
+        .flat_map(|(rows, _)| {
+            std::iter::once(0)
+                .chain(rows.ends.iter().copied())
+                .zip(&rows.ends)
+                .map(|(start, &end)| &rows.arena[start..end])
+        })
         .collect();
+    let lines: Vec<u64> = read.iter().flat_map(|(rows, _)| rows.lines.iter().copied()).collect();
     let entities = population.positions(&ids);
     // A row that failed after its entity was read is in `ids` but not in `out`.
     for (i, ((entity, id), &line)) in entities.into_iter().zip(&ids).zip(&lines).enumerate() {
@@ -200,8 +203,10 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
             Some(_) => {}
         }
     }
-    failed?;
-    Ok(out)
+    match read.pop() {
+        Some((_, Err(e))) => Err(e),
+        _ => Ok(out),
+    }
 }
 
 fn load_directed(

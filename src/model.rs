@@ -346,15 +346,9 @@ impl History {
         inspectors: impl IntoIterator<Item = &'a str>,
         line: u64,
     ) -> Option<()> {
-        let d = match self.department_names.iter().position(|n| n == department) {
-            Some(d) => d,
-            None => {
-                self.department_names.push(department.to_string());
-                self.department_names.len() - 1
-            }
-        };
+        let d = self.department_code(department)?;
         self.entities.push(u32::try_from(entity).ok()?);
-        self.departments.push(u16::try_from(d).ok()?);
+        self.departments.push(d);
         self.dates.push(date);
         self.kinds.push(kind);
         self.lines.push(line);
@@ -368,7 +362,18 @@ impl History {
         Some(())
     }
 
-    /// Sets the entity of visit `i` (the loader finds them all at once).
+    /// The code of a department's name, interned on first use; `None` past 65,536.
+    fn department_code(&mut self, name: &str) -> Option<u16> {
+        let d = match self.department_names.iter().position(|n| n == name) {
+            Some(d) => d,
+            None => {
+                self.department_names.push(name.to_string());
+                self.department_names.len() - 1
+            }
+        };
+        u16::try_from(d).ok()
+    }
+
     /// Appends the visits of another history (departments matched by
     /// name); `None` when there are too many, as for [`History::push`].
     pub(crate) fn append(&mut self, other: History) -> Option<()> {
@@ -379,13 +384,7 @@ impl History {
         let remap: Vec<u16> = other
             .department_names
             .iter()
-            .map(|name| match self.department_names.iter().position(|n| n == name) {
-                Some(d) => u16::try_from(d).ok(),
-                None => {
-                    self.department_names.push(name.clone());
-                    u16::try_from(self.department_names.len() - 1).ok()
-                }
-            })
+            .map(|name| self.department_code(name))
             .collect::<Option<_>>()?;
         let shift = u32::try_from(self.inspectors.len()).ok()?;
         self.entities.extend_from_slice(&other.entities);
@@ -401,6 +400,7 @@ impl History {
         Some(())
     }
 
+    /// Sets the entity of visit `i` (the loader finds them all at once).
     pub(crate) fn set_entity(&mut self, i: usize, entity: usize) -> Option<()> {
         self.entities[i] = u32::try_from(entity).ok()?;
         Some(())

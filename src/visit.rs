@@ -14,7 +14,6 @@ use crate::plan::Window;
 
 /// One department of one task that must visit one entity.
 struct Call<'a> {
-    task: usize,
     department: &'a str,
     random: bool,
     directed: bool,
@@ -62,7 +61,6 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         calls.extend(random.into_iter().map(|(e, di)| {
             let dep = &plan.departments[di];
             let call = Call {
-                task: t,
                 department: dep.id.as_str(),
                 random: true,
                 directed: false,
@@ -81,7 +79,6 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             let call = match calls[first..].binary_search_by_key(&(e, di), |&(e, _, di, _)| (e, di)) {
                 Ok(k) => &mut calls[first + k].3,
                 Err(_) => directed_only.entry((e, di)).or_insert_with(|| Call {
-                    task: t,
                     department: d.department.as_str(),
                     random: false,
                     directed: false,
@@ -105,7 +102,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             let mut parts: Vec<VisitPart> = Vec::new();
             let mut items: Vec<Vec<&str>> = Vec::new();
             for &m in &members {
-                let c = &run[m].3;
+                let (_, task, _, c) = &run[m];
                 let k = match parts.iter().position(|p| p.department == c.department) {
                     Some(k) => k,
                     None => {
@@ -127,8 +124,8 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
                 if c.directed {
                     part.basis.insert(Basis::Directed);
                 }
-                if !part.tasks.contains(&c.task) {
-                    part.tasks.push(c.task);
+                if !part.tasks.contains(task) {
+                    part.tasks.push(*task);
                 }
                 add_items(&mut items[k], c.items.iter().copied());
             }
