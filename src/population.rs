@@ -889,13 +889,9 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize, newlines: u64) -> Opti
         ..Parsed::default()
     };
     let mut fields: Vec<&str> = Vec::with_capacity(width);
-    let mut start = 0;
-    while start < text.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |k| start + k);
-        let line = &text[start..end];
-        fields.clear();
-        fields.extend(line.split(','));
-        if line.is_empty() || fields.len() != width || fields.iter().any(|f| f.len() > crate::io::MAX_FIELD_BYTES) {
+    // One pass over the part finds every comma and newline.
+    let mut row = |fields: &[&str], start: usize| -> Option<()> {
+        if fields.len() != width || fields.iter().any(|f| f.len() > crate::io::MAX_FIELD_BYTES) {
             return None;
         }
         let id = fields[layout.id];
@@ -919,7 +915,31 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize, newlines: u64) -> Opti
             let code = dict.code(fields[c]);
             dict.codes.push(code);
         }
-        start = end + 1;
+        Some(())
+    };
+    let (mut line, mut field) = (0, 0);
+    for at in memchr::memchr2_iter(b',', b'\n', bytes) {
+        if fields.len() == width {
+            return None;
+        }
+        fields.push(&text[field..at]);
+        field = at + 1;
+        if bytes[at] == b'\n' {
+            if at == line {
+                return None; // A blank line.
+            }
+            row(&fields, line)?;
+            fields.clear();
+            line = field;
+        }
+    }
+    if line < text.len() {
+        // The last record, without a newline.
+        if fields.len() == width {
+            return None;
+        }
+        fields.push(&text[field..]);
+        row(&fields, line)?;
     }
     Some(out)
 }

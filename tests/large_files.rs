@@ -277,6 +277,19 @@ fn plain_parts_read_as_the_csv_reader_reads_them() {
         );
         assert_eq!((a.region(), a.industry()), (b.region(), b.industry()));
     }
+    // The last record needs no newline.
+    let unterminated = Population::from_csv("entities.csv", plain.trim_end_matches('\n').as_bytes()).unwrap();
+    assert_eq!(unterminated, fast);
+    assert_eq!(unterminated.id(rows - 1), format!("E{:07}", rows - 1));
+    // A record with a field too many far into a plain part.
+    let at = plain.len() / 2 + plain[plain.len() / 2..].find(",revoked,").unwrap();
+    let wide = format!("{},x{}", &plain[..at], &plain[at..]);
+    let line = plain[..at].matches('\n').count() + 1;
+    let err = Population::from_csv("entities.csv", wide.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("entities.csv, line {line}: the row has 8 fields, the header has 7")
+    );
     // A bad value far into a plain part is reported by the CSV reader's rules.
     let bad = plain.replacen(",ind3,revoked,", ",ind3,closed,", 1);
     let at = plain.find(",ind3,revoked,").unwrap();
