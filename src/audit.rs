@@ -349,6 +349,17 @@ impl Sink<'_> {
     }
 }
 
+/// Clears `buf` and fills it with `parts` joined by `sep`.
+fn join_into<'a>(buf: &mut String, sep: &str, parts: impl IntoIterator<Item = &'a str>) {
+    buf.clear();
+    for (k, part) in parts.into_iter().enumerate() {
+        if k > 0 {
+            buf.push_str(sep);
+        }
+        buf.push_str(part);
+    }
+}
+
 /// The exact quota share `q_h = num / den`, reduced, as `p/q` (or `p` when whole).
 fn fraction(num: u128, den: u64) -> String {
     if den == 0 || num == 0 {
@@ -543,20 +554,6 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             },
         )
     };
-    let joined = |parts: &[crate::VisitPart], f: &dyn Fn(&crate::VisitPart) -> String| -> String {
-        parts
-            .iter()
-            .map(|p| format!("{}:{}", p.department, f(p)))
-            .collect::<Vec<_>>()
-            .join(";")
-    };
-    let task_ids = |v: &crate::Visit| -> String {
-        let ids: BTreeSet<usize> = v.parts.iter().flat_map(|p| p.tasks.iter().copied()).collect();
-        ids.into_iter()
-            .map(|t| tasks[t].inputs.plan.task_id.as_str())
-            .collect::<Vec<_>>()
-            .join(";")
-    };
     let visits = |names: &[String]| {
         sink.csv(
             "visits.csv",
@@ -575,33 +572,64 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             ],
             |w| {
                 let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
+                // Each row's joined fields, in buffers kept across rows.
+                let (mut task_ids, mut departments, mut items, mut basis, mut team) = (
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                );
+                let mut ids: Vec<usize> = Vec::new();
+                let mut hex = [0u8; 64];
                 for (v, name) in joint.visits.iter().zip(names) {
-                    let date = v.date.map_or(String::new(), |d| {
-                        dates.entry(d).or_insert_with(|| d.to_string()).clone()
-                    });
-                    let departments: Vec<&str> = v.parts.iter().map(|p| p.department.as_str()).collect();
-                    let items: Vec<&str> = v
-                        .parts
-                        .iter()
-                        .flat_map(|p| p.items.iter().map(String::as_str))
-                        .collect();
-                    let basis = joined(&v.parts, &|p| {
-                        p.basis.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
-                    });
-                    let team = if v.parts.iter().all(|p| p.inspectors.is_empty()) {
-                        String::new()
-                    } else {
-                        joined(&v.parts, &|p| p.inspectors.join("+"))
+                    ids.clear();
+                    ids.extend(v.parts.iter().flat_map(|p| p.tasks.iter().copied()));
+                    ids.sort_unstable();
+                    ids.dedup();
+                    join_into(
+                        &mut task_ids,
+                        ";",
+                        ids.iter().map(|&t| tasks[t].inputs.plan.task_id.as_str()),
+                    );
+                    join_into(&mut departments, ";", v.parts.iter().map(|p| p.department.as_str()));
+                    join_into(
+                        &mut items,
+                        ";",
+                        v.parts.iter().flat_map(|p| p.items.iter().map(String::as_str)),
+                    );
+                    basis.clear();
+                    team.clear();
+                    let staffed = v.parts.iter().any(|p| !p.inspectors.is_empty());
+                    for (k, p) in v.parts.iter().enumerate() {
+                        let sep = if k == 0 { "" } else { ";" };
+                        basis.push_str(sep);
+                        basis.push_str(&p.department);
+                        basis.push(':');
+                        for (j, b) in p.basis.iter().enumerate() {
+                            basis.push_str(if j == 0 { "" } else { "+" });
+                            basis.push_str(b.as_str());
+                        }
+                        if staffed {
+                            team.push_str(sep);
+                            team.push_str(&p.department);
+                            team.push(':');
+                            team.push_str(&p.inspectors.join("+"));
+                        }
+                    }
+                    let date = match v.date {
+                        Some(d) => dates.entry(d).or_insert_with(|| d.to_string()).as_str(),
+                        None => "",
                     };
                     w.write_record([
                         v.id.as_str(),
                         population.id(v.entity),
                         name,
-                        &v.key.to_hex(),
-                        &task_ids(v),
-                        &date,
-                        &departments.join(";"),
-                        &items.join(";"),
+                        v.key.hex_into(&mut hex),
+                        &task_ids,
+                        date,
+                        &departments,
+                        &items,
                         &basis,
                         &team,
                         v.leader.as_deref().unwrap_or(""),
@@ -628,15 +656,23 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 "deadline",
             ],
             |w| {
+                let mut items = String::new();
                 for (t, task) in tasks.iter().enumerate() {
                     let plan = &task.inputs.plan;
                     // Each visit date once: as text, and the task's publication deadline.
                     let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
-                    let mut drawn: Vec<(&str, usize)> = joint.draws[t]
-                        .selections()
-                        .map(|(dep, _, _, s)| (dep, s.entity))
-                        .collect();
-                    drawn.sort_unstable();
+                    // Per department (plan position), the entities it drew, sorted.
+                    let mut drawn: Vec<Vec<usize>> = vec![Vec::new(); plan.departments.len()];
+                    for (d, dep) in joint.draws[t].departments.iter().enumerate() {
+                        drawn[d] = dep
+                            .classes
+                            .iter()
+                            .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
+                            .map(|s| s.entity)
+                            .collect();
+                        drawn[d].sort_unstable();
+                    }
+                    // This task's directed items per (entity, department).
                     let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
                     for c in &task.inputs.directed {
                         directed
@@ -644,38 +680,43 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                             .or_default()
                             .extend(c.item_ids.iter().map(String::as_str));
                     }
-                    for d in &plan.departments {
+                    for (di, d) in plan.departments.iter().enumerate() {
                         for (v, name) in joint.visits.iter().zip(names) {
                             let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
                                 continue;
                             };
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.
-                            let drew = drawn.binary_search(&(d.id.as_str(), v.entity)).is_ok();
-                            let items: Vec<&str> = p
-                                .items
-                                .iter()
-                                .filter(|i| {
-                                    (drew && d.items.contains(i))
-                                        || directed
-                                            .get(&(population.id(v.entity), d.id.as_str()))
-                                            .is_some_and(|items| items.contains(i.as_str()))
-                                })
-                                .map(String::as_str)
-                                .collect();
+                            let drew = drawn[di].binary_search(&v.entity).is_ok();
+                            let named = if p.basis.contains(&crate::Basis::Directed) {
+                                directed.get(&(population.id(v.entity), d.id.as_str()))
+                            } else {
+                                None
+                            };
+                            join_into(
+                                &mut items,
+                                ";",
+                                p.items
+                                    .iter()
+                                    .filter(|i| {
+                                        (drew && d.items.contains(i))
+                                            || named.is_some_and(|items| items.contains(i.as_str()))
+                                    })
+                                    .map(String::as_str),
+                            );
                             let (date, deadline) = match v.date {
-                                Some(date) => dates
-                                    .entry(date)
-                                    .or_insert_with(|| {
+                                Some(date) => {
+                                    let (date, deadline) = dates.entry(date).or_insert_with(|| {
                                         let deadline = base
                                             .calendar
                                             .add_working_days(date, plan.teams.publication_days)
                                             .map(|d| d.to_string())
                                             .unwrap_or_default();
                                         (date.to_string(), deadline)
-                                    })
-                                    .clone(),
-                                None => (String::new(), String::new()),
+                                    });
+                                    (date.as_str(), deadline.as_str())
+                                }
+                                None => ("", ""),
                             };
                             w.write_record([
                                 plan.plan_id.as_str(),
@@ -684,10 +725,10 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                                 &v.id,
                                 population.id(v.entity),
                                 name,
-                                &items.join(";"),
-                                &date,
+                                &items,
+                                date,
                                 "",
-                                &deadline,
+                                deadline,
                             ])?;
                         }
                     }

@@ -27,6 +27,13 @@ impl Digest {
         hex::encode(self.0)
     }
 
+    /// The digest as 64 lowercase hex digits, written into `buf`.
+    pub(crate) fn hex_into<'a>(&self, buf: &'a mut [u8; 64]) -> &'a str {
+        // OK because 32 bytes take exactly 64 hex digits, which are ASCII.
+        let _ = hex::encode_to_slice(self.0, buf);
+        std::str::from_utf8(buf).unwrap_or_default()
+    }
+
     /// Parses 64 hex digits.
     pub fn from_hex(text: &str) -> Option<Digest> {
         let mut out = [0u8; 32];
