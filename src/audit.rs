@@ -234,11 +234,15 @@ fn write_joint_dir(
     tasks: &[TaskInputs<'_>],
     joint: &JointDraw,
     frame_digests: Option<&[Digest]>,
+    names: Option<&Names>,
     dir: &Path,
     replace: bool,
 ) -> Result<Digest> {
     let tmp = staging_dir(dir, replace)?;
-    let view = DrawView::joint(joint, frame_digests);
+    let view = DrawView {
+        names,
+        ..DrawView::joint(joint, frame_digests)
+    };
     let rendered = render_into(tasks, &view, Sink::Dir(tmp.path()))?;
     install(tmp, dir)?;
     Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
@@ -395,6 +399,8 @@ struct DrawView<'a> {
     /// Each task's frame digest when the caller has taken it already (it
     /// reads every eligible id: at national scale, seconds).
     frame_digests: Option<&'a [Digest]>,
+    /// The names of the visited entities when the caller has read them already.
+    names: Option<&'a Names>,
 }
 
 impl<'a> DrawView<'a> {
@@ -404,6 +410,7 @@ impl<'a> DrawView<'a> {
             salt: joint.salt,
             visits: &joint.visits,
             frame_digests,
+            names: None,
         }
     }
 
@@ -441,6 +448,7 @@ impl Outputs {
             salt: draw.salt,
             visits: &draw.visits,
             frame_digests: None,
+            names: None,
         };
         Outputs::render_view(&[task], &view)
     }
@@ -463,13 +471,47 @@ impl Outputs {
     }
 }
 
+/// The names of the entities the draws call on (every selected entity and
+/// every entity of a directed check: each has at least one visit), read
+/// back from the entity file while the visits are dated.
+struct Names {
+    /// Entity positions, ascending.
+    entities: Vec<usize>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn read(inputs: &[Inputs], draws: &[Draw]) -> Result<Names> {
+        // OK because a joint draw has at least one task and its tasks share one entity library.
+        let population = &inputs[0].population;
+        let mut entities: Vec<usize> = draws
+            .iter()
+            .flat_map(|d| d.selections().map(|(_, _, _, s)| s.entity))
+            .collect();
+        for task in inputs {
+            let ids: Vec<&str> = task.directed.iter().map(|d| d.entity_id.as_str()).collect();
+            entities.extend(population.positions(&ids).into_iter().flatten());
+        }
+        entities.sort_unstable();
+        entities.dedup();
+        let names = population.names(&entities)?;
+        Ok(Names { entities, names })
+    }
+
+    fn get(&self, entity: usize) -> Option<&str> {
+        let k = self.entities.binary_search(&entity).ok()?;
+        Some(&self.names[k])
+    }
+}
+
 /// Renders every output of a draw into `sink`, `record.json` last.
 fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Vec<Rendered>> {
     // OK because JointDraw::run refuses an empty task list and the tasks share one entity library.
     let base = tasks[0].inputs;
     let population = &base.population;
     // Names are not held in memory: the visited entities' names are read
-    // back once, while the files that do not name anyone are written.
+    // back once, unless the caller has (while the visits were dated), while
+    // the files that do not name anyone are written.
     let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
     let selection = || {
         sink.csv(
@@ -554,7 +596,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             },
         )
     };
-    let visits = |names: &[String]| {
+    let visits = |names: &[&str]| {
         sink.csv(
             "visits.csv",
             &[
@@ -640,7 +682,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
         )
     };
     // 一公开: one record per task, department and visit, with no inspector data.
-    let public = |names: &[String]| {
+    let public = |names: &[&str]| {
         sink.csv(
             "public.csv",
             &[
@@ -738,7 +780,14 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
         )
     };
     let named = || -> Result<(Result<Rendered>, Result<Rendered>)> {
-        let names = population.names(&visited)?;
+        let read;
+        let names: Vec<&str> = match joint.names.and_then(|n| visited.iter().map(|&e| n.get(e)).collect()) {
+            Some(names) => names,
+            None => {
+                read = population.names(&visited)?;
+                read.iter().map(String::as_str).collect()
+            }
+        };
         Ok(crate::par::join(|| visits(&names), || public(&names)))
     };
     // The five files are independent: render them on every core, and
@@ -1218,7 +1267,10 @@ fn draw_inner<T>(
         }
     }
     progress("drawing");
-    let joint = JointDraw::run_framed(&inputs, frames, seed)?;
+    // The visited entities' names are read back from the entity file
+    // while the visits are dated (on one core).
+    let (joint, names) = JointDraw::run_framed_beside(&inputs, frames, seed, |draws| Names::read(&inputs, draws))?;
+    let names = names?;
     progress("writing the outputs");
     let tasks: Vec<TaskInputs<'_>> = inputs
         .iter()
@@ -1232,7 +1284,7 @@ fn draw_inner<T>(
         .collect();
     // Every task has its digest, or none has (there was no commitment).
     let frame_digests = (frame_digests.len() == tasks.len()).then_some(&frame_digests[..]);
-    let record = write_joint_dir(&tasks, &joint, frame_digests, out, replace)?;
+    let record = write_joint_dir(&tasks, &joint, frame_digests, Some(&names), out, replace)?;
     drop(tasks);
     Ok((
         inputs,

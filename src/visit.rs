@@ -263,6 +263,18 @@ impl JointDraw {
     /// on frames already built (one per task, in the same order), so a caller
     /// that checked commitments against those frames does not build them twice.
     pub(crate) fn run_framed(inputs: &[Inputs], frames: Vec<Frame>, seed: &Seed) -> Result<JointDraw> {
+        JointDraw::run_framed_beside(inputs, frames, seed, |_| ()).map(|(joint, ())| joint)
+    }
+
+    /// [`JointDraw::run_framed`], running `beside` on the selections (on
+    /// another core when there is one) while the visits are merged, dated
+    /// and staffed.
+    pub(crate) fn run_framed_beside<T: Send>(
+        inputs: &[Inputs],
+        frames: Vec<Frame>,
+        seed: &Seed,
+        beside: impl FnOnce(&[Draw]) -> T + Send,
+    ) -> Result<(JointDraw, T)> {
         let draws: Vec<Draw> = inputs
             .iter()
             .zip(frames)
@@ -280,8 +292,8 @@ impl JointDraw {
             }
         };
         let tasks: Vec<(&Inputs, &Draw)> = inputs.iter().zip(&draws).collect();
-        let visits = schedule(&tasks, &salt)?;
-        Ok(JointDraw { draws, salt, visits })
+        let (visits, aside) = crate::par::join(|| schedule(&tasks, &salt), || beside(&draws));
+        Ok((JointDraw { draws, salt, visits: visits? }, aside))
     }
 
     /// How many department visits there would be with one visit per
