@@ -1254,9 +1254,7 @@ impl Packed {
 /// both are longer.
 fn sort_by_id(p: &Population) -> Vec<u32> {
     // OK because the number of entities was checked to fit in u32.
-    let mut keyed: Vec<Packed> = (0..p.len())
-        .map(|i| Packed::new(p.id(i).as_bytes(), i as u32))
-        .collect();
+    let mut keyed: Vec<Packed> = crate::par::map_range(p.len(), |i| Packed::new(p.id(i).as_bytes(), i as u32));
     let whole = |i: u32| p.id(i as usize).as_bytes();
     crate::par::sort_unstable_by(&mut keyed, |a, b| a.cmp(b, || whole(a.index).cmp(whole(b.index))));
     keyed.into_iter().map(|k| k.index).collect()
