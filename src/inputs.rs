@@ -130,7 +130,16 @@ fn read_history_part(
     (rows, read)
 }
 
-fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<History> {
+/// A history file read (every row up to the first error), its entities
+/// not yet looked up.
+struct HistoryRead {
+    visits: History,
+    parts: Vec<(HistoryRows, Result<()>)>,
+}
+
+/// Reads a history file's rows; needs no entity library, so it can run
+/// while the entity file loads.
+fn read_history(file: &str, bytes: &[u8]) -> Result<HistoryRead> {
     let csv = CsvFile::open(file, bytes)?;
     let c = HistoryColumns {
         entity: csv.require("entity_id")?,
@@ -174,38 +183,57 @@ fn load_history(file: &str, bytes: &[u8], population: &Population) -> Result<His
     if let Some(k) = read.iter().position(|(_, r)| r.is_err()) {
         read.truncate(k + 1);
     }
-    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
     let mut out = History::default();
     for (rows, _) in &mut read {
         let last_line = rows.lines.last().copied().unwrap_or(0);
         out.append(std::mem::take(&mut rows.visits))
-            .ok_or_else(|| too_large(last_line))?;
+            .ok_or_else(|| history_too_large(file, last_line))?;
     }
-    let ids: Vec<&str> = read
-        .iter()
-        .flat_map(|(rows, _)| {
-            std::iter::once(0)
-                .chain(rows.ends.iter().copied())
-                .zip(&rows.ends)
-                .map(|(start, &end)| &rows.arena[start..end])
-        })
-        .collect();
-    let lines: Vec<u64> = read.iter().flat_map(|(rows, _)| rows.lines.iter().copied()).collect();
-    let entities = population.positions(&ids);
-    // A row that failed after its entity was read is in `ids` but not in `out`.
-    for (i, ((entity, id), &line)) in entities.into_iter().zip(&ids).zip(&lines).enumerate() {
-        match entity {
-            None => {
-                let at = Location::line(file, line).with_field("entity_id");
-                return Err(Error::unknown(at, "entity", id.to_string()));
+    Ok(HistoryRead {
+        visits: out,
+        parts: read,
+    })
+}
+
+fn history_too_large(file: &str, line: u64) -> Error {
+    Error::syntax(Location::line(file, line), "the history is too large")
+}
+
+impl HistoryRead {
+    /// Looks up the rows' entities; the first error in file order (an
+    /// unknown entity, or the error the reading stopped at) is reported.
+    fn resolve(self, file: &str, population: &Population) -> Result<History> {
+        let HistoryRead {
+            visits: mut out,
+            parts: mut read,
+        } = self;
+        let too_large = |line: u64| history_too_large(file, line);
+        let ids: Vec<&str> = read
+            .iter()
+            .flat_map(|(rows, _)| {
+                std::iter::once(0)
+                    .chain(rows.ends.iter().copied())
+                    .zip(&rows.ends)
+                    .map(|(start, &end)| &rows.arena[start..end])
+            })
+            .collect();
+        let lines: Vec<u64> = read.iter().flat_map(|(rows, _)| rows.lines.iter().copied()).collect();
+        let entities = population.positions(&ids);
+        // A row that failed after its entity was read is in `ids` but not in `out`.
+        for (i, ((entity, id), &line)) in entities.into_iter().zip(&ids).zip(&lines).enumerate() {
+            match entity {
+                None => {
+                    let at = Location::line(file, line).with_field("entity_id");
+                    return Err(Error::unknown(at, "entity", id.to_string()));
+                }
+                Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| too_large(line))?,
+                Some(_) => {}
             }
-            Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| too_large(line))?,
-            Some(_) => {}
         }
-    }
-    match read.pop() {
-        Some((_, Err(e))) => Err(e),
-        _ => Ok(out),
+        match read.pop() {
+            Some((_, Err(e))) => Err(e),
+            _ => Ok(out),
+        }
     }
 }
 
@@ -372,34 +400,64 @@ impl Inputs {
         let mut used: Vec<&str> = plan.strata.iter().map(String::as_str).collect();
         used.extend(plan.departments.iter().flat_map(|d| d.scope.keys().map(String::as_str)));
         let entities_path = &plan.inputs.entities;
-        let (population, digest) = match open("entities", entities_path)? {
-            Opened::Bytes(bytes) => {
-                let digest = Digest::of_bytes(&bytes);
-                (Population::read(entities_path, bytes, Keep::Only(&used))?, digest)
+        let entities = open("entities", entities_path)?;
+        let mut bytes_of = |role: &'static str, path: &str| -> Result<Vec<u8>> {
+            match open(role, path)? {
+                Opened::Bytes(bytes) => Ok(bytes),
+                Opened::Path(p) => read_file(&p, path),
             }
-            Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used))?,
         };
+        // The history's rows are read (on the other core) while the entity
+        // file loads; its errors still come after the entity file's and the
+        // item file's, as if the files were read one after the other.
+        let history_bytes = plan.inputs.history.as_ref().map(|p| (p, bytes_of("history", p)));
+        let (population, history) = crate::par::join(
+            || match entities {
+                Opened::Bytes(bytes) => {
+                    let digest = Digest::of_bytes(&bytes);
+                    Population::read(entities_path, bytes, Keep::Only(&used)).map(|p| (p, digest))
+                }
+                Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
+            },
+            || {
+                history_bytes.map(|(path, bytes)| {
+                    bytes.map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
+                })
+            },
+        );
+        let (population, digest) = population?;
         files.push(InputFile {
             role: "entities",
             path: entities_path.clone(),
             digest,
         });
+        let items_bytes = bytes_of("items", &plan.inputs.items)?;
+        files.push(InputFile {
+            role: "items",
+            path: plan.inputs.items.clone(),
+            digest: Digest::of_bytes(&items_bytes),
+        });
+        let items = load_items(&plan.inputs.items, &items_bytes)?;
+        let history = match history {
+            Some(read) => {
+                let (path, digest, read) = read?;
+                files.push(InputFile {
+                    role: "history",
+                    path: path.clone(),
+                    digest,
+                });
+                read?.resolve(path, &population)?
+            }
+            None => History::default(),
+        };
         let mut load = |role: &'static str, path: &str| -> Result<Vec<u8>> {
-            let bytes = match open(role, path)? {
-                Opened::Bytes(bytes) => bytes,
-                Opened::Path(p) => read_file(&p, path)?,
-            };
+            let bytes = bytes_of(role, path)?;
             files.push(InputFile {
                 role,
                 path: path.to_string(),
                 digest: Digest::of_bytes(&bytes),
             });
             Ok(bytes)
-        };
-        let items = load_items(&plan.inputs.items, &load("items", &plan.inputs.items)?)?;
-        let history = match &plan.inputs.history {
-            Some(p) => load_history(p, &load("history", p)?, &population)?,
-            None => History::default(),
         };
         let directed = match &plan.inputs.directed {
             Some(p) => load_directed(p, &load("directed", p)?, &population, &plan, &items)?,

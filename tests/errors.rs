@@ -304,6 +304,52 @@ bad_input!(
     ),
     "history.csv, line 2, field kind: \"routine\" is not a visit kind (\"random\" or \"directed\")"
 );
+// The history is read beside the entity file; errors still come in file
+// order: entities, items, then history.
+const BAD_HISTORY: &str = "entity_id,department,date,kind\nE00000,S,2026-01-05,random\n";
+bad_input!(
+    entities_error_comes_before_a_history_error,
+    |_: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        f.insert("entities.csv", format!("{HEADER}\nE1,a,B,N,r,closed,\n"));
+        f.insert("history.csv", BAD_HISTORY.into());
+    },
+    "entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+);
+bad_input!(
+    items_error_comes_before_a_history_error,
+    |_: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        f.insert("items.csv", format!("{}S1,S,again,key,,,,\n", common::ITEMS));
+        f.insert("history.csv", BAD_HISTORY.into());
+    },
+    "items.csv, line 5, field id: duplicate id \"S1\" (first on line 2)"
+);
+bad_input!(
+    items_error_comes_before_a_missing_history_file,
+    |p: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        f.insert("items.csv", format!("{}S1,S,again,key,,,,\n", common::ITEMS));
+        *p = p.replacen(r#""history": "history.csv""#, r#""history": "missing.csv""#, 1);
+    },
+    "items.csv, line 5, field id: duplicate id \"S1\" (first on line 2)"
+);
+bad_input!(
+    missing_history_file_after_good_items,
+    in_plan(r#""history": "history.csv""#, r#""history": "missing.csv""#),
+    "missing.csv: no such file"
+);
+bad_input!(
+    history_without_a_column,
+    in_file("history.csv", BAD_HISTORY.into()),
+    "history.csv, line 1: missing column inspector_ids"
+);
+bad_input!(
+    history_error_comes_before_an_unknown_entity_further_on,
+    in_file(
+        "history.csv",
+        "entity_id,department,date,kind,inspector_ids\nE00000,S,2026-01-05,routine,X1\nE99,S,2026-01-05,random,X1\n"
+            .into()
+    ),
+    "history.csv, line 2, field kind: \"routine\" is not a visit kind (\"random\" or \"directed\")"
+);
 bad_input!(
     directed_unknown_department,
     in_file(
