@@ -293,7 +293,14 @@ impl JointDraw {
         };
         let tasks: Vec<(&Inputs, &Draw)> = inputs.iter().zip(&draws).collect();
         let (visits, aside) = crate::par::join(|| schedule(&tasks, &salt), || beside(&draws));
-        Ok((JointDraw { draws, salt, visits: visits? }, aside))
+        Ok((
+            JointDraw {
+                draws,
+                salt,
+                visits: visits?,
+            },
+            aside,
+        ))
     }
 
     /// How many department visits there would be with one visit per
