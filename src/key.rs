@@ -194,6 +194,23 @@ impl Seed {
     }
 }
 
+/// The longest id whose key message (`T ‖ enc(id)`, 36 bytes and the id)
+/// and SHA-256's padding (a 0x80 byte and the 8-byte bit length) fit in
+/// one 64-byte block.
+const ONE_BLOCK_ID: usize = 64 - 36 - 1 - 8;
+
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
 /// DR1 step 2: the draw salt `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))`,
 /// shared by every department of a task and round.
 ///
@@ -233,7 +250,29 @@ impl Salt {
 
     /// DR1 step 3: `K(e) = H(T ‖ enc(entity_id))`.
     pub fn entity_key(&self, entity_id: &str) -> Digest {
-        Hasher::new().raw(self.0.as_bytes()).enc(entity_id.as_bytes()).finish()
+        let id = entity_id.as_bytes();
+        // T, the length and the id with SHA-256's padding fit in one block
+        // for ids of up to 19 bytes (a unified social credit code has 18):
+        // that block is compressed directly, the same digest without the
+        // hasher's buffering (a third of the time per key).
+        if id.len() <= ONE_BLOCK_ID {
+            let mut block = [0u8; 64];
+            block[..32].copy_from_slice(self.0.as_bytes());
+            // OK because id.len() <= 19.
+            block[32..36].copy_from_slice(&(id.len() as u32).to_be_bytes());
+            block[36..36 + id.len()].copy_from_slice(id);
+            block[36 + id.len()] = 0x80;
+            let bits = ((36 + id.len()) * 8) as u64;
+            block[56..].copy_from_slice(&bits.to_be_bytes());
+            let mut state = SHA256_IV;
+            sha2::block_api::compress256(&mut state, &[block]);
+            let mut out = [0u8; 32];
+            for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+                chunk.copy_from_slice(&word.to_be_bytes());
+            }
+            return Digest(out);
+        }
+        Hasher::new().raw(self.0.as_bytes()).enc(id).finish()
     }
 
     /// DR1 step 6: the allocation offset `v`, the first 8 bytes of

@@ -268,3 +268,26 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// DR1 step 3, `K(e) = H(T ‖ enc(id))`, is SHA-256 of exactly those
+    /// bytes for ids of every length: the one-block path (ids up to 19
+    /// bytes) and the general one agree with the sha2 crate's hasher.
+    #[test]
+    fn entity_keys_are_sha256_of_the_salt_and_the_encoded_id(
+        seed in "[a-z0-9]{1,12}",
+        id in "[0-9A-Z]{1,24}|\\PC{1,12}",
+    ) {
+        use sha2::Digest as _;
+        let salt = double_random::Salt::derive(&Seed::new(seed).unwrap(), "T", "1");
+        let salt_digest = salt.digest();
+        let mut message = salt_digest.as_bytes().to_vec();
+        message.extend_from_slice(&(id.len() as u32).to_be_bytes());
+        message.extend_from_slice(id.as_bytes());
+        let expected: [u8; 32] = sha2::Sha256::digest(&message).into();
+        let key = salt.entity_key(&id);
+        prop_assert_eq!(key.as_bytes(), &expected[..], "{} ({} bytes)", id, id.len());
+    }
+}
