@@ -801,28 +801,96 @@ struct Parsed {
 #[derive(Default)]
 struct Dictionary {
     values: Vec<String>,
-    table: HashTable<u32>,
+    table: HashTable<Slot>,
+    /// The slot last found for each hash's top bits, in front of the table:
+    /// a column of a few thousand distinct values (regions, industries)
+    /// is mostly found here with one comparison. Filled on first use.
+    recent: Vec<Option<Slot>>,
     codes: Vec<u32>,
+}
+
+/// The number of bits of a hash that index [`Dictionary::recent`].
+const RECENT_BITS: u32 = 12;
+
+/// A value in a dictionary's table: its [`Short`] form and its code.
+#[derive(Clone, Copy)]
+struct Slot {
+    short: Short,
+    code: u32,
+}
+
+/// A value's length and two words of its bytes: for values of at most 16
+/// bytes these determine the value, so equal forms are equal values and
+/// looking up a region or an industry compares two words instead of
+/// calling `memcmp`; longer values are compared in full when their forms
+/// are equal.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Short {
+    len: usize,
+    a: u64,
+    b: u64,
+}
+
+impl Short {
+    fn new(v: &[u8]) -> Short {
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..s.len()].copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        let n = v.len();
+        // OK because each slice below is at most 8 bytes long.
+        let (a, b) = if n >= 8 {
+            // The first and the last 8 bytes (overlapping when n < 16).
+            (word(&v[..8]), word(&v[n - 8..]))
+        } else if n >= 4 {
+            (word(&v[..4]), word(&v[n - 4..]))
+        } else {
+            (word(v), 0)
+        };
+        Short { len: n, a, b }
+    }
+
+    fn determines_value(&self) -> bool {
+        self.len <= 16
+    }
 }
 
 impl Dictionary {
     fn code(&mut self, value: &str) -> u32 {
         let hasher = foldhash::fast::FixedState::with_seed(7);
-        let h = hasher.hash_one(value);
+        let short = Short::new(value.as_bytes());
+        let h = hasher.hash_one(short);
+        // OK because the shift leaves RECENT_BITS bits.
+        let r = (h >> (64 - RECENT_BITS)) as usize;
+        if let Some(Some(slot)) = self.recent.get(r)
+            && slot.short == short
+            && short.determines_value()
+        {
+            return slot.code;
+        }
         let values = &mut self.values;
         // OK because a dictionary has at most as many values as a part has rows.
-        *self
+        let slot = *self
             .table
             .entry(
                 h,
-                |&c| values[c as usize] == value,
-                |&c| hasher.hash_one(&values[c as usize]),
+                |slot| slot.short == short && (short.determines_value() || values[slot.code as usize] == value),
+                |slot| hasher.hash_one(slot.short),
             )
             .or_insert_with(|| {
                 values.push(value.to_string());
-                (values.len() - 1) as u32
+                Slot {
+                    short,
+                    code: (values.len() - 1) as u32,
+                }
             })
-            .get()
+            .get();
+        if self.recent.is_empty() {
+            self.recent = vec![None; 1 << RECENT_BITS];
+        }
+        self.recent[r] = Some(slot);
+        slot.code
     }
 }
 
