@@ -518,17 +518,28 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             "selection.csv",
             &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
             |w| {
+                let (mut hex, mut rank) = ([0u8; 64], String::new());
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for (dep, class, stratum, s) in draw.selections() {
-                        w.write_record([
-                            task.inputs.plan.task_id.as_str(),
-                            dep,
-                            population.id(s.entity),
-                            class.class.as_str(),
-                            &stratum.label(),
-                            &s.key.to_hex(),
-                            &s.rank.to_string(),
-                        ])?;
+                    for d in &draw.departments {
+                        for c in &d.classes {
+                            for stratum in &c.strata {
+                                let label = stratum.label();
+                                for s in &stratum.selected {
+                                    rank.clear();
+                                    // OK because writing to a String cannot fail.
+                                    let _ = write!(rank, "{}", s.rank);
+                                    w.write_record([
+                                        task.inputs.plan.task_id.as_str(),
+                                        &d.department,
+                                        population.id(s.entity),
+                                        c.class.as_str(),
+                                        &label,
+                                        s.key.hex_into(&mut hex),
+                                        &rank,
+                                    ])?;
+                                }
+                            }
+                        }
                     }
                 }
                 Ok(())
