@@ -430,6 +430,16 @@ impl Population {
         c.values[c.codes.get(i) as usize].as_str()
     }
 
+    /// The distinct regions, in order of first appearance in the file.
+    pub(crate) fn regions(&self) -> &[String] {
+        &self.coded[self.region].values
+    }
+
+    /// Entity `i`'s region, as a position in [`regions`](Population::regions).
+    pub(crate) fn region_code(&self, i: usize) -> usize {
+        self.coded[self.region].codes.get(i) as usize
+    }
+
     fn coded_value(&self, i: usize, name: &str) -> Option<&str> {
         let c = self.coded.iter().find(|c| self.columns[c.column] == name)?;
         Some(c.values[c.codes.get(i) as usize].as_str())

@@ -39,6 +39,19 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
         .enc(b"DR1/dates")
         .finish()
         .first_u64();
+    // Each region's place in the order of (region key, region bytes),
+    // computed once for every region of the library.
+    let regions = population.regions();
+    let mut ordered: Vec<(Digest, &str, usize)> = regions
+        .iter()
+        .enumerate()
+        .map(|(code, region)| (region_key(region), region.as_str(), code))
+        .collect();
+    ordered.sort_unstable();
+    let mut rank = vec![0usize; regions.len()];
+    for (r, &(_, _, code)) in ordered.iter().enumerate() {
+        rank[code] = r;
+    }
     let mut by_window: BTreeMap<(NaiveDate, NaiveDate), Vec<usize>> = BTreeMap::new();
     for (i, visit) in visits.iter().enumerate() {
         by_window
@@ -54,18 +67,10 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
                 format!("the window {start} to {end} has no working day for the visits"),
             ));
         }
-        // Visits are in key order; a stable sort by region key keeps that order within regions.
-        let mut region_keys: BTreeMap<&str, Digest> = BTreeMap::new();
-        let mut keyed: Vec<(Digest, &str, usize)> = order
-            .iter()
-            .map(|&i| {
-                let region = population.entity(visits[i].entity).region();
-                let key = *region_keys.entry(region).or_insert_with(|| region_key(region));
-                (key, region, i)
-            })
-            .collect();
-        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
+        // Visits are in key order; a stable sort by region rank (the order
+        // of (region key, region bytes)) keeps that order within regions.
+        let mut order = order;
+        order.sort_by_key(|&i| rank[population.region_code(visits[i].entity)]);
         let counts = allocate(order.len() as u64, &vec![1; days.len()], v);
         let mut next = order.into_iter();
         for (day, count) in days.iter().zip(counts) {
