@@ -1337,3 +1337,51 @@ fn sort_by_id(p: &Population) -> Vec<u32> {
     crate::par::sort_unstable_by(&mut keyed, |a, b| a.cmp(b, || whole(a.index).cmp(whole(b.index))));
     keyed.into_iter().map(|k| k.index).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Dictionary;
+    use proptest::prelude::*;
+
+    /// Codes by a plain search: each value's position in order of first appearance.
+    fn naive(values: &[String]) -> (Vec<String>, Vec<u32>) {
+        let mut seen: Vec<String> = Vec::new();
+        let codes = values
+            .iter()
+            .map(|v| match seen.iter().position(|s| s == v) {
+                Some(k) => k as u32,
+                None => {
+                    seen.push(v.clone());
+                    (seen.len() - 1) as u32
+                }
+            })
+            .collect();
+        (seen, codes)
+    }
+
+    fn coded(values: &[String]) -> (Vec<String>, Vec<u32>) {
+        let mut d = Dictionary::default();
+        let codes = values.iter().map(|v| d.code(v)).collect();
+        (d.values, codes)
+    }
+
+    proptest! {
+        /// Values that share their length and their first and last bytes
+        /// (and so their short forms, past 16 bytes) get codes of their own.
+        #[test]
+        fn dictionary_codes_are_first_appearances(values in proptest::collection::vec("[ab]{0,3}|[ab]{6,10}|a{8}[ab]{1,4}b{8}|区[ab]{0,6}", 0..300)) {
+            prop_assert_eq!(coded(&values), naive(&values));
+        }
+    }
+
+    #[test]
+    fn many_values_share_the_direct_mapped_slots() {
+        // More values than the cache has slots, each seen again later, and
+        // long values alike in their first and last 8 bytes.
+        let mut values: Vec<String> = (0..10_000).map(|i| format!("片区{i:04}")).collect();
+        values.extend((0..500).map(|i| format!("aaaaaaaa{i}bbbbbbbb")));
+        let again: Vec<String> = values.iter().rev().step_by(3).cloned().collect();
+        values.extend(again);
+        assert_eq!(coded(&values), naive(&values));
+    }
+}
