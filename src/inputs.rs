@@ -99,7 +99,6 @@ fn read_history_part(
 ) -> (HistoryRows, Result<()>) {
     let mut csv = CsvFile::part(file, headers, bytes, lines, offset);
     let mut rows = HistoryRows::default();
-    let too_large = |line: u64| Error::syntax(Location::line(file, line), "the history is too large");
     let mut read = || -> Result<()> {
         while let Some(row) = csv.next_row()? {
             // The entity is read (and later looked up) before the rest of the row.
@@ -122,7 +121,7 @@ fn read_history_part(
                     crate::io::list_parts(row.get(c.inspectors)),
                     row.line,
                 )
-                .ok_or_else(|| too_large(row.line))?;
+                .ok_or_else(|| history_too_large(file, row.line))?;
         }
         Ok(())
     };
@@ -207,7 +206,6 @@ impl HistoryRead {
             visits: mut out,
             parts: mut read,
         } = self;
-        let too_large = |line: u64| history_too_large(file, line);
         let ids: Vec<&str> = read
             .iter()
             .flat_map(|(rows, _)| {
@@ -226,7 +224,7 @@ impl HistoryRead {
                     let at = Location::line(file, line).with_field("entity_id");
                     return Err(Error::unknown(at, "entity", id.to_string()));
                 }
-                Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| too_large(line))?,
+                Some(e) if i < out.len() => out.set_entity(i, e).ok_or_else(|| history_too_large(file, line))?,
                 Some(_) => {}
             }
         }

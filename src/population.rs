@@ -419,15 +419,22 @@ impl Population {
     /// appearance) and each entity's code; `None` for `id`, `name`, the
     /// class, status and date, and columns not kept.
     pub fn coded_column(&self, name: &str) -> Option<(&[String], Cow<'_, [u32]>)> {
-        self.coded
-            .iter()
-            .find(|c| self.columns[c.column] == name)
-            .map(|c| (&c.values[..], c.codes.as_wide()))
+        let c = &self.coded[self.coded_position(name)?];
+        Some((&c.values[..], c.codes.as_wide()))
+    }
+
+    /// The position in `coded` of the kept column with this name.
+    fn coded_position(&self, name: &str) -> Option<usize> {
+        self.coded.iter().position(|c| self.columns[c.column] == name)
+    }
+
+    /// Entity `i`'s code in the kept column at position `coded`.
+    fn code(&self, coded: usize, i: usize) -> usize {
+        self.coded[coded].codes.get(i) as usize
     }
 
     fn fixed_value(&self, coded: usize, i: usize) -> &str {
-        let c = &self.coded[coded];
-        c.values[c.codes.get(i) as usize].as_str()
+        self.coded[coded].values[self.code(coded, i)].as_str()
     }
 
     /// The distinct regions, in order of first appearance in the file.
@@ -437,12 +444,11 @@ impl Population {
 
     /// Entity `i`'s region, as a position in [`regions`](Population::regions).
     pub(crate) fn region_code(&self, i: usize) -> usize {
-        self.coded[self.region].codes.get(i) as usize
+        self.code(self.region, i)
     }
 
     fn coded_value(&self, i: usize, name: &str) -> Option<&str> {
-        let c = self.coded.iter().find(|c| self.columns[c.column] == name)?;
-        Some(c.values[c.codes.get(i) as usize].as_str())
+        Some(self.fixed_value(self.coded_position(name)?, i))
     }
 
     /// The position of the entity with this id: a binary search, as the
@@ -1277,7 +1283,8 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p.statuses = gather(&std::mem::take(&mut p.statuses), order);
     p.established = gather(&std::mem::take(&mut p.established), order);
     let offsets = std::mem::replace(&mut p.offsets, Offsets::Narrow(Vec::new()));
-    let fits = (0..offsets.len()).all(|i| offsets.get(i) <= u64::from(u32::MAX));
+    // Offsets are assembled in file order, so the last is the largest.
+    let fits = offsets.len() == 0 || offsets.get(offsets.len() - 1) <= u64::from(u32::MAX);
     p.offsets = offsets.gather(order, fits);
     for c in &mut p.coded {
         let codes = std::mem::replace(&mut c.codes, Codes::Narrow(Vec::new()));
