@@ -167,6 +167,44 @@ impl Ids {
         }
     }
 
+    /// Ids given by their bytes, one after another, and their lengths.
+    fn joined(arena: String, lens: impl Iterator<Item = u32> + Clone) -> Ids {
+        let mut all = lens.clone();
+        match all.next() {
+            Some(w) if w > 0 && all.all(|l| l == w) => Ids {
+                arena,
+                width: Some(w as usize),
+                ends: Vec::new(),
+            },
+            _ => {
+                let mut end = 0;
+                let ends = lens
+                    .map(|l| {
+                        end += u64::from(l);
+                        end
+                    })
+                    .collect();
+                Ids {
+                    arena,
+                    width: None,
+                    ends,
+                }
+            }
+        }
+    }
+
+    /// The ids of these blocks, one block after another.
+    fn concat(blocks: Vec<Ids>) -> Ids {
+        let total: usize = blocks.iter().map(|b| b.arena.len()).sum();
+        let mut blocks = blocks.into_iter();
+        let mut ids = blocks.next().unwrap_or_default();
+        ids.arena.reserve(total - ids.arena.len());
+        for b in blocks {
+            ids.append(b);
+        }
+        ids
+    }
+
     fn get(&self, i: usize) -> &str {
         match self.width {
             Some(w) => &self.arena[i * w..(i + 1) * w],
@@ -502,7 +540,7 @@ impl Population {
         }
         // Every id held starts with the bytes the first and the last share;
         // an id without them is not held. The others are compared by their
-        // next 16 bytes and their length, and by their whole bytes only when
+        // next 18 bytes and their length, and by their whole bytes only when
         // both are longer (see `Packed`).
         let (a, b) = (self.id(0).as_bytes(), self.id(self.len() - 1).as_bytes());
         let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
@@ -1217,9 +1255,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     }
     // Hold the entities in id order: every later pass over them (the
     // frame, keys, digests) then reads memory in order.
-    let order = sort_by_id(&population);
-    let population = permute(population, &order);
-    drop(order);
+    let population = in_id_order(file, population)?;
     // Equal ids are neighbours. Report the id that repeats first in the
     // file: the run whose second record comes first.
     let mut duplicate: Option<(u64, u64)> = None;
@@ -1260,25 +1296,21 @@ fn gather<T: Copy + Send + Sync>(v: &[T], order: &[u32]) -> Vec<T> {
     crate::par::map(order, |&o| v[o as usize])
 }
 
-/// The population with entity `k` being entity `order[k]` of `p`.
-fn permute(mut p: Population, order: &[u32]) -> Population {
+/// The population with entity `k` being entity `order[k]` of `p`; `ids`
+/// are its ids in that order when they are known already.
+fn permute(mut p: Population, order: &[u32], ids: Option<Ids>) -> Population {
     // The ids in blocks built on every core, then joined; each old column
     // is dropped once gathered.
-    let block = |o: &[u32]| -> Ids {
-        let mut out = Ids::default();
-        for &i in o {
-            out.push(p.id(i as usize));
-        }
-        out
-    };
-    let blocks = crate::par::map_chunks(order, 1 << 16, block);
-    let total: usize = blocks.iter().map(|b| b.arena.len()).sum();
-    let mut blocks = blocks.into_iter();
-    p.ids = blocks.next().unwrap_or_default();
-    p.ids.arena.reserve(total - p.ids.arena.len());
-    for b in blocks {
-        p.ids.append(b);
-    }
+    p.ids = ids.unwrap_or_else(|| {
+        let block = |o: &[u32]| -> Ids {
+            let mut out = Ids::default();
+            for &i in o {
+                out.push(p.id(i as usize));
+            }
+            out
+        };
+        Ids::concat(crate::par::map_chunks(order, 1 << 16, block))
+    });
     p.classes = gather(&std::mem::take(&mut p.classes), order);
     p.statuses = gather(&std::mem::take(&mut p.statuses), order);
     p.established = gather(&std::mem::take(&mut p.established), order);
@@ -1293,56 +1325,114 @@ fn permute(mut p: Population, order: &[u32]) -> Population {
     p
 }
 
-/// The first 16 bytes of an id (after a prefix every id shares) and its
-/// length, ordered as the ids' bytes, with the position it stands for (24
-/// bytes in all): ids hold no NUL, so zero padding keeps byte order, and
-/// of two ids whose first 16 bytes are equal and which are both at most 16
-/// bytes long, the shorter is the other's prefix. Only two longer ids need
-/// their whole bytes compared.
+/// The first [`Packed::BYTES`] bytes of an id (after a prefix every id
+/// shares, where one is cut), its length, and the position it stands for,
+/// in 24 bytes: ids hold no NUL, so zero padding keeps byte order, and of
+/// two ids whose first bytes held are equal and of which one is at most
+/// that long, the shorter is the other's prefix. Only two longer ids need
+/// their whole bytes compared. An id no longer than that (an 18-character
+/// unified social credit code) is held whole.
 #[derive(Clone, Copy)]
 struct Packed {
+    /// Bytes 0–7 and 8–15, big-endian.
     hi: u64,
     lo: u64,
-    len: u32,
+    /// Bytes 16 and 17 in the high half, the length in the low half.
+    tail: u32,
     index: u32,
 }
 
 impl Packed {
+    /// The id bytes held.
+    const BYTES: usize = 18;
+
     fn new(rest: &[u8], index: u32) -> Packed {
-        let mut b = [0u8; 16];
-        let n = rest.len().min(16);
+        let mut b = [0u8; Packed::BYTES];
+        let n = rest.len().min(Packed::BYTES);
         b[..n].copy_from_slice(&rest[..n]);
-        let x = u128::from_be_bytes(b);
-        // OK because the halves of a u128 are u64s, and ids are at most MAX_FIELD_BYTES long.
+        let mut head = [0u8; 16];
+        head.copy_from_slice(&b[..16]);
+        let x = u128::from_be_bytes(head);
+        // OK because the halves of a u128 are u64s, and ids are at most
+        // MAX_FIELD_BYTES long (less than 2^16).
         Packed {
             hi: (x >> 64) as u64,
             lo: x as u64,
-            len: rest.len() as u32,
+            tail: u32::from_be_bytes([b[16], b[17], 0, 0]) | rest.len() as u32,
             index,
         }
     }
 
+    fn len(&self) -> usize {
+        (self.tail & 0xFFFF) as usize
+    }
+
+    /// Whether the whole id is held.
+    fn is_whole(&self) -> bool {
+        self.len() <= Packed::BYTES
+    }
+
+    /// Writes the id bytes held (the whole id when [`is_whole`](Packed::is_whole),
+    /// then zeros up to [`Packed::BYTES`]).
+    fn write(&self, out: &mut [u8]) {
+        out[..8].copy_from_slice(&self.hi.to_be_bytes());
+        out[8..16].copy_from_slice(&self.lo.to_be_bytes());
+        out[16..Packed::BYTES].copy_from_slice(&self.tail.to_be_bytes()[..2]);
+    }
+
     /// The order of the two ids; `whole` compares their whole bytes.
     fn cmp(&self, other: &Packed, whole: impl FnOnce() -> std::cmp::Ordering) -> std::cmp::Ordering {
-        (self.hi, self.lo).cmp(&(other.hi, other.lo)).then_with(|| {
-            if self.len > 16 && other.len > 16 {
-                whole()
-            } else {
-                self.len.cmp(&other.len)
-            }
-        })
+        (self.hi, self.lo, self.tail >> 16)
+            .cmp(&(other.hi, other.lo, other.tail >> 16))
+            .then_with(|| {
+                if self.is_whole() || other.is_whole() {
+                    self.len().cmp(&other.len())
+                } else {
+                    whole()
+                }
+            })
     }
 }
 
-/// Entity positions in id byte order: sorted by the first 16 bytes and
-/// the length held inline ([`Packed`]), and by the whole ids only when
-/// both are longer.
-fn sort_by_id(p: &Population) -> Vec<u32> {
+/// The population in id byte order: positions sorted by the first bytes
+/// and the length held inline ([`Packed`]), and by the whole ids only when
+/// both are longer. When every id is held whole, the ids are written anew
+/// from the sorted keys (the old ones, dropped first, would be read in
+/// scattered order); otherwise they are gathered like the other columns.
+fn in_id_order(file: &str, mut p: Population) -> Result<Population> {
     // OK because the number of entities was checked to fit in u32.
     let mut keyed: Vec<Packed> = crate::par::map_range(p.len(), |i| Packed::new(p.id(i).as_bytes(), i as u32));
-    let whole = |i: u32| p.id(i as usize).as_bytes();
+    // The ids' bytes, to be written over in the new order when the keys hold them all.
+    let mut arena = None;
+    if keyed.iter().all(Packed::is_whole) {
+        arena = Some(std::mem::take(&mut p.ids.arena).into_bytes());
+    }
+    // Called only for two ids not held whole, so never once the arena is taken.
+    let whole = |i: u32| p.ids.get(i as usize).as_bytes();
     crate::par::sort_unstable_by(&mut keyed, |a, b| a.cmp(b, || whole(a.index).cmp(whole(b.index))));
-    keyed.into_iter().map(|k| k.index).collect()
+    let ids = match arena {
+        Some(mut bytes) => {
+            // Each id written with its held bytes' fixed width over the
+            // next one's place, which that one then writes over.
+            let total = bytes.len();
+            bytes.resize(total + Packed::BYTES, 0);
+            let mut at = 0;
+            for k in &keyed {
+                k.write(&mut bytes[at..at + Packed::BYTES]);
+                at += k.len();
+            }
+            bytes.truncate(total);
+            // Whole ids, each read as a `str`, one after another.
+            let arena = String::from_utf8(bytes)
+                .map_err(|_| Error::syntax(Location::file(file), "an id changed while it was sorted"))?;
+            // OK because ids are at most MAX_FIELD_BYTES long.
+            Some(Ids::joined(arena, keyed.iter().map(|k| k.len() as u32)))
+        }
+        None => None,
+    };
+    let order: Vec<u32> = keyed.iter().map(|k| k.index).collect();
+    drop(keyed);
+    Ok(permute(p, &order, ids))
 }
 
 #[cfg(test)]

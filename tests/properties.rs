@@ -270,6 +270,53 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The library holds every row once, in id byte order, each id with its
+    /// own row's fields and name: ids the sort holds whole (up to 18 bytes,
+    /// of one length or of many, non-ASCII too, many differing only in
+    /// their 16th to 19th byte) and, when `short` is off, longer ones too.
+    #[test]
+    fn the_library_holds_every_row_in_id_order(
+        ids in proptest::collection::btree_set(
+            "9[0-9A-Z]{17}|911409300000000[0-9A-C]{1,4}|[0-9A-C]{1,18}|[0-9]{17,21}|[一-龥]{1,7}|[a-zé]{1,19}",
+            1..60,
+        ),
+        short in any::<bool>(),
+        turn in any::<usize>(),
+    ) {
+        let ids: Vec<&String> = ids.iter().filter(|id| !short || id.len() <= 18).collect();
+        prop_assume!(!ids.is_empty());
+        let fields = |id: &str| {
+            let n = id.len();
+            (format!("R{}", n % 7), ["A", "B", "C", "D", ""][n % 5], format!("2001-01-{:02}", n % 28 + 1))
+        };
+        let mut rows = ids.clone();
+        rows.reverse();
+        let turn = turn % rows.len();
+        rows.rotate_left(turn);
+        let mut csv = String::from("id,name,risk_class,region,industry,status,established\n");
+        for id in &rows {
+            let (region, class, established) = fields(id);
+            csv.push_str(&format!("{id},name of {id},{class},{region},x{id},active,{established}\n"));
+        }
+        let population = double_random::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
+        prop_assert_eq!(population.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let e = population.entity(i);
+            let (region, class, established) = fields(id);
+            prop_assert_eq!(e.id(), id.as_str());
+            prop_assert_eq!(e.region(), region.as_str());
+            prop_assert_eq!(e.industry(), format!("x{id}"));
+            prop_assert_eq!(e.class().map_or("", |c| c.as_str()), class);
+            prop_assert_eq!(e.established().map(|d| d.to_string()), Some(established));
+        }
+        let names = population.names(&(0..ids.len()).collect::<Vec<usize>>()).unwrap();
+        prop_assert_eq!(names, ids.iter().map(|id| format!("name of {id}")).collect::<Vec<String>>());
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// DR1 step 3, `K(e) = H(T ‖ enc(id))`, is SHA-256 of exactly those
