@@ -733,11 +733,23 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                             .or_default()
                             .extend(c.item_ids.iter().map(String::as_str));
                     }
-                    for (di, d) in plan.departments.iter().enumerate() {
-                        for (v, name) in joint.visits.iter().zip(names) {
-                            let Some(p) = v.parts.iter().find(|p| p.department == d.id && p.tasks.contains(&t)) else {
+                    // Per department (plan position), the visits it takes part in for
+                    // this task, with its part of each: one pass over the visits.
+                    let mut taking: Vec<Vec<(usize, &crate::VisitPart)>> = vec![Vec::new(); plan.departments.len()];
+                    for (k, v) in joint.visits.iter().enumerate() {
+                        for p in v.parts.iter().filter(|p| p.tasks.contains(&t)) {
+                            let Some(di) = plan.departments.iter().position(|d| d.id == p.department) else {
                                 continue;
                             };
+                            // A department's first part of the visit.
+                            if taking[di].last().is_none_or(|&(last, _)| last != k) {
+                                taking[di].push((k, p));
+                            }
+                        }
+                    }
+                    for ((di, d), taking) in plan.departments.iter().enumerate().zip(&taking) {
+                        for &(k, p) in taking {
+                            let (v, name) = (&joint.visits[k], names[k]);
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.
                             let drew = drawn[di].binary_search(&v.entity).is_ok();
