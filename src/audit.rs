@@ -593,7 +593,11 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             |w| {
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
                     let plan = &task.inputs.plan;
-                    for x in &draw.frame.exclusions {
+                    let exclusions = &draw.frame.exclusions;
+                    for (k, x) in exclusions.iter().enumerate() {
+                        if let Some(ahead) = exclusions.get(k + crate::Population::FETCH_AHEAD) {
+                            population.prefetch_id(ahead.entity);
+                        }
                         w.write_record([
                             plan.task_id.as_str(),
                             plan.departments[x.department].id.as_str(),
