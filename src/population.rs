@@ -1286,39 +1286,7 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     }
     // Hold the entities in id order: every later pass over them (the
     // frame, keys, digests) then reads memory in order.
-    let population = in_id_order(file, population)?;
-    // Equal ids are neighbours. Report the id that repeats first in the
-    // file: the run whose second record comes first.
-    let mut duplicate: Option<(u64, u64)> = None;
-    let mut start = 0;
-    while start < population.len() {
-        let id = population.id(start);
-        let mut end = start + 1;
-        while end < population.len() && population.id(end) == id {
-            end += 1;
-        }
-        if end - start > 1 {
-            let mut offsets: Vec<u64> = (start..end).map(|k| population.offsets.get(k)).collect();
-            offsets.sort_unstable();
-            if duplicate.is_none_or(|d| offsets[1] < d.1) {
-                duplicate = Some((offsets[0], offsets[1]));
-            }
-        }
-        start = end;
-    }
-    if let Some((first, second)) = duplicate {
-        let line = |offset: u64| line_at(file, origin, offset);
-        // OK because the offset is one of the population's.
-        let i = (0..population.offsets.len())
-            .position(|k| population.offsets.get(k) == second)
-            .unwrap_or(0);
-        return Err(ErrorKind::DuplicateId {
-            at: Location::line(file, line(second)?).with_field("id"),
-            id: population.id(i).to_string(),
-            first_line: line(first)?,
-        }
-        .into());
-    }
+    let population = in_id_order(file, origin, population)?;
     Ok((population, digest))
 }
 
@@ -1427,20 +1395,41 @@ impl Packed {
 
 /// The population in id byte order: positions sorted by the first bytes
 /// and the length held inline ([`Packed`]), and by the whole ids only when
-/// both are longer. When every id is held whole, the ids are written anew
-/// from the sorted keys (the old ones, dropped first, would be read in
-/// scattered order); otherwise they are gathered like the other columns.
-fn in_id_order(file: &str, mut p: Population) -> Result<Population> {
+/// both are longer. The first id that repeats is an error. When every id
+/// is held whole, the ids are written anew from the sorted keys over the
+/// old ones (which would be read in scattered order); otherwise they are
+/// gathered like the other columns.
+fn in_id_order(file: &str, origin: Origin<'_>, mut p: Population) -> Result<Population> {
     // OK because the number of entities was checked to fit in u32.
     let mut keyed: Vec<Packed> = crate::par::map_range(p.len(), |i| Packed::new(p.id(i).as_bytes(), i as u32));
-    // The ids' bytes, to be written over in the new order when the keys hold them all.
-    let mut arena = None;
-    if keyed.iter().all(Packed::is_whole) {
-        arena = Some(std::mem::take(&mut p.ids.arena).into_bytes());
-    }
-    // Called only for two ids not held whole, so never once the arena is taken.
     let whole = |i: u32| p.ids.get(i as usize).as_bytes();
-    crate::par::sort_unstable_by(&mut keyed, |a, b| a.cmp(b, || whole(a.index).cmp(whole(b.index))));
+    let cmp = |a: &Packed, b: &Packed| a.cmp(b, || whole(a.index).cmp(whole(b.index)));
+    crate::par::sort_unstable_by(&mut keyed, cmp);
+    // Equal ids are neighbours now. Report the id that repeats first in
+    // the file: the run whose second record comes first (positions are in
+    // file order).
+    let mut duplicate: Option<(u32, u32)> = None;
+    for run in keyed.chunk_by(|a, b| cmp(a, b).is_eq()).filter(|run| run.len() > 1) {
+        let mut at: Vec<u32> = run.iter().map(|k| k.index).collect();
+        at.sort_unstable();
+        if duplicate.is_none_or(|(_, second)| at[1] < second) {
+            duplicate = Some((at[0], at[1]));
+        }
+    }
+    if let Some((first, second)) = duplicate {
+        let line = |i: u32| line_at(file, origin, p.offsets.get(i as usize));
+        return Err(ErrorKind::DuplicateId {
+            at: Location::line(file, line(second)?).with_field("id"),
+            id: p.id(second as usize).to_string(),
+            first_line: line(first)?,
+        }
+        .into());
+    }
+    // The ids' bytes, to be written over in the new order when the keys hold them all.
+    let arena = keyed
+        .iter()
+        .all(Packed::is_whole)
+        .then(|| std::mem::take(&mut p.ids.arena).into_bytes());
     let ids = match arena {
         Some(mut bytes) => {
             // Each id written with its held bytes' fixed width over the

@@ -97,6 +97,13 @@ bad_input!(
     "entities.csv, line 5, field id: duplicate id \"E1\" (first on line 2)"
 );
 bad_input!(
+    entities_duplicate_long_id_among_ids_sharing_their_first_18_bytes,
+    entities(&format!(
+        "{HEADER}\n91140930000000000XA,a,B,N,r,active,\n91140930000000000XB,b,B,N,r,active,\n91140930000000000X,b,B,N,r,active,\n91140930000000000XB,c,B,N,r,active,\n91140930000000000XA,c,B,N,r,active,\n"
+    )),
+    "entities.csv, line 5, field id: duplicate id \"91140930000000000XB\" (first on line 3)"
+);
+bad_input!(
     entities_id_repeated_three_times_reports_its_second_occurrence,
     entities(&format!(
         "{HEADER}\nE9,a,B,N,r,active,\nE2,b,B,N,r,active,\nE2,b,B,N,r,active,\nE9,c,B,N,r,active,\nE2,c,B,N,r,active,\n"
