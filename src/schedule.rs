@@ -67,10 +67,15 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
                 format!("the window {start} to {end} has no working day for the visits"),
             ));
         }
-        // Visits are in key order; a stable sort by region rank (the order
-        // of (region key, region bytes)) keeps that order within regions.
-        let mut order = order;
-        order.sort_by_key(|&i| rank[population.region_code(visits[i].entity)]);
+        // Visits are in key order; sorted by region rank (the order of
+        // (region key, region bytes)) and then by their place, they keep
+        // that order within regions. Each visit's rank is looked up once.
+        let mut ranked: Vec<(usize, usize)> = order
+            .into_iter()
+            .map(|i| (rank[population.region_code(visits[i].entity)], i))
+            .collect();
+        ranked.sort_unstable();
+        let order: Vec<usize> = ranked.into_iter().map(|(_, i)| i).collect();
         let counts = allocate(order.len() as u64, &vec![1; days.len()], v);
         let mut next = order.into_iter();
         for (day, count) in days.iter().zip(counts) {
