@@ -520,25 +520,21 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             |w| {
                 let (mut hex, mut rank) = ([0u8; 64], String::new());
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for d in &draw.departments {
-                        for c in &d.classes {
-                            for stratum in &c.strata {
-                                let label = stratum.label();
-                                for s in &stratum.selected {
-                                    rank.clear();
-                                    // OK because writing to a String cannot fail.
-                                    let _ = write!(rank, "{}", s.rank);
-                                    w.write_record([
-                                        task.inputs.plan.task_id.as_str(),
-                                        &d.department,
-                                        population.id(s.entity),
-                                        c.class.as_str(),
-                                        &label,
-                                        s.key.hex_into(&mut hex),
-                                        &rank,
-                                    ])?;
-                                }
-                            }
+                    for (department, c, stratum) in draw.strata() {
+                        let label = stratum.label();
+                        for s in &stratum.selected {
+                            rank.clear();
+                            // OK because writing to a String cannot fail.
+                            let _ = write!(rank, "{}", s.rank);
+                            w.write_record([
+                                task.inputs.plan.task_id.as_str(),
+                                department,
+                                population.id(s.entity),
+                                c.class.as_str(),
+                                &label,
+                                s.key.hex_into(&mut hex),
+                                &rank,
+                            ])?;
                         }
                     }
                 }
@@ -563,23 +559,19 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             ],
             |w| {
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for d in &draw.departments {
-                        for c in &d.classes {
-                            for s in &c.strata {
-                                w.write_record([
-                                    task.inputs.plan.task_id.as_str(),
-                                    d.department.as_str(),
-                                    c.class.as_str(),
-                                    &s.label(),
-                                    &s.base.to_string(),
-                                    &s.eligible.to_string(),
-                                    &fraction(s.share_numerator, c.eligible),
-                                    &s.allocated.to_string(),
-                                    &s.selected.len().to_string(),
-                                    &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
-                                ])?;
-                            }
-                        }
+                    for (department, c, s) in draw.strata() {
+                        w.write_record([
+                            task.inputs.plan.task_id.as_str(),
+                            department,
+                            c.class.as_str(),
+                            &s.label(),
+                            &s.base.to_string(),
+                            &s.eligible.to_string(),
+                            &fraction(s.share_numerator, c.eligible),
+                            &s.allocated.to_string(),
+                            &s.selected.len().to_string(),
+                            &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
+                        ])?;
                     }
                 }
                 Ok(())
@@ -719,16 +711,15 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                     // Each visit date once: as text, and the task's publication deadline.
                     let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
                     // Per department (plan position), the entities it drew, sorted.
-                    let mut drawn: Vec<Vec<usize>> = vec![Vec::new(); plan.departments.len()];
-                    for (d, dep) in joint.draws[t].departments.iter().enumerate() {
-                        drawn[d] = dep
-                            .classes
-                            .iter()
-                            .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
-                            .map(|s| s.entity)
-                            .collect();
-                        drawn[d].sort_unstable();
-                    }
+                    let drawn: Vec<Vec<usize>> = joint.draws[t]
+                        .departments
+                        .iter()
+                        .map(|dep| {
+                            let mut entities: Vec<usize> = dep.selected().map(|s| s.entity).collect();
+                            entities.sort_unstable();
+                            entities
+                        })
+                        .collect();
                     // This task's directed items per (entity, department).
                     let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
                     for c in &task.inputs.directed {

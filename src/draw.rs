@@ -105,6 +105,15 @@ pub struct DepartmentDraw {
     pub classes: Vec<ClassDraw>,
 }
 
+impl DepartmentDraw {
+    /// Every entity the department selected, class by class, stratum by stratum.
+    pub(crate) fn selected(&self) -> impl Iterator<Item = &Selected> {
+        self.classes
+            .iter()
+            .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
+    }
+}
+
 /// Why a department visits an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -407,15 +416,19 @@ impl Draw {
         }
     }
 
+    /// Every stratum drawn, as (department, class, stratum), in output order.
+    pub(crate) fn strata(&self) -> impl Iterator<Item = (&str, &ClassDraw, &StratumDraw)> {
+        self.departments.iter().flat_map(|d| {
+            d.classes
+                .iter()
+                .flat_map(move |c| c.strata.iter().map(move |s| (d.department.as_str(), c, s)))
+        })
+    }
+
     /// Every selection, as (department, class, stratum, selected), in output order.
     pub fn selections(&self) -> impl Iterator<Item = (&str, &ClassDraw, &StratumDraw, &Selected)> {
-        self.departments.iter().flat_map(|d| {
-            d.classes.iter().flat_map(move |c| {
-                c.strata
-                    .iter()
-                    .flat_map(move |s| s.selected.iter().map(move |sel| (d.department.as_str(), c, s, sel)))
-            })
-        })
+        self.strata()
+            .flat_map(|(d, c, s)| s.selected.iter().map(move |sel| (d, c, s, sel)))
     }
 }
 

@@ -48,12 +48,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             .departments
             .iter()
             .enumerate()
-            .flat_map(|(di, d)| {
-                d.classes
-                    .iter()
-                    .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
-                    .map(move |s| (s.entity, di))
-            })
+            .flat_map(|(di, d)| d.selected().map(move |s| (s.entity, di)))
             .collect();
         random.sort_unstable();
         random.dedup();
