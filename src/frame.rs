@@ -360,8 +360,15 @@ impl Slots {
 /// One department's frame over a run of entities in id order.
 struct Partial {
     slots: Slots,
-    /// (slot, base, eligible members in id order).
-    groups: Vec<(u32, u64, Vec<u32>)>,
+    /// (slot, base, eligible members), in order of first appearance.
+    groups: Vec<(u32, u64, u32)>,
+    /// The eligible members of the run as (group, position), in id order;
+    /// emptied by [`Partial::finish`].
+    eligible: Vec<(u32, u32)>,
+    /// The eligible members by group (in group order), each group in id
+    /// order; group `g` is `members[starts[g]..starts[g + 1]]`.
+    members: Vec<u32>,
+    starts: Vec<u32>,
     excluded: Vec<Exclusion>,
     /// Per class, exclusions by reason (in declaration order).
     counts: [[u64; 6]; 4],
@@ -372,9 +379,38 @@ impl Partial {
         Partial {
             slots: Slots::new(slots),
             groups: Vec::new(),
+            eligible: Vec::new(),
+            members: Vec::new(),
+            starts: Vec::new(),
             excluded: Vec::new(),
             counts: [[0; 6]; 4],
         }
+    }
+
+    /// Lays the run's eligible members out by group: one array and no
+    /// list per group, so that joining the runs copies ranges.
+    fn finish(&mut self) {
+        let mut next = Vec::with_capacity(self.groups.len() + 1);
+        let mut at = 0u32;
+        for &(_, _, eligible) in &self.groups {
+            next.push(at);
+            at += eligible;
+        }
+        next.push(at);
+        self.starts = next.clone();
+        self.members = vec![0; at as usize];
+        // In id order within each group, as the pass met them.
+        for &(g, i) in &self.eligible {
+            let slot = &mut next[g as usize];
+            self.members[*slot as usize] = i;
+            *slot += 1;
+        }
+        self.eligible = Vec::new();
+    }
+
+    /// The eligible members of group `g`.
+    fn group(&self, g: usize) -> &[u32] {
+        &self.members[self.starts[g] as usize..self.starts[g + 1] as usize]
     }
 }
 
@@ -429,17 +465,21 @@ fn pass(
             let slot = class.index() as u32 * strata + stratum_of[i];
             let groups = &mut part.groups;
             let g = part.slots.get_or_insert(slot, || {
-                groups.push((slot, 0, Vec::new()));
+                groups.push((slot, 0, 0));
                 // OK because there are fewer groups than entities.
                 (groups.len() - 1) as u32
             });
             let group = &mut part.groups[g as usize];
             group.1 += 1;
             if reason.is_none() {
+                group.2 += 1;
                 // OK because the population has at most u32::MAX entities.
-                group.2.push(i as u32);
+                part.eligible.push((g, i as u32));
             }
         }
+    }
+    for part in &mut out {
+        part.finish();
     }
     out
 }
@@ -462,35 +502,44 @@ impl Frame {
     ///   entity on one date, counts once) in the calendar year of the window
     ///   start.
     pub fn build(inputs: &Inputs) -> Frame {
+        Frame::build_in_runs(inputs, 1 << 18)
+    }
+
+    /// [`Frame::build`], passing over the entities in runs of `run` (on
+    /// every core) and joining the runs' frames.
+    fn build_in_runs(inputs: &Inputs, run: usize) -> Frame {
         let plan = &inputs.plan;
         let population = &inputs.population;
-        let history = HistoryIndex::new(inputs);
-        let (stratum_of, values) = strata_of(population, &plan.strata);
+        // Three independent preparations, side by side.
+        let rules = || -> Vec<Rules<'_>> {
+            plan.departments
+                .iter()
+                .map(|dep| Rules {
+                    modes: RiskClass::ALL.map(|c| dep.class(c).mode),
+                    scope: dep
+                        .scope
+                        .iter()
+                        .map(|(column, allowed)| {
+                            let (values, codes) = column_codes(population, column);
+                            let ok = values.iter().map(|v| allowed.iter().any(|a| a == v)).collect();
+                            (codes, ok)
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        let (history, ((stratum_of, values), rules)) = crate::par::join(
+            || HistoryIndex::new(inputs),
+            || crate::par::join(|| strata_of(population, &plan.strata), rules),
+        );
         // OK because there are at most as many strata as entities.
         let strata = values.len() as u32;
-        let rules: Vec<Rules<'_>> = plan
-            .departments
-            .iter()
-            .map(|dep| Rules {
-                modes: RiskClass::ALL.map(|c| dep.class(c).mode),
-                scope: dep
-                    .scope
-                    .iter()
-                    .map(|(column, allowed)| {
-                        let (values, codes) = column_codes(population, column);
-                        let ok = values.iter().map(|v| allowed.iter().any(|a| a == v)).collect();
-                        (codes, ok)
-                    })
-                    .collect(),
-            })
-            .collect();
 
         // One pass over the entities (held in id order), in runs on every
         // core, joined in order: members and exclusions come out in id order.
-        const RUN: usize = 1 << 18;
         let entity_rules = EntityRules::new(plan);
         let n = population.len();
-        let run = |start: usize| {
+        let pass_from = |start: usize| {
             pass(
                 inputs,
                 &entity_rules,
@@ -498,20 +547,22 @@ impl Frame {
                 &history,
                 &stratum_of,
                 strata,
-                start..(start + RUN).min(n),
+                start..(start + run).min(n),
             )
         };
-        let mut partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(RUN), |k| run(k * RUN));
+        let mut partials: Vec<Vec<Partial>> = crate::par::map_range(n.div_ceil(run), |k| pass_from(k * run));
 
         let mut departments: Vec<DepartmentFrame> = Vec::with_capacity(plan.departments.len());
         let mut exclusions = Vec::with_capacity(partials.iter().flatten().map(|p| p.excluded.len()).sum());
         for di in 0..plan.departments.len() {
             let mut classes: [ClassFrame; 4] = Default::default();
-            let mut groups: BTreeMap<u32, (u64, Vec<u32>)> = BTreeMap::new();
-            // Each run's lists are moved out as they are joined, so they are
-            // never held twice.
-            for partial in &mut partials {
-                let part = std::mem::replace(&mut partial[di], Partial::new(0));
+            // The department's runs are moved out, joined, and dropped
+            // before the next department's are joined.
+            let parts: Vec<Partial> = partials
+                .iter_mut()
+                .map(|partial| std::mem::replace(&mut partial[di], Partial::new(0)))
+                .collect();
+            for part in &parts {
                 for (c, counts) in part.counts.iter().enumerate() {
                     for (&reason, &n) in REASONS.iter().zip(counts) {
                         if n > 0 {
@@ -520,17 +571,32 @@ impl Frame {
                     }
                 }
                 exclusions.extend_from_slice(&part.excluded);
-                for (slot, base, members) in part.groups {
-                    let g = groups.entry(slot).or_default();
-                    g.0 += base;
-                    if g.1.is_empty() {
-                        g.1 = members;
-                    } else {
-                        g.1.extend_from_slice(&members);
-                    }
-                }
             }
-            for (slot, (base, members)) in groups {
+            // Every run's groups by slot, then run: a stratum's members
+            // are its runs' ranges, in run (and so id) order.
+            let mut index: Vec<(u32, u32, u32)> = Vec::with_capacity(parts.iter().map(|p| p.groups.len()).sum());
+            for (r, part) in parts.iter().enumerate() {
+                // OK because there are fewer runs and groups than entities.
+                index.extend((0..part.groups.len()).map(|g| (part.groups[g].0, r as u32, g as u32)));
+            }
+            index.sort_unstable();
+            for same in index.chunk_by(|a, b| a.0 == b.0) {
+                let slot = same[0].0;
+                let group = |&(_, r, g): &(u32, u32, u32)| (&parts[r as usize], g as usize);
+                let len: usize = same
+                    .iter()
+                    .map(|x| {
+                        let (part, g) = group(x);
+                        part.group(g).len()
+                    })
+                    .sum();
+                let mut members = Vec::with_capacity(len);
+                let mut base = 0;
+                for x in same {
+                    let (part, g) = group(x);
+                    base += part.groups[g].1;
+                    members.extend_from_slice(part.group(g));
+                }
                 let class = &mut classes[(slot / strata) as usize];
                 class.base += base;
                 class.strata.push(StratumFrame {
@@ -625,5 +691,33 @@ mod tests {
         assert!(frame.departments[0].classes[1].strata.len() > 1);
         assert!(!frame.exclusions.is_empty());
         assert_eq!(frame.digest(&inputs), naive_digest(&frame, &inputs));
+    }
+
+    /// Runs of any length, joined, give the frame of one run: the strata
+    /// gather their members from every run, in id order.
+    #[test]
+    fn frames_built_in_runs_join_to_the_frame_of_one_run() {
+        let inputs = Inputs::load(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plan.json")).unwrap();
+        let n = inputs.population.len();
+        let whole = Frame::build_in_runs(&inputs, n);
+        // More than one stratum, some with members from several runs.
+        assert!(whole.departments[0].classes[1].strata.len() > 1);
+        assert!(
+            whole.departments[0].classes[1]
+                .strata
+                .iter()
+                .any(|s| s.members.len() > 3)
+        );
+        for stratum in whole
+            .departments
+            .iter()
+            .flat_map(|d| &d.classes)
+            .flat_map(|c| &c.strata)
+        {
+            assert!(stratum.members.is_sorted_by(|a, b| a < b), "{:?}", stratum.values);
+        }
+        for run in [1, 2, 3, 7, n - 1] {
+            assert_eq!(Frame::build_in_runs(&inputs, run), whole, "runs of {run}");
+        }
     }
 }
