@@ -8,7 +8,7 @@ use crate::draw::{Basis, Draw, Independence, Visit, VisitPart};
 use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
-use crate::key::{Hasher, Salt, Seed};
+use crate::key::{Digest, Hasher, Salt, Seed};
 use crate::merge::merge_windows;
 use crate::plan::Window;
 
@@ -17,14 +17,29 @@ struct Call<'a> {
     department: &'a str,
     random: bool,
     directed: bool,
-    items: Vec<&'a str>,
+    /// The department's plan items (a random call's; empty for a directed check alone).
+    plan_items: &'a [String],
+    /// Directed items not among the plan items, in file order.
+    more_items: Vec<&'a str>,
+    /// The entity's key under the visits' salt, when the draw computed it already.
+    key: Option<Digest>,
 }
 
-/// Appends the items not yet in the list, in order.
-fn add_items<'a>(items: &mut Vec<&'a str>, more: impl IntoIterator<Item = &'a str>) {
-    for item in more {
-        if !items.contains(&item) {
-            items.push(item);
+impl<'a> Call<'a> {
+    /// The items, in plan order, then directed items in file order.
+    fn items(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.plan_items
+            .iter()
+            .map(String::as_str)
+            .chain(self.more_items.iter().copied())
+    }
+
+    /// Adds directed items, each once.
+    fn add_directed(&mut self, items: impl IntoIterator<Item = &'a str>) {
+        for item in items {
+            if !self.plan_items.iter().any(|p| p == item) && !self.more_items.contains(&item) {
+                self.more_items.push(item);
+            }
         }
     }
 }
@@ -44,22 +59,26 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
     let mut calls: Vec<(usize, usize, usize, Call<'_>)> = Vec::new();
     for (t, &(inputs, draw)) in tasks.iter().enumerate() {
         let plan = &inputs.plan;
-        let mut random: Vec<(usize, usize)> = draw
+        // The keys the draw computed serve the visits when they share its salt.
+        let same_salt = draw.salt == *salt;
+        let mut random: Vec<(usize, usize, &Digest)> = draw
             .departments
             .iter()
             .enumerate()
-            .flat_map(|(di, d)| d.selected().map(move |s| (s.entity, di)))
+            .flat_map(|(di, d)| d.selected().map(move |s| (s.entity, di, &s.key)))
             .collect();
-        random.sort_unstable();
-        random.dedup();
+        random.sort_unstable_by_key(|&(e, di, _)| (e, di));
+        random.dedup_by_key(|&mut (e, di, _)| (e, di));
         let first = calls.len();
-        calls.extend(random.into_iter().map(|(e, di)| {
+        calls.extend(random.into_iter().map(|(e, di, key)| {
             let dep = &plan.departments[di];
             let call = Call {
                 department: dep.id.as_str(),
                 random: true,
                 directed: false,
-                items: dep.items.iter().map(String::as_str).collect(),
+                plan_items: &dep.items,
+                more_items: Vec::new(),
+                key: same_salt.then_some(*key),
             };
             (e, t, di, call)
         }));
@@ -77,38 +96,41 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
                     department: d.department.as_str(),
                     random: false,
                     directed: false,
-                    items: Vec::new(),
+                    plan_items: &[],
+                    more_items: Vec::new(),
+                    key: None,
                 }),
             };
             call.directed = true;
-            add_items(&mut call.items, d.item_ids.iter().map(String::as_str));
+            call.add_directed(d.item_ids.iter().map(String::as_str));
         }
         calls.extend(directed_only.into_iter().map(|((e, di), call)| (e, t, di, call)));
     }
-    calls.sort_unstable_by_key(|&(e, t, di, _)| (e, t, di));
+    // Each task's calls are sorted already: a stable sort merges the runs.
+    calls.sort_by_key(|&(e, t, di, _)| (e, t, di));
 
     // Per entity: the fewest visits covering the windows of its calls.
     let window_of = |t: usize| tasks[t].0.plan.window;
-    let mut visits: Vec<Visit> = Vec::new();
+    let mut visits: Vec<Visit> = Vec::with_capacity(calls.len());
+    let mut windows: Vec<Window> = Vec::new();
     for run in calls.chunk_by(|a, b| a.0 == b.0) {
         let entity = run[0].0;
-        let windows: Vec<Window> = run.iter().map(|(_, t, _, _)| window_of(*t)).collect();
-        for (window, members) in merge_windows(&windows) {
-            let mut parts: Vec<VisitPart> = Vec::new();
-            let mut items: Vec<Vec<&str>> = Vec::new();
-            for &m in &members {
+        let visit = |window: Window, members: &mut dyn Iterator<Item = usize>| -> Visit {
+            let mut parts: Vec<VisitPart> = Vec::with_capacity(1);
+            let mut key = None;
+            for m in members {
                 let (_, task, _, c) = &run[m];
+                key = key.or(c.key);
                 let k = match parts.iter().position(|p| p.department == c.department) {
                     Some(k) => k,
                     None => {
                         parts.push(VisitPart {
                             department: c.department.to_string(),
-                            tasks: Vec::new(),
+                            tasks: Vec::with_capacity(1),
                             basis: BTreeSet::new(),
-                            items: Vec::new(),
+                            items: Vec::with_capacity(c.plan_items.len() + c.more_items.len()),
                             inspectors: Vec::new(),
                         });
-                        items.push(Vec::new());
                         parts.len() - 1
                     }
                 };
@@ -122,26 +144,44 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
                 if !part.tasks.contains(task) {
                     part.tasks.push(*task);
                 }
-                add_items(&mut items[k], c.items.iter().copied());
+                for item in c.items() {
+                    if !part.items.iter().any(|i| i == item) {
+                        part.items.push(item.to_string());
+                    }
+                }
             }
             // Hold no spare room: most visits have one part of one task.
-            for (p, items) in parts.iter_mut().zip(items) {
+            for p in &mut parts {
                 p.tasks.shrink_to_fit();
-                p.items = items.into_iter().map(str::to_string).collect();
+                p.items.shrink_to_fit();
             }
             parts.shrink_to_fit();
-            visits.push(Visit {
+            let key = key.unwrap_or_else(|| salt.entity_key(population.id(entity)));
+            debug_assert_eq!(key, salt.entity_key(population.id(entity)));
+            Visit {
                 id: String::new(),
                 entity,
-                key: salt.entity_key(population.id(entity)),
+                key,
                 window,
                 parts,
                 date: None,
                 leader: None,
-            });
+            }
+        };
+        windows.clear();
+        windows.extend(run.iter().map(|(_, t, _, _)| window_of(*t)));
+        if windows.iter().all(|w| *w == windows[0]) {
+            // One window (always so in a single task): one visit.
+            visits.push(visit(windows[0], &mut (0..run.len())));
+        } else {
+            for (window, members) in merge_windows(&windows) {
+                visits.push(visit(window, &mut members.into_iter()));
+            }
         }
     }
-    visits.sort_by(|a, b| {
+    // Key order; an entity's visits (distinct ids otherwise) by window start,
+    // which differ: the order is total.
+    visits.sort_unstable_by(|a, b| {
         a.key
             .cmp(&b.key)
             .then_with(|| {
