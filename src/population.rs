@@ -620,32 +620,45 @@ impl Population {
     /// again, and a [`Syntax`](crate::ErrorKind::Syntax) error when it
     /// changed since it was loaded.
     pub fn names(&self, entities: &[usize]) -> Result<Vec<String>> {
-        let c_name = self.columns.iter().position(|c| c == "name").unwrap_or(0);
-        let c_id = self.columns.iter().position(|c| c == "id").unwrap_or(0);
         // Read the records in file order, so that a large file is read
-        // forwards through one buffer.
+        // forwards through one buffer, in blocks on every core.
         let mut wanted: Vec<(u64, usize)> = entities
             .iter()
             .enumerate()
             .map(|(k, &i)| (self.offsets.get(i), k))
             .collect();
         wanted.sort_unstable();
+        let mut out = vec![String::new(); entities.len()];
+        for block in crate::par::map_chunks(&wanted, 1 << 14, |block| self.names_in_order(block, entities)) {
+            for (k, name) in block? {
+                out[k] = name;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of `entities[k]` for each `(offset, k)` of `wanted`, in
+    /// file order, with their `k`.
+    fn names_in_order(&self, wanted: &[(u64, usize)], entities: &[usize]) -> Result<Vec<(usize, String)>> {
+        let c_name = self.columns.iter().position(|c| c == "name").unwrap_or(0);
+        let c_id = self.columns.iter().position(|c| c == "id").unwrap_or(0);
         // Gather the records (in file order), then parse them with one reader.
         let mut records = Vec::new();
         let io = |e: std::io::Error| Error::io(&self.file, e);
         match &self.source {
             Source::Bytes(all) => {
                 let mut cursor = std::io::Cursor::new(&all[..]);
-                for &(offset, _) in &wanted {
+                for &(offset, _) in wanted {
                     cursor.set_position(offset);
                     read_record_bytes(&mut cursor, &mut records).map_err(io)?;
                 }
             }
             Source::File(path) => {
-                let file = File::open(path).map_err(io)?;
+                let mut file = File::open(path).map_err(io)?;
+                let mut at = wanted.first().map_or(0, |&(offset, _)| offset);
+                file.seek(SeekFrom::Start(at)).map_err(io)?;
                 let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-                let mut at = 0u64;
-                for &(offset, _) in &wanted {
+                for &(offset, _) in wanted {
                     if offset >= at {
                         // Forwards within the buffer costs nothing.
                         let skip = i64::try_from(offset - at).map_err(|e| io(std::io::Error::other(e)))?;
@@ -657,17 +670,17 @@ impl Population {
                 }
             }
         }
-        let mut out = vec![String::new(); entities.len()];
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(&records[..]);
         let mut record = csv::StringRecord::new();
-        for &(_, k) in &wanted {
+        let mut out = Vec::with_capacity(wanted.len());
+        for &(_, k) in wanted {
             let i = entities[k];
             let ok = reader.read_record(&mut record).unwrap_or(false);
             match record.get(c_name) {
-                Some(name) if ok && record.get(c_id) == Some(self.id(i)) => out[k] = name.to_string(),
+                Some(name) if ok && record.get(c_id) == Some(self.id(i)) => out.push((k, name.to_string())),
                 _ => {
                     return Err(Error::syntax(
                         Location::file(&self.file),

@@ -137,6 +137,14 @@ fn a_large_file_on_disk_reads_as_from_bytes() {
         assert_eq!((a.index(), a.region(), a.class()), (b.index(), b.region(), b.class()));
         assert_eq!(inputs.population.names(&[a.index()]).unwrap(), [names[i].clone()]);
     }
+    // Many names at once are read back in blocks on every core, in the order asked.
+    let ids: Vec<String> = (0..rows).rev().step_by(3).map(|i| format!("E{i:07}")).collect();
+    let wanted: Vec<usize> = ids.iter().map(|id| inputs.population.index_of(id).unwrap()).collect();
+    let expected: Vec<String> = (0..rows).rev().step_by(3).map(|i| names[i].clone()).collect();
+    assert!(wanted.len() > 3 << 14, "several blocks");
+    assert_eq!(inputs.population.names(&wanted).unwrap(), expected);
+    assert_eq!(one_thread(|| inputs.population.names(&wanted).unwrap()), expected);
+    assert_eq!(from_bytes.names(&wanted).unwrap(), expected);
     let digest = double_random::Digest::of_bytes(text.as_bytes());
     assert_eq!(
         inputs.files[1].digest, digest,
