@@ -510,8 +510,8 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
     let base = tasks[0].inputs;
     let population = &base.population;
     // Names are not held in memory: the visited entities' names are read
-    // back once, unless the caller has (while the visits were dated), while
-    // the files that do not name anyone are written.
+    // back once (on every core), unless the caller has (while the visits
+    // were dated).
     let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
     let selection = || {
         sink.csv(
@@ -797,35 +797,39 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             },
         )
     };
-    let named = || -> Result<(Result<Rendered>, Result<Rendered>)> {
-        let read;
-        let names: Vec<&str> = match joint.names.and_then(|n| visited.iter().map(|&e| n.get(e)).collect()) {
-            Some(names) => names,
-            None => {
-                read = population.names(&visited)?;
-                read.iter().map(String::as_str).collect()
-            }
-        };
-        Ok(crate::par::join(|| visits(&names), || public(&names)))
+    let read;
+    let names: Vec<&str> = match joint.names.and_then(|n| visited.iter().map(|&e| n.get(e)).collect()) {
+        Some(names) => names,
+        None => {
+            read = population.names(&visited)?;
+            read.iter().map(String::as_str).collect()
+        }
     };
-    // The five files are independent: render them on every core, and
-    // take the frame digests for the record beside them if the caller
-    // has not (they wait on memory more than on the cores).
+    // The frame digests for the record, if the caller has not taken them.
     let digests = || -> Vec<Digest> {
         (0..tasks.len())
             .map(|t| joint.frame_digest(t, tasks[t].inputs))
             .collect()
     };
-    let (((selection, strata), (exclusions, named)), digests) = crate::par::join(
-        || {
-            crate::par::join(
-                || crate::par::join(selection, strata),
-                || crate::par::join(exclusions, named),
-            )
-        },
-        digests,
-    );
-    let (visits, public) = named?;
+    // The five files and the digests are independent: on every core, the
+    // longest first (as measured at 10 million entities), so that the
+    // cores finish together.
+    let (mut selection_out, mut strata_out, mut exclusions_out) = (None, None, None);
+    let (mut visits_out, mut public_out, mut digests_out) = (None, None, None);
+    crate::par::run_all(vec![
+        Box::new(|| public_out = Some(public(&names))),
+        Box::new(|| digests_out = Some(digests())),
+        Box::new(|| visits_out = Some(visits(&names))),
+        Box::new(|| exclusions_out = Some(exclusions())),
+        Box::new(|| selection_out = Some(selection())),
+        Box::new(|| strata_out = Some(strata())),
+    ]);
+    // (`run_all` runs every job: none is missing.)
+    let missing = || Error::io("outputs", std::io::Error::other("an output was not rendered"));
+    let [selection, strata, exclusions, visits, public] =
+        [selection_out, strata_out, exclusions_out, visits_out, public_out]
+            .map(|f| f.unwrap_or_else(|| Err(missing())));
+    let digests = digests_out.ok_or_else(missing)?;
     let mut files = vec![selection?, strata?, exclusions?, visits?, public?];
     let record = AuditRecord::new(tasks, joint, &digests, &files);
     files.push(sink.bytes("record.json", record.to_json().as_bytes())?);

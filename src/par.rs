@@ -13,6 +13,21 @@ pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnc
     }
 }
 
+/// Runs each job once, on every core, starting them in the order given:
+/// put the longest first, so that the cores finish together.
+pub(crate) fn run_all<'a>(jobs: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+    #[cfg(feature = "parallel")]
+    rayon::scope_fifo(|s| {
+        for job in jobs {
+            s.spawn_fifo(move |_| job());
+        }
+    });
+    #[cfg(not(feature = "parallel"))]
+    for job in jobs {
+        job();
+    }
+}
+
 /// `f(x)` for each item, in order, computed on every core.
 pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
     #[cfg(feature = "parallel")]
