@@ -531,34 +531,7 @@ impl Population {
     /// The first position in `from..to` whose id is not below `id` (byte
     /// order), or `to`.
     fn lower_bound(&self, id: &[u8], from: usize, to: usize) -> usize {
-        let (mut lo, mut hi) = (from, to);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.id(mid).as_bytes() < id {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-
-    /// [`lower_bound`](Population::lower_bound) from `from` to the end, for
-    /// an `id` likely near `from`: steps of 1, 2, 4 … forwards, then a
-    /// binary search within the last step.
-    fn gallop(&self, id: &[u8], from: usize) -> usize {
-        let (mut lo, mut step) = (from, 1);
-        loop {
-            if lo >= self.len() || self.id(lo).as_bytes() >= id {
-                return lo;
-            }
-            let probe = lo + step;
-            if probe >= self.len() || self.id(probe).as_bytes() >= id {
-                return self.lower_bound(id, lo + 1, probe.min(self.len()));
-            }
-            lo = probe;
-            step *= 2;
-        }
+        lower_bound_by(from, to, |i| self.id(i).as_bytes() < id)
     }
 
     /// The position of each id's entity, for many ids at once: the ids are
@@ -585,17 +558,23 @@ impl Population {
             .collect();
         crate::par::sort_unstable_by(&mut order, |x, y| x.cmp(y, || query(x.index).cmp(query(y.index))));
         let walk = |block: &[Packed]| -> Vec<(u32, Option<usize>)> {
-            // The block's first id by binary search, each next one by galloping from there.
+            // The block's first id by binary search, each next one by
+            // galloping from there; compared by their packed keys (every
+            // id held starts with `head`), and by their bytes only when
+            // those are equal and both are longer.
             let mut at = block.first().map_or(0, |f| {
                 self.lower_bound(ids[f.index as usize].as_ref().as_bytes(), 0, self.len())
             });
             block
                 .iter()
-                .map(|&Packed { index: k, .. }| {
-                    let q = ids[k as usize].as_ref().as_bytes();
-                    at = self.gallop(q, at);
-                    let found = at < self.len() && self.id(at).as_bytes() == q;
-                    (k, found.then_some(at))
+                .map(|q| {
+                    let cmp = |i: usize| {
+                        let held = &self.id(i).as_bytes()[head..];
+                        Packed::new(held, 0).cmp(q, || held.cmp(query(q.index)))
+                    };
+                    at = gallop_by(at, self.len(), |i| cmp(i).is_lt());
+                    let found = at < self.len() && cmp(at).is_eq();
+                    (q.index, found.then_some(at))
                 })
                 .collect()
         };
@@ -698,6 +677,39 @@ impl Population {
     /// The 1-based line of entity `i`'s record (read back from the file).
     pub(crate) fn line(&self, i: usize) -> Result<u64> {
         line_at(&self.file, self.source.origin(), self.offsets.get(i))
+    }
+}
+
+/// The first position in `from..to` that is not `below`, or `to`, for a
+/// `below` that holds up to some position and not after it.
+fn lower_bound_by(from: usize, to: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (from, to);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// [`lower_bound_by`] from `from` to `len`, for a position likely near
+/// `from`: steps of 1, 2, 4 … forwards, then a binary search within the
+/// last step.
+fn gallop_by(from: usize, len: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    loop {
+        if lo >= len || !below(lo) {
+            return lo;
+        }
+        let probe = lo + step;
+        if probe >= len || !below(probe) {
+            return lower_bound_by(lo + 1, probe.min(len), below);
+        }
+        lo = probe;
+        step *= 2;
     }
 }
 
