@@ -219,6 +219,63 @@ fn a_history_read_in_parts_is_the_history_read_whole() {
     assert_eq!(v.inspectors().collect::<Vec<_>>(), ["S-12", "S-16"]);
 }
 
+/// A history without quotes (every part plain, read without the CSV
+/// state machine) reads as the same history with quoted fields (every
+/// part read by the CSV reader), lines included; and its errors name the
+/// same lines.
+#[test]
+fn plain_history_parts_read_as_the_csv_reader_reads_them() {
+    let rows = 80_000;
+    let plain = |_: usize, row: String| row.replace('"', "").replace("; \n", ";");
+    let quoted = |_: usize, row: String| row.replace("; \n", "; ");
+    let (fast, slow) = (with_history(rows, plain).unwrap(), with_history(rows, quoted).unwrap());
+    let visits = |i: &double_random::Inputs| -> Vec<String> {
+        i.history
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} {} {:?} {:?} {}",
+                    v.entity(),
+                    v.department(),
+                    v.date(),
+                    v.kind(),
+                    v.inspectors().collect::<Vec<_>>(),
+                    v.line()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(fast.history.len(), rows);
+    assert_eq!(visits(&fast), visits(&slow));
+    let v = fast.history.iter().nth(40_000).unwrap();
+    assert_eq!(
+        (v.line(), v.inspectors().collect::<Vec<_>>()),
+        (2 + 40_000, vec!["S-12", "S-16"])
+    );
+    // A bad value far into a plain part: the CSV reader names it.
+    for (edit, message) in [
+        (
+            (|row: String| row.replace(",2026-04-11", ",2026-04-31")) as fn(String) -> String,
+            "h.csv, line 65003, field date: \"2026-04-31\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            |row: String| row.replace(",random,", ",randomly,"),
+            "h.csv, line 65003, field kind: \"randomly\" is not a visit kind (\"random\" or \"directed\")",
+        ),
+        (
+            |row: String| row + ",x",
+            "h.csv, line 65003: the row has 6 fields, the header has 5",
+        ),
+    ] {
+        let err = with_history(rows, |i, row| {
+            let row = plain(i, row);
+            if i == 65_001 { edit(row) } else { row }
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+}
+
 #[test]
 fn history_errors_far_into_a_large_file_come_in_file_order() {
     let rows = 80_000;
