@@ -41,6 +41,19 @@ pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Se
     }
 }
 
+/// `f(item, out)` for each item and its own output, on every core.
+pub(crate) fn for_each_zip<T: Sync, U: Send>(items: &[T], outs: Vec<U>, f: impl Fn(&T, U) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().zip(outs).for_each(|(item, out)| f(item, out));
+    }
+    #[cfg(not(feature = "parallel"))]
+    for (item, out) in items.iter().zip(outs) {
+        f(item, out);
+    }
+}
+
 /// `f(i)` for each `i` in `0..n`, in order, computed on every core.
 pub(crate) fn map_range<U: Send>(n: usize, f: impl Fn(usize) -> U + Sync + Send) -> Vec<U> {
     #[cfg(feature = "parallel")]

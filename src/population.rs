@@ -1395,25 +1395,32 @@ fn in_id_order(file: &str, origin: Origin<'_>, mut p: Population) -> Result<Popu
     let whole = |i: u32| p.ids.get(i as usize).as_bytes();
     let cmp = |a: &Packed, b: &Packed| a.cmp(b, || whole(a.index).cmp(whole(b.index)));
     crate::par::sort_unstable_by(&mut keyed, cmp);
-    // Equal ids are neighbours now. Report the id that repeats first in
-    // the file: the run whose second record comes first (positions are in
-    // file order).
-    let mut duplicate: Option<(u32, u32)> = None;
-    for run in keyed.chunk_by(|a, b| cmp(a, b).is_eq()).filter(|run| run.len() > 1) {
-        let mut at: Vec<u32> = run.iter().map(|k| k.index).collect();
-        at.sort_unstable();
-        if duplicate.is_none_or(|(_, second)| at[1] < second) {
-            duplicate = Some((at[0], at[1]));
+    // Equal ids are neighbours now; looked for on every core, and when
+    // there are some, the id that repeats first in the file is reported:
+    // the run whose second record comes first (positions are in file order).
+    const BLOCK: usize = 1 << 16;
+    let repeats = crate::par::map_range(keyed.len().div_ceil(BLOCK), |b| {
+        let pairs = &keyed[b * BLOCK..((b + 1) * BLOCK + 1).min(keyed.len())];
+        pairs.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq())
+    });
+    if repeats.into_iter().any(|r| r) {
+        let mut duplicate: Option<(u32, u32)> = None;
+        for run in keyed.chunk_by(|a, b| cmp(a, b).is_eq()).filter(|run| run.len() > 1) {
+            let mut at: Vec<u32> = run.iter().map(|k| k.index).collect();
+            at.sort_unstable();
+            if duplicate.is_none_or(|(_, second)| at[1] < second) {
+                duplicate = Some((at[0], at[1]));
+            }
         }
-    }
-    if let Some((first, second)) = duplicate {
-        let line = |i: u32| line_at(file, origin, p.offsets.get(i as usize));
-        return Err(ErrorKind::DuplicateId {
-            at: Location::line(file, line(second)?).with_field("id"),
-            id: p.id(second as usize).to_string(),
-            first_line: line(first)?,
+        if let Some((first, second)) = duplicate {
+            let line = |i: u32| line_at(file, origin, p.offsets.get(i as usize));
+            return Err(ErrorKind::DuplicateId {
+                at: Location::line(file, line(second)?).with_field("id"),
+                id: p.id(second as usize).to_string(),
+                first_line: line(first)?,
+            }
+            .into());
         }
-        .into());
     }
     // The ids' bytes, to be written over in the new order when the keys hold them all.
     let arena = keyed
@@ -1422,25 +1429,51 @@ fn in_id_order(file: &str, origin: Origin<'_>, mut p: Population) -> Result<Popu
         .then(|| std::mem::take(&mut p.ids.arena).into_bytes());
     let ids = match arena {
         Some(mut bytes) => {
-            // Each id written with its held bytes' fixed width over the
-            // next one's place, which that one then writes over.
-            let total = bytes.len();
-            bytes.resize(total + Packed::BYTES, 0);
-            let mut at = 0;
-            for k in &keyed {
-                k.write(&mut bytes[at..at + Packed::BYTES]);
-                at += k.len();
+            // In blocks on every core, each into its own part of the arena.
+            let blocks: Vec<&[Packed]> = keyed.chunks(BLOCK).collect();
+            // Each block's bytes, and its shortest and longest id.
+            let sizes = crate::par::map(&blocks, |b| {
+                b.iter().fold((0, usize::MAX, 0), |(sum, short, long), k| {
+                    (sum + k.len(), short.min(k.len()), long.max(k.len()))
+                })
+            });
+            let width = sizes
+                .iter()
+                .map(|s| s.1)
+                .min()
+                .filter(|&w| sizes.iter().all(|s| s.2 == w));
+            let mut parts: Vec<&mut [u8]> = Vec::with_capacity(blocks.len());
+            let mut rest = &mut bytes[..];
+            for (size, _, _) in sizes {
+                let (part, after) = rest.split_at_mut(size);
+                parts.push(part);
+                rest = after;
             }
-            bytes.truncate(total);
+            crate::par::for_each_zip(&blocks, parts, |block, part| {
+                let mut at = 0;
+                let mut held = [0u8; Packed::BYTES];
+                for k in *block {
+                    k.write(&mut held);
+                    part[at..at + k.len()].copy_from_slice(&held[..k.len()]);
+                    at += k.len();
+                }
+            });
             // Whole ids, each read as a `str`, one after another.
             let arena = String::from_utf8(bytes)
                 .map_err(|_| Error::syntax(Location::file(file), "an id changed while it was sorted"))?;
-            // OK because ids are at most MAX_FIELD_BYTES long.
-            Some(Ids::joined(arena, keyed.iter().map(|k| k.len() as u32)))
+            Some(match width {
+                Some(w) if w > 0 => Ids {
+                    arena,
+                    width: Some(w),
+                    ends: Vec::new(),
+                },
+                // OK because ids are at most MAX_FIELD_BYTES long.
+                _ => Ids::joined(arena, keyed.iter().map(|k| k.len() as u32)),
+            })
         }
         None => None,
     };
-    let order: Vec<u32> = keyed.iter().map(|k| k.index).collect();
+    let order: Vec<u32> = crate::par::map(&keyed, |k| k.index);
     drop(keyed);
     Ok(permute(p, &order, ids))
 }

@@ -86,6 +86,28 @@ fn a_duplicate_far_into_a_large_file_names_both_lines() {
     assert_eq!(err, expected);
 }
 
+/// The sorted library is checked for repeats in blocks of 65,536 ids on
+/// every core: a repeat whose two copies meet where two blocks meet is
+/// found too.
+#[test]
+fn a_duplicate_across_a_block_boundary_is_found() {
+    let rows = 70_000;
+    let mut text = format!("{HEADER}\n");
+    for i in 0..rows {
+        // The last id repeats the 65,536th: sorted, the copies are ids 65,535 and 65,536.
+        let id = if i + 1 == rows { 65_535 } else { i };
+        text.push_str(&format!("E{id:07},Shop {i},B,R1,retail,active,2015-01-01\n"));
+    }
+    let err = Population::from_csv("entities.csv", text.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "entities.csv, line {}, field id: duplicate id \"E0065535\" (first on line 65537)",
+            rows + 1
+        )
+    );
+}
+
 #[test]
 fn a_bad_field_far_into_a_large_file_names_its_line() {
     let (mut text, _) = big_file(150_000, false);
