@@ -810,23 +810,17 @@ impl<R: Read> Parts<R> {
     fn fill(&mut self, want: usize) -> std::io::Result<()> {
         while !self.eof && self.buf.len() < want {
             let len = self.buf.len();
-            self.buf.resize(want.max(len + 64 * 1024), 0);
-            let n = loop {
-                match self.reader.read(&mut self.buf[len..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let n = match n {
-                Ok(n) => n,
+            let more = want.max(len + 64 * 1024) - len;
+            self.buf.reserve_exact(more);
+            // Into the spare room as it is: no need to zero it first.
+            match (&mut self.reader).take(more as u64).read_to_end(&mut self.buf) {
+                Ok(n) => self.eof = n < more,
                 Err(e) => {
                     self.buf.truncate(len);
                     return Err(e);
                 }
-            };
-            self.buf.truncate(len + n);
+            }
             self.hasher.update(&self.buf[len..]);
-            self.eof = n == 0;
         }
         Ok(())
     }
