@@ -710,14 +710,19 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                     let plan = &task.inputs.plan;
                     // Each visit date once: as text, and the task's publication deadline.
                     let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
-                    // Per department (plan position), the entities it drew, sorted.
-                    let drawn: Vec<Vec<usize>> = joint.draws[t]
+                    // Per department (plan position), the entities it drew, one bit
+                    // per entity: the visits come in key order, and a search of a
+                    // sorted list would miss the cache at every step.
+                    let words = population.len().div_ceil(64);
+                    let drawn: Vec<Vec<u64>> = joint.draws[t]
                         .departments
                         .iter()
                         .map(|dep| {
-                            let mut entities: Vec<usize> = dep.selected().map(|s| s.entity).collect();
-                            entities.sort_unstable();
-                            entities
+                            let mut bits = vec![0u64; words];
+                            for s in dep.selected() {
+                                bits[s.entity / 64] |= 1 << (s.entity % 64);
+                            }
+                            bits
                         })
                         .collect();
                     // This task's directed items per (entity, department).
@@ -747,7 +752,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                             let (v, name) = (&joint.visits[k], names[k]);
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.
-                            let drew = drawn[di].binary_search(&v.entity).is_ok();
+                            let drew = drawn[di][v.entity / 64] & (1 << (v.entity % 64)) != 0;
                             let named = if p.basis.contains(&crate::Basis::Directed) {
                                 directed.get(&(population.id(v.entity), d.id.as_str()))
                             } else {
