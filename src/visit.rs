@@ -109,79 +109,54 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
     // Each task's calls are sorted already: a stable sort merges the runs.
     calls.sort_by_key(|&(e, t, di, _)| (e, t, di));
 
-    // Per entity: the fewest visits covering the windows of its calls.
+    // Per entity: the fewest visits covering the windows of its calls,
+    // first as plans (the entity's calls and the common window), sorted
+    // into key order; an entity's visits (distinct ids otherwise) by window
+    // start, which differ: the order is total. The visits are then built
+    // in that order, so that the files written from them read their parts
+    // from memory in order.
+    struct Planned {
+        key: Digest,
+        entity: usize,
+        window: Window,
+        /// The calls, as `members[start..end]` (positions in `calls`).
+        start: usize,
+        end: usize,
+    }
     let window_of = |t: usize| tasks[t].0.plan.window;
-    let mut visits: Vec<Visit> = Vec::with_capacity(calls.len());
+    let mut planned: Vec<Planned> = Vec::with_capacity(calls.len());
+    let mut members: Vec<usize> = Vec::with_capacity(calls.len());
     let mut windows: Vec<Window> = Vec::new();
+    let mut first = 0;
     for run in calls.chunk_by(|a, b| a.0 == b.0) {
         let entity = run[0].0;
-        let visit = |window: Window, members: &mut dyn Iterator<Item = usize>| -> Visit {
-            let mut parts: Vec<VisitPart> = Vec::with_capacity(1);
-            let mut key = None;
-            for m in members {
-                let (_, task, _, c) = &run[m];
-                key = key.or(c.key);
-                let k = match parts.iter().position(|p| p.department == c.department) {
-                    Some(k) => k,
-                    None => {
-                        parts.push(VisitPart {
-                            department: c.department.to_string(),
-                            tasks: Vec::with_capacity(1),
-                            basis: BTreeSet::new(),
-                            items: Vec::with_capacity(c.plan_items.len() + c.more_items.len()),
-                            inspectors: Vec::new(),
-                        });
-                        parts.len() - 1
-                    }
-                };
-                let part = &mut parts[k];
-                if c.random {
-                    part.basis.insert(Basis::Random);
-                }
-                if c.directed {
-                    part.basis.insert(Basis::Directed);
-                }
-                if !part.tasks.contains(task) {
-                    part.tasks.push(*task);
-                }
-                for item in c.items() {
-                    if !part.items.iter().any(|i| i == item) {
-                        part.items.push(item.to_string());
-                    }
-                }
-            }
-            // Hold no spare room: most visits have one part of one task.
-            for p in &mut parts {
-                p.tasks.shrink_to_fit();
-                p.items.shrink_to_fit();
-            }
-            parts.shrink_to_fit();
-            let key = key.unwrap_or_else(|| salt.entity_key(population.id(entity)));
-            debug_assert_eq!(key, salt.entity_key(population.id(entity)));
-            Visit {
-                id: String::new(),
-                entity,
+        let key = run.iter().find_map(|(_, _, _, c)| c.key);
+        let key = key.unwrap_or_else(|| salt.entity_key(population.id(entity)));
+        debug_assert_eq!(key, salt.entity_key(population.id(entity)));
+        let mut plan = |window: Window, calls: &mut dyn Iterator<Item = usize>| {
+            let start = members.len();
+            members.extend(calls.map(|m| first + m));
+            planned.push(Planned {
                 key,
+                entity,
                 window,
-                parts,
-                date: None,
-                leader: None,
-            }
+                start,
+                end: members.len(),
+            });
         };
         windows.clear();
         windows.extend(run.iter().map(|(_, t, _, _)| window_of(*t)));
         if windows.iter().all(|w| *w == windows[0]) {
             // One window (always so in a single task): one visit.
-            visits.push(visit(windows[0], &mut (0..run.len())));
+            plan(windows[0], &mut (0..run.len()));
         } else {
-            for (window, members) in merge_windows(&windows) {
-                visits.push(visit(window, &mut members.into_iter()));
+            for (window, group) in merge_windows(&windows) {
+                plan(window, &mut group.into_iter());
             }
         }
+        first += run.len();
     }
-    // Key order; an entity's visits (distinct ids otherwise) by window start,
-    // which differ: the order is total.
-    visits.sort_unstable_by(|a, b| {
+    planned.sort_unstable_by(|a, b| {
         a.key
             .cmp(&b.key)
             .then_with(|| {
@@ -192,6 +167,57 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             })
             .then_with(|| a.window.start.cmp(&b.window.start))
     });
+    let mut visits: Vec<Visit> = Vec::with_capacity(planned.len());
+    for p in &planned {
+        let mut parts: Vec<VisitPart> = Vec::with_capacity(1);
+        for &m in &members[p.start..p.end] {
+            let (_, task, _, c) = &calls[m];
+            let k = match parts.iter().position(|p| p.department == c.department) {
+                Some(k) => k,
+                None => {
+                    parts.push(VisitPart {
+                        department: c.department.to_string(),
+                        tasks: Vec::with_capacity(1),
+                        basis: BTreeSet::new(),
+                        items: Vec::with_capacity(c.plan_items.len() + c.more_items.len()),
+                        inspectors: Vec::new(),
+                    });
+                    parts.len() - 1
+                }
+            };
+            let part = &mut parts[k];
+            if c.random {
+                part.basis.insert(Basis::Random);
+            }
+            if c.directed {
+                part.basis.insert(Basis::Directed);
+            }
+            if !part.tasks.contains(task) {
+                part.tasks.push(*task);
+            }
+            for item in c.items() {
+                if !part.items.iter().any(|i| i == item) {
+                    part.items.push(item.to_string());
+                }
+            }
+        }
+        // Hold no spare room: most visits have one part of one task.
+        for p in &mut parts {
+            p.tasks.shrink_to_fit();
+            p.items.shrink_to_fit();
+        }
+        parts.shrink_to_fit();
+        visits.push(Visit {
+            id: String::new(),
+            entity: p.entity,
+            key: p.key,
+            window: p.window,
+            parts,
+            date: None,
+            leader: None,
+        });
+    }
+    drop((planned, members));
     for (n, v) in visits.iter_mut().enumerate() {
         v.id = format!("V{:06}", n + 1);
     }
