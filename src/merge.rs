@@ -23,6 +23,21 @@ use crate::plan::Window;
 /// assert_eq!(groups[1], (w("2027-05-01", "2027-05-31"), vec![2]));
 /// ```
 pub fn merge_windows(windows: &[Window]) -> Vec<(Window, Vec<usize>)> {
+    let mut groups = Vec::new();
+    merge_windows_with(windows, |common, members| groups.push((common, members.collect())));
+    groups
+}
+
+/// [`merge_windows`], handing each group (its common window and its
+/// windows' indices, ascending) to `group` instead of collecting them.
+/// Windows that are all the same, as every entity's are in a single task,
+/// are one group at once, without sorting or allocating.
+pub(crate) fn merge_windows_with(windows: &[Window], mut group: impl FnMut(Window, &mut dyn Iterator<Item = usize>)) {
+    match windows.first() {
+        None => return,
+        Some(&w) if windows.iter().all(|x| *x == w) => return group(w, &mut (0..windows.len())),
+        Some(_) => {}
+    }
     let mut order: Vec<usize> = (0..windows.len()).collect();
     // By end, then start, then position: a total order, so the grouping is unique.
     order.sort_by_key(|&i| (windows[i].end, windows[i].start, i));
@@ -38,10 +53,10 @@ pub fn merge_windows(windows: &[Window]) -> Vec<(Window, Vec<usize>)> {
             _ => groups.push((w, vec![i])),
         }
     }
-    for (_, members) in &mut groups {
+    for (common, mut members) in groups {
         members.sort_unstable();
+        group(common, &mut members.into_iter());
     }
-    groups
 }
 
 #[cfg(test)]
@@ -78,20 +93,33 @@ mod tests {
     proptest! {
         #[test]
         fn merging_reaches_the_stabbing_lower_bound(spans in prop::collection::vec((0u64..90, 0u64..40), 0..10)) {
-            let windows: Vec<Window> = spans.iter().map(|&(s, l)| window(s, l)).collect();
-            let groups = merge_windows(&windows);
-            // Every window is in exactly one group, whose common window lies inside it and is not empty.
-            let mut seen = vec![0; windows.len()];
-            for (common, members) in &groups {
-                prop_assert!(common.start <= common.end);
-                for &i in members {
-                    seen[i] += 1;
-                    prop_assert!(windows[i].start <= common.start && common.end <= windows[i].end);
-                }
-            }
-            prop_assert!(seen.iter().all(|&n| n == 1));
-            // The fewest possible: as many groups as pairwise disjoint windows.
-            prop_assert_eq!(groups.len(), most_disjoint(&windows));
+            check(&spans)?;
         }
+
+        /// Windows that are often all the same (as in a single task).
+        #[test]
+        fn equal_windows_are_one_group(spans in prop::collection::vec(prop::sample::select(vec![(3u64, 9u64), (3, 9), (3, 9), (5, 1)]), 0..8)) {
+            check(&spans)?;
+        }
+    }
+
+    /// Every window is in exactly one group (its indices ascending), whose
+    /// common window lies inside it and is not empty; and there are as few
+    /// groups as pairwise disjoint windows.
+    fn check(spans: &[(u64, u64)]) -> Result<(), TestCaseError> {
+        let windows: Vec<Window> = spans.iter().map(|&(s, l)| window(s, l)).collect();
+        let groups = merge_windows(&windows);
+        let mut seen = vec![0; windows.len()];
+        for (common, members) in &groups {
+            prop_assert!(common.start <= common.end);
+            prop_assert!(members.is_sorted());
+            for &i in members {
+                seen[i] += 1;
+                prop_assert!(windows[i].start <= common.start && common.end <= windows[i].end);
+            }
+        }
+        prop_assert!(seen.iter().all(|&n| n == 1));
+        prop_assert_eq!(groups.len(), most_disjoint(&windows));
+        Ok(())
     }
 }

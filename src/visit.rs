@@ -9,7 +9,7 @@ use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher, Salt, Seed};
-use crate::merge::merge_windows;
+use crate::merge::merge_windows_with;
 use crate::plan::Window;
 
 /// One department of one task that must visit one entity.
@@ -133,7 +133,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         let key = run.iter().find_map(|(_, _, _, c)| c.key);
         let key = key.unwrap_or_else(|| salt.entity_key(population.id(entity)));
         debug_assert_eq!(key, salt.entity_key(population.id(entity)));
-        let mut plan = |window: Window, calls: &mut dyn Iterator<Item = usize>| {
+        let plan = |window: Window, calls: &mut dyn Iterator<Item = usize>| {
             let start = members.len();
             members.extend(calls.map(|m| first + m));
             planned.push(Planned {
@@ -146,14 +146,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         };
         windows.clear();
         windows.extend(run.iter().map(|(_, t, _, _)| window_of(*t)));
-        if windows.iter().all(|w| *w == windows[0]) {
-            // One window (always so in a single task): one visit.
-            plan(windows[0], &mut (0..run.len()));
-        } else {
-            for (window, group) in merge_windows(&windows) {
-                plan(window, &mut group.into_iter());
-            }
-        }
+        merge_windows_with(&windows, plan);
         first += run.len();
     }
     planned.sort_unstable_by(|a, b| {
