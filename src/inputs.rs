@@ -76,6 +76,15 @@ struct HistoryRows {
     visits: History,
 }
 
+impl HistoryRows {
+    /// Notes a row's entity id (looked up once the entity file is loaded) and line.
+    fn entity(&mut self, id: &str, line: u64) {
+        self.arena.push_str(id);
+        self.ends.push(self.arena.len());
+        self.lines.push(line);
+    }
+}
+
 /// The columns of a history file.
 struct HistoryColumns {
     entity: usize,
@@ -105,16 +114,10 @@ fn read_history_part(
     let mut read = || -> Result<()> {
         while let Some(row) = csv.next_row()? {
             // The entity is read (and later looked up) before the rest of the row.
-            rows.arena.push_str(row.id_str(c.entity)?);
-            rows.ends.push(rows.arena.len());
-            rows.lines.push(row.line);
+            rows.entity(row.id_str(c.entity)?, row.line);
             let department = row.id_str(c.department)?;
             let date = row.date(c.date)?;
-            let kind = row.parse(c.kind, "a visit kind (\"random\" or \"directed\")", |v| match v {
-                "random" => Some(VisitKind::Random),
-                "directed" => Some(VisitKind::Directed),
-                _ => None,
-            })?;
+            let kind = row.parse(c.kind, "a visit kind (\"random\" or \"directed\")", VisitKind::parse)?;
             rows.visits
                 .push(
                     0,
@@ -146,14 +149,8 @@ fn read_history_plain(width: usize, c: &HistoryColumns, bytes: &[u8], lines: u64
             return None;
         }
         let date = crate::io::parse_date(fields[c.date])?;
-        let kind = match fields[c.kind] {
-            "random" => VisitKind::Random,
-            "directed" => VisitKind::Directed,
-            _ => return None,
-        };
-        rows.arena.push_str(entity);
-        rows.ends.push(rows.arena.len());
-        rows.lines.push(line);
+        let kind = VisitKind::parse(fields[c.kind])?;
+        rows.entity(entity, line);
         rows.visits.push(
             0,
             department,

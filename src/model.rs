@@ -298,6 +298,17 @@ pub enum VisitKind {
     Directed,
 }
 
+impl VisitKind {
+    /// Parses a kind as history files name it: `random` or `directed`.
+    pub(crate) fn parse(text: &str) -> Option<VisitKind> {
+        match text {
+            "random" => Some(VisitKind::Random),
+            "directed" => Some(VisitKind::Directed),
+            _ => None,
+        }
+    }
+}
+
 /// The visit history (检查记录), held by column: one row per past visit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
