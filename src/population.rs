@@ -167,16 +167,16 @@ impl Ids {
         }
     }
 
-    /// Ids given by their bytes, one after another, and their lengths.
-    fn joined(arena: String, lens: impl Iterator<Item = u32> + Clone) -> Ids {
-        let mut all = lens.clone();
-        match all.next() {
-            Some(w) if w > 0 && all.all(|l| l == w) => Ids {
+    /// Ids given by their bytes, one after another: of one `width` when
+    /// every id has it, else of the lengths `lens`.
+    fn joined(arena: String, width: Option<usize>, lens: impl Iterator<Item = u32>) -> Ids {
+        match width.filter(|&w| w > 0) {
+            Some(w) => Ids {
                 arena,
-                width: Some(w as usize),
+                width: Some(w),
                 ends: Vec::new(),
             },
-            _ => {
+            None => {
                 let mut end = 0;
                 let ends = lens
                     .map(|l| {
@@ -1455,15 +1455,8 @@ fn in_id_order(file: &str, origin: Origin<'_>, mut p: Population) -> Result<Popu
             // Whole ids, each read as a `str`, one after another.
             let arena = String::from_utf8(bytes)
                 .map_err(|_| Error::syntax(Location::file(file), "an id changed while it was sorted"))?;
-            Some(match width {
-                Some(w) if w > 0 => Ids {
-                    arena,
-                    width: Some(w),
-                    ends: Vec::new(),
-                },
-                // OK because ids are at most MAX_FIELD_BYTES long.
-                _ => Ids::joined(arena, keyed.iter().map(|k| k.len() as u32)),
-            })
+            // OK because ids are at most MAX_FIELD_BYTES long.
+            Some(Ids::joined(arena, width, keyed.iter().map(|k| k.len() as u32)))
         }
         None => None,
     };
