@@ -999,10 +999,10 @@ impl Dictionary {
 }
 
 fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<Parsed> {
-    let newlines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
-    if let Some(parsed) = parse_plain(layout, part, skip, newlines) {
+    if let Some(parsed) = parse_plain(layout, part, skip) {
         return Ok(parsed);
     }
+    let newlines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
     let bytes = &part.bytes[skip..];
     let mut out = Parsed {
         newlines,
@@ -1048,13 +1048,13 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
 /// comma, so it is split with `memchr` instead of the CSV state machine.
 /// `None` for any other part, which the CSV reader then reads, giving the
 /// same result or the exact error.
-fn parse_plain(layout: &Layout, part: &Part, skip: usize, newlines: u64) -> Option<Parsed> {
+fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
     let mut out = Parsed {
-        newlines,
         coded: layout.coded.iter().map(|_| Dictionary::default()).collect(),
         ..Parsed::default()
     };
-    crate::io::plain_rows(&part.bytes[skip..], layout.headers.len(), |fields, start| {
+    let rows = &part.bytes[skip..];
+    crate::io::plain_rows(rows, layout.headers.len(), |fields, start| {
         let id = fields[layout.id];
         if !crate::io::is_id(id) {
             return None;
@@ -1078,6 +1078,12 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize, newlines: u64) -> Opti
         }
         Some(())
     })?;
+    // One newline ends each row, except a last row at the end of the file
+    // without one; the skipped bytes (the header) are counted apart.
+    let unended = !rows.is_empty() && !rows.ends_with(b"\n");
+    out.newlines =
+        memchr::memchr_iter(b'\n', &part.bytes[..skip]).count() as u64 + out.ids.len() as u64 - u64::from(unended);
+    debug_assert_eq!(out.newlines, memchr::memchr_iter(b'\n', &part.bytes).count() as u64);
     Some(out)
 }
 
