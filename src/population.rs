@@ -16,7 +16,7 @@ use std::hash::BuildHasher;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use chrono::NaiveDate;
 use hashbrown::HashTable;
@@ -778,11 +778,11 @@ impl Source {
     }
 }
 
-/// Reads a file and cuts it into parts that end on record boundaries,
-/// hashing every byte read.
+/// Reads a file and cuts it into parts that end on record boundaries:
+/// every byte is in one part, in order, so hashing the parts in turn
+/// hashes the file.
 struct Parts<R> {
     reader: R,
-    hasher: Sha256,
     buf: Vec<u8>,
     /// The file offset of `buf[0]`.
     offset: u64,
@@ -799,7 +799,6 @@ impl<R: Read> Parts<R> {
     fn new(reader: R) -> Parts<R> {
         Parts {
             reader,
-            hasher: Sha256::new(),
             buf: Vec::new(),
             offset: 0,
             eof: false,
@@ -820,7 +819,6 @@ impl<R: Read> Parts<R> {
                     return Err(e);
                 }
             }
-            self.hasher.update(&self.buf[len..]);
         }
         Ok(())
     }
@@ -852,10 +850,6 @@ impl<R: Read> Parts<R> {
             // A quoted field spans the whole buffer: read more.
             want = self.buf.len() * 2;
         }
-    }
-
-    fn digest(self) -> Digest {
-        Digest::from_array(self.hasher.finalize().into())
     }
 }
 
@@ -1197,30 +1191,46 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     };
     let first_parsed = parse_part(file, &layout, &first, header_end.min(first.bytes.len()));
     assembly.add(first.offset, first_parsed)?;
+    let mut hasher = Sha256::new();
+    hasher.update(&first.bytes);
     drop(first);
 
     let workers = crate::par::threads();
     if workers <= 1 {
         while let Some(part) = parts.next(PART_BYTES).map_err(io_error)? {
+            hasher.update(&part.bytes);
             let parsed = parse_part(file, &layout, &part, 0);
             assembly.add(part.offset, parsed)?;
         }
     } else {
+        // The reader cuts parts, a hasher hashes them in turn while the
+        // workers parse them, and this thread assembles the parsed parts
+        // in file order. Reading and hashing are apart so that neither
+        // chain falls behind the workers when they share the cores.
         let stop = AtomicBool::new(false);
-        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Part)>(workers);
+        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Arc<Part>)>(workers);
         let work_rx = Mutex::new(work_rx);
+        let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Part>>(2 * workers);
         let (done_tx, done_rx) = mpsc::channel::<(usize, u64, Result<Parsed>)>();
-        let read_result = std::thread::scope(|scope| -> Result<std::io::Result<()>> {
+        let mut hashed = std::mem::take(&mut hasher);
+        let (read_result, hashed) = std::thread::scope(|scope| -> Result<(std::io::Result<()>, Sha256)> {
+            let hashing = scope.spawn(move || {
+                for part in hash_rx {
+                    hashed.update(&part.bytes);
+                }
+                hashed
+            });
             let reader = scope.spawn(|| -> std::io::Result<()> {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let Some(part) = parts.next(PART_BYTES)? else { break };
-                    if work_tx.send((n, part)).is_err() {
+                    let part = Arc::new(part);
+                    if hash_tx.send(Arc::clone(&part)).is_err() || work_tx.send((n, part)).is_err() {
                         break;
                     }
                     n += 1;
                 }
-                drop(work_tx);
+                drop((work_tx, hash_tx));
                 Ok(())
             });
             for _ in 0..workers {
@@ -1256,13 +1266,19 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
                     next += 1;
                 }
             }
-            Ok(reader
+            let read = reader
                 .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the reader thread failed"))))
+                .unwrap_or_else(|_| Err(std::io::Error::other("the reader thread failed")));
+            // The reader has dropped its sender, so the hasher ends.
+            let hashed = hashing
+                .join()
+                .map_err(|_| Error::io(file, std::io::Error::other("the hashing thread failed")))?;
+            Ok((read, hashed))
         })?;
         read_result.map_err(io_error)?;
+        hasher = hashed;
     }
-    let digest = parts.digest();
+    let digest = Digest::from_array(hasher.finalize().into());
 
     let mut population = assembly.population;
     for (coded, global) in population.coded.iter_mut().zip(assembly.globals) {
