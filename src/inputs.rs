@@ -281,6 +281,10 @@ fn load_directed(
     let c_dep = csv.require("department")?;
     let c_reason = csv.require("reason")?;
     let c_items = csv.require("item_ids")?;
+    let reason_expected = format!(
+        "a reason ({})",
+        one_of(&["complaint", "big_data", "referral", "legal", "commitment"])
+    );
     let mut out = Vec::new();
     while let Some(row) = csv.next_row()? {
         let entity_id = row.id(c_entity)?;
@@ -291,14 +295,7 @@ fn load_directed(
         if plan.department(&department).is_none() {
             return Err(Error::unknown(row.at(c_dep), "department", department));
         }
-        let reason = row.parse(
-            c_reason,
-            &format!(
-                "a reason ({})",
-                one_of(&["complaint", "big_data", "referral", "legal", "commitment"])
-            ),
-            DirectedReason::parse,
-        )?;
+        let reason = row.parse(c_reason, &reason_expected, DirectedReason::parse)?;
         let item_ids = row.list(c_items);
         if item_ids.is_empty() {
             return Err(Error::invalid(row.at(c_items), "a `;`-separated list of item ids", ""));
@@ -478,10 +475,32 @@ impl Inputs {
                     path: path.clone(),
                     digest,
                 });
-                read?.resolve(path, &population)?
+                Some((path, read?))
             }
-            None => History::default(),
+            None => None,
         };
+        // The directed checks are read while the history's entities are
+        // looked up; the history's errors still come first.
+        let directed_bytes = plan.inputs.directed.as_ref().map(|p| (p, bytes_of("directed", p)));
+        let (history, directed) = crate::par::join(
+            || match history {
+                Some((path, read)) => read.resolve(path, &population),
+                None => Ok(History::default()),
+            },
+            || match &directed_bytes {
+                Some((p, Ok(bytes))) => load_directed(p, bytes, &population, &plan, &items),
+                _ => Ok(Vec::new()),
+            },
+        );
+        let history = history?;
+        if let Some((p, bytes)) = directed_bytes {
+            files.push(InputFile {
+                role: "directed",
+                path: p.clone(),
+                digest: Digest::of_bytes(&bytes?),
+            });
+        }
+        let directed = directed?;
         let mut load = |role: &'static str, path: &str| -> Result<Vec<u8>> {
             let bytes = bytes_of(role, path)?;
             files.push(InputFile {
@@ -490,10 +509,6 @@ impl Inputs {
                 digest: Digest::of_bytes(&bytes),
             });
             Ok(bytes)
-        };
-        let directed = match &plan.inputs.directed {
-            Some(p) => load_directed(p, &load("directed", p)?, &population, &plan, &items)?,
-            None => Vec::new(),
         };
         let calendar = match &plan.inputs.calendar {
             Some(p) => Calendar::from_csv(p, &load("calendar", p)?)?,

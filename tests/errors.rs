@@ -373,6 +373,38 @@ bad_input!(
     ),
     "directed.csv, line 2, field reason: \"rumour\" is not a reason (one of \"complaint\", \"big_data\", \"referral\", \"legal\" or \"commitment\")"
 );
+// The directed checks are read while the history's entities are looked
+// up; the history's errors still come first, then the directed file's.
+bad_input!(
+    history_unknown_entity_comes_before_a_directed_error,
+    |_: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        f.insert(
+            "history.csv",
+            "entity_id,department,date,kind,inspector_ids\nE99,S,2026-01-05,random,X1\n".into(),
+        );
+        f.insert(
+            "directed.csv",
+            "entity_id,department,reason,item_ids\nE00000,Q,complaint,S1\n".into(),
+        );
+    },
+    "history.csv, line 2, field entity_id: unknown entity \"E99\""
+);
+bad_input!(
+    history_unknown_entity_comes_before_a_missing_directed_file,
+    |p: &mut String, f: &mut BTreeMap<&'static str, String>| {
+        f.insert(
+            "history.csv",
+            "entity_id,department,date,kind,inspector_ids\nE99,S,2026-01-05,random,X1\n".into(),
+        );
+        *p = p.replacen(r#""directed": "directed.csv""#, r#""directed": "missing.csv""#, 1);
+    },
+    "history.csv, line 2, field entity_id: unknown entity \"E99\""
+);
+bad_input!(
+    missing_directed_file_after_a_good_history,
+    in_plan(r#""directed": "directed.csv""#, r#""directed": "missing.csv""#),
+    "missing.csv: no such file"
+);
 bad_input!(
     directed_item_of_another_department,
     in_file(
