@@ -421,11 +421,18 @@ impl Iterator for Delimiters<'_> {
         const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
         while self.matches == 0 {
             let rest = self.bytes.get(self.next..).filter(|r| !r.is_empty())?;
-            // The last word is padded with zeros, which match neither.
-            let mut word = [0u8; 8];
             let n = rest.len().min(8);
-            word[..n].copy_from_slice(&rest[..n]);
-            let x = u64::from_le_bytes(word);
+            let x = match rest.first_chunk::<8>() {
+                // One load (a copy of fewer bytes into a zeroed word costs a
+                // call to `memcpy` and a stalled load for every word).
+                Some(word) => u64::from_le_bytes(*word),
+                // The last word is padded with zeros, which match neither.
+                None => {
+                    let mut word = [0u8; 8];
+                    word[..n].copy_from_slice(rest);
+                    u64::from_le_bytes(word)
+                }
+            };
             self.matches = Delimiters::equal(x, COMMAS) | Delimiters::equal(x, NEWLINES);
             self.word = self.next;
             self.next += n;

@@ -931,20 +931,27 @@ struct Short {
 
 impl Short {
     fn new(v: &[u8]) -> Short {
-        let word = |s: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..s.len()].copy_from_slice(s);
-            u64::from_le_bytes(w)
-        };
         let n = v.len();
-        // OK because each slice below is at most 8 bytes long.
-        let (a, b) = if n >= 8 {
+        // Whole words are loaded as such: a copy of a slice of unknown
+        // length into a zeroed word calls `memcpy`, and loading the word
+        // right after stalls.
+        let (a, b) = match (
+            v.first_chunk::<8>(),
+            v.last_chunk::<8>(),
+            v.first_chunk::<4>(),
+            v.last_chunk::<4>(),
+        ) {
             // The first and the last 8 bytes (overlapping when n < 16).
-            (word(&v[..8]), word(&v[n - 8..]))
-        } else if n >= 4 {
-            (word(&v[..4]), word(&v[n - 4..]))
-        } else {
-            (word(v), 0)
+            (Some(first), Some(last), _, _) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
+            (_, _, Some(first), Some(last)) => (
+                u64::from(u32::from_le_bytes(*first)),
+                u64::from(u32::from_le_bytes(*last)),
+            ),
+            _ => {
+                let mut w = [0u8; 8];
+                w[..n].copy_from_slice(v);
+                (u64::from_le_bytes(w), 0)
+            }
         };
         Short { len: n, a, b }
     }
@@ -1353,8 +1360,11 @@ impl Packed {
 
     fn new(rest: &[u8], index: u32) -> Packed {
         let mut b = [0u8; Packed::BYTES];
-        let n = rest.len().min(Packed::BYTES);
-        b[..n].copy_from_slice(&rest[..n]);
+        match rest.first_chunk::<{ Packed::BYTES }>() {
+            // A copy of a known length is a few loads and stores, not a call to `memcpy`.
+            Some(whole) => b = *whole,
+            None => b[..rest.len()].copy_from_slice(rest),
+        }
         let mut head = [0u8; 16];
         head.copy_from_slice(&b[..16]);
         let x = u128::from_be_bytes(head);
