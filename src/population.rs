@@ -1479,8 +1479,13 @@ fn in_id_order(file: &str, origin: Origin<'_>, mut p: Population) -> Result<Popu
                 let mut at = 0;
                 let mut held = [0u8; Packed::BYTES];
                 for k in *block {
-                    k.write(&mut held);
-                    part[at..at + k.len()].copy_from_slice(&held[..k.len()]);
+                    if k.len() == Packed::BYTES {
+                        // Straight into place: no copy of unknown length.
+                        k.write(&mut part[at..at + Packed::BYTES]);
+                    } else {
+                        k.write(&mut held);
+                        part[at..at + k.len()].copy_from_slice(&held[..k.len()]);
+                    }
                     at += k.len();
                 }
             });
