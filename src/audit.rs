@@ -522,7 +522,11 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 for (task, draw) in tasks.iter().zip(&joint.draws) {
                     for (department, c, stratum) in draw.strata() {
                         let label = stratum.label();
-                        for s in &stratum.selected {
+                        for (k, s) in stratum.selected.iter().enumerate() {
+                            // The selected come in key order, spread over the library.
+                            if let Some(ahead) = stratum.selected.get(k + crate::Population::FETCH_AHEAD) {
+                                population.prefetch_id(ahead.entity);
+                            }
                             rank.clear();
                             // OK because writing to a String cannot fail.
                             let _ = write!(rank, "{}", s.rank);
@@ -631,7 +635,11 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 );
                 let mut ids: Vec<usize> = Vec::new();
                 let mut hex = [0u8; 64];
-                for (v, name) in joint.visits.iter().zip(names) {
+                for (k, (v, name)) in joint.visits.iter().zip(names).enumerate() {
+                    // The visits come in key order, spread over the library.
+                    if let Some(ahead) = joint.visits.get(k + crate::Population::FETCH_AHEAD) {
+                        population.prefetch_id(ahead.entity);
+                    }
                     ids.clear();
                     ids.extend(v.parts.iter().flat_map(|p| p.tasks.iter().copied()));
                     ids.sort_unstable();
@@ -748,7 +756,10 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                         }
                     }
                     for ((di, d), taking) in plan.departments.iter().enumerate().zip(&taking) {
-                        for &(k, p) in taking {
+                        for (j, &(k, p)) in taking.iter().enumerate() {
+                            if let Some(&(ahead, _)) = taking.get(j + crate::Population::FETCH_AHEAD) {
+                                population.prefetch_id(joint.visits[ahead].entity);
+                            }
                             let (v, name) = (&joint.visits[k], names[k]);
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.

@@ -370,13 +370,19 @@ impl Draw {
                     };
                     // OK because n_h <= |E_h| <= u32::MAX.
                     let picked = smallest(members, n_h as usize, &key_salt, population);
-                    let selected: Vec<Selected> = picked
-                        .into_iter()
+                    let selected: Vec<Selected> = (0..picked.len())
                         .zip(1..)
-                        .map(|((_, i), rank)| Selected {
-                            entity: i as usize,
-                            key: key_salt.entity_key(population.id(i as usize)),
-                            rank,
+                        .map(|(k, rank)| {
+                            // Picked in key order, spread over the library.
+                            if let Some(&(_, ahead)) = picked.get(k + Population::FETCH_AHEAD) {
+                                population.prefetch_id(ahead as usize);
+                            }
+                            let i = picked[k].1 as usize;
+                            Selected {
+                                entity: i,
+                                key: key_salt.entity_key(population.id(i)),
+                                rank,
+                            }
                         })
                         .collect();
                     StratumDraw {

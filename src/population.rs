@@ -655,7 +655,11 @@ impl Population {
             .from_reader(&records[..]);
         let mut record = csv::StringRecord::new();
         let mut out = Vec::with_capacity(wanted.len());
-        for &(_, k) in wanted {
+        for (j, &(_, k)) in wanted.iter().enumerate() {
+            // In file order, spread over the id-ordered library.
+            if let Some(&(_, ahead)) = wanted.get(j + Population::FETCH_AHEAD) {
+                self.prefetch_id(entities[ahead]);
+            }
             let i = entities[k];
             let ok = reader.read_record(&mut record).unwrap_or(false);
             match record.get(c_name) {
