@@ -828,15 +828,15 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
             .collect()
     };
     // The five files and the digests are independent: on every core, the
-    // longest first (as measured at 10 million entities), so that the
-    // cores finish together.
+    // longest first, so that the cores finish together. At 10 million
+    // entities they take about 0.41, 0.40, 0.27, 0.21, 0.11 and 0.03 s.
     let (mut selection_out, mut strata_out, mut exclusions_out) = (None, None, None);
     let (mut visits_out, mut public_out, mut digests_out) = (None, None, None);
     crate::par::run_all(vec![
-        Box::new(|| public_out = Some(public(&names))),
-        Box::new(|| digests_out = Some(digests())),
-        Box::new(|| visits_out = Some(visits(&names))),
         Box::new(|| exclusions_out = Some(exclusions())),
+        Box::new(|| digests_out = Some(digests())),
+        Box::new(|| public_out = Some(public(&names))),
+        Box::new(|| visits_out = Some(visits(&names))),
         Box::new(|| selection_out = Some(selection())),
         Box::new(|| strata_out = Some(strata())),
     ]);
