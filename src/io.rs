@@ -272,8 +272,9 @@ impl Row<'_> {
 /// control characters.
 pub(crate) fn is_id(v: &str) -> bool {
     let b = v.as_bytes();
-    // Printable ASCII throughout (the common case) is an id at once.
-    if !b.is_empty() && b.iter().all(|&c| (0x21..0x7F).contains(&c)) {
+    // Printable ASCII throughout (the common case) is an id at once. No
+    // early exit, so that the check is done 16 bytes at a time.
+    if !b.is_empty() && b.iter().fold(true, |ok, &c| ok & (0x21..0x7F).contains(&c)) {
         return true;
     }
     !v.trim().is_empty() && !v.chars().any(char::is_control) && v.trim() == v
