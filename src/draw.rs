@@ -370,17 +370,18 @@ impl Draw {
                     };
                     // OK because n_h <= |E_h| <= u32::MAX.
                     let picked = smallest(members, n_h as usize, &key_salt, population);
-                    let selected: Vec<Selected> = (0..picked.len())
+                    let selected: Vec<Selected> = picked
+                        .iter()
+                        .enumerate()
                         .zip(1..)
-                        .map(|(k, rank)| {
+                        .map(|((k, &(_, i)), rank)| {
                             // Picked in key order, spread over the library.
                             if let Some(&(_, ahead)) = picked.get(k + Population::FETCH_AHEAD) {
                                 population.prefetch_id(ahead as usize);
                             }
-                            let i = picked[k].1 as usize;
                             Selected {
-                                entity: i,
-                                key: key_salt.entity_key(population.id(i)),
+                                entity: i as usize,
+                                key: key_salt.entity_key(population.id(i as usize)),
                                 rank,
                             }
                         })
