@@ -524,9 +524,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                         let label = stratum.label();
                         for (k, s) in stratum.selected.iter().enumerate() {
                             // The selected come in key order, spread over the library.
-                            if let Some(ahead) = stratum.selected.get(k + crate::Population::FETCH_AHEAD) {
-                                population.prefetch_id(ahead.entity);
-                            }
+                            population.prefetch_ahead(&stratum.selected, k, |s| s.entity);
                             rank.clear();
                             // OK because writing to a String cannot fail.
                             let _ = write!(rank, "{}", s.rank);
@@ -591,9 +589,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                     let plan = &task.inputs.plan;
                     let exclusions = &draw.frame.exclusions;
                     for (k, x) in exclusions.iter().enumerate() {
-                        if let Some(ahead) = exclusions.get(k + crate::Population::FETCH_AHEAD) {
-                            population.prefetch_id(ahead.entity);
-                        }
+                        population.prefetch_ahead(exclusions, k, |x| x.entity);
                         w.write_record([
                             plan.task_id.as_str(),
                             plan.departments[x.department].id.as_str(),
@@ -637,9 +633,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                 let mut hex = [0u8; 64];
                 for (k, (v, name)) in joint.visits.iter().zip(names).enumerate() {
                     // The visits come in key order, spread over the library.
-                    if let Some(ahead) = joint.visits.get(k + crate::Population::FETCH_AHEAD) {
-                        population.prefetch_id(ahead.entity);
-                    }
+                    population.prefetch_ahead(joint.visits, k, |v| v.entity);
                     ids.clear();
                     ids.extend(v.parts.iter().flat_map(|p| p.tasks.iter().copied()));
                     ids.sort_unstable();
@@ -757,9 +751,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
                     }
                     for ((di, d), taking) in plan.departments.iter().enumerate().zip(&taking) {
                         for (j, &(k, p)) in taking.iter().enumerate() {
-                            if let Some(&(ahead, _)) = taking.get(j + crate::Population::FETCH_AHEAD) {
-                                population.prefetch_id(joint.visits[ahead].entity);
-                            }
+                            population.prefetch_ahead(taking, j, |&(ahead, _)| joint.visits[ahead].entity);
                             let (v, name) = (&joint.visits[k], names[k]);
                             // This task's items: the department's plan items if it drew the
                             // entity, and the items of this task's directed checks.

@@ -376,9 +376,7 @@ impl Draw {
                         .zip(1..)
                         .map(|((k, &(_, i)), rank)| {
                             // Picked in key order, spread over the library.
-                            if let Some(&(_, ahead)) = picked.get(k + Population::FETCH_AHEAD) {
-                                population.prefetch_id(ahead as usize);
-                            }
+                            population.prefetch_ahead(&picked, k, |&(_, ahead)| ahead as usize);
                             Selected {
                                 entity: i as usize,
                                 key: key_salt.entity_key(population.id(i as usize)),

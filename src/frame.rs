@@ -310,9 +310,7 @@ fn encoded_ids(population: &Population, members: &[u32]) -> Vec<u8> {
     let encode = |block: &[u32]| {
         let mut out = Vec::with_capacity(block.len() * 24);
         for (k, &m) in block.iter().enumerate() {
-            if let Some(&ahead) = block.get(k + Population::FETCH_AHEAD) {
-                population.prefetch_id(ahead as usize);
-            }
+            population.prefetch_ahead(block, k, |&ahead| ahead as usize);
             let id = population.id(m as usize).as_bytes();
             // OK because ids are at most MAX_FIELD_BYTES long.
             out.extend_from_slice(&(id.len() as u32).to_be_bytes());
@@ -641,9 +639,7 @@ impl Frame {
             }
         }
         for (k, x) in self.exclusions.iter().enumerate() {
-            if let Some(ahead) = self.exclusions.get(k + Population::FETCH_AHEAD) {
-                population.prefetch_id(ahead.entity);
-            }
+            population.prefetch_ahead(&self.exclusions, k, |x| x.entity);
             h.enc(inputs.plan.departments[x.department].id.as_bytes());
             h.enc(population.id(x.entity).as_bytes());
             h.enc(x.reason.as_str().as_bytes());

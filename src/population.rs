@@ -456,16 +456,15 @@ impl Population {
         self.ids.get(i)
     }
 
-    /// How many items ahead a pass over scattered entities asks for the
-    /// id it will read ([`prefetch_id`](Population::prefetch_id)).
-    pub(crate) const FETCH_AHEAD: usize = 16;
-
-    /// Asks the processor to bring entity `i`'s id into the cache (see
-    /// [`prefetch`]); a no-op where ids differ in length.
+    /// For a pass that reads the ids of `items` in turn, spread over the
+    /// library, at item `k`: asks the processor to bring the id it will
+    /// read 16 items later into the cache (see [`prefetch`]), so that the
+    /// reads wait on memory together. `entity` gives an item's entity; a
+    /// no-op where ids differ in length.
     #[inline]
-    pub(crate) fn prefetch_id(&self, i: usize) {
-        if let Some(w) = self.ids.width {
-            prefetch(self.ids.arena.as_bytes(), i * w);
+    pub(crate) fn prefetch_ahead<T>(&self, items: &[T], k: usize, entity: impl Fn(&T) -> usize) {
+        if let (Some(w), Some(ahead)) = (self.ids.width, items.get(k + 16)) {
+            prefetch(self.ids.arena.as_bytes(), entity(ahead) * w);
         }
     }
 
@@ -657,9 +656,7 @@ impl Population {
         let mut out = Vec::with_capacity(wanted.len());
         for (j, &(_, k)) in wanted.iter().enumerate() {
             // In file order, spread over the id-ordered library.
-            if let Some(&(_, ahead)) = wanted.get(j + Population::FETCH_AHEAD) {
-                self.prefetch_id(entities[ahead]);
-            }
+            self.prefetch_ahead(wanted, j, |&(_, ahead)| entities[ahead]);
             let i = entities[k];
             let ok = reader.read_record(&mut record).unwrap_or(false);
             match record.get(c_name) {
