@@ -1204,12 +1204,13 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
     drop(first);
 
     let workers = crate::par::threads();
-    if workers <= 1 {
+    let hasher = if workers <= 1 {
         while let Some(part) = parts.next(PART_BYTES).map_err(io_error)? {
             hasher.update(&part.bytes);
             let parsed = parse_part(file, &layout, &part, 0);
             assembly.add(part.offset, parsed)?;
         }
+        hasher
     } else {
         // The reader cuts parts, a hasher hashes them in turn while the
         // workers parse them, and this thread assembles the parsed parts
@@ -1220,13 +1221,12 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
         let work_rx = Mutex::new(work_rx);
         let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Part>>(2 * workers);
         let (done_tx, done_rx) = mpsc::channel::<(usize, u64, Result<Parsed>)>();
-        let mut hashed = std::mem::take(&mut hasher);
         let (read_result, hashed) = std::thread::scope(|scope| -> Result<(std::io::Result<()>, Sha256)> {
             let hashing = scope.spawn(move || {
                 for part in hash_rx {
-                    hashed.update(&part.bytes);
+                    hasher.update(&part.bytes);
                 }
-                hashed
+                hasher
             });
             let reader = scope.spawn(|| -> std::io::Result<()> {
                 let mut n = 0;
@@ -1284,8 +1284,8 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
             Ok((read, hashed))
         })?;
         read_result.map_err(io_error)?;
-        hasher = hashed;
-    }
+        hashed
+    };
     let digest = Digest::from_array(hasher.finalize().into());
 
     let mut population = assembly.population;
