@@ -936,23 +936,18 @@ impl Short {
         // Whole words are loaded as such: a copy of a slice of unknown
         // length into a zeroed word calls `memcpy`, and loading the word
         // right after stalls.
-        let (a, b) = match (
-            v.first_chunk::<8>(),
-            v.last_chunk::<8>(),
-            v.first_chunk::<4>(),
-            v.last_chunk::<4>(),
-        ) {
+        let (a, b) = if let (Some(first), Some(last)) = (v.first_chunk::<8>(), v.last_chunk::<8>()) {
             // The first and the last 8 bytes (overlapping when n < 16).
-            (Some(first), Some(last), _, _) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
-            (_, _, Some(first), Some(last)) => (
+            (u64::from_le_bytes(*first), u64::from_le_bytes(*last))
+        } else if let (Some(first), Some(last)) = (v.first_chunk::<4>(), v.last_chunk::<4>()) {
+            (
                 u64::from(u32::from_le_bytes(*first)),
                 u64::from(u32::from_le_bytes(*last)),
-            ),
-            _ => {
-                let mut w = [0u8; 8];
-                w[..n].copy_from_slice(v);
-                (u64::from_le_bytes(w), 0)
-            }
+            )
+        } else {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(v);
+            (u64::from_le_bytes(w), 0)
         };
         Short { len: n, a, b }
     }
