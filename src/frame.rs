@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::inputs::Inputs;
 use crate::key::{Digest, StreamHasher};
 use crate::model::{Mode, RiskClass, Status};
-use crate::population::Population;
+use crate::population::{ColumnCodes, Population};
 
 /// Why an entity is not in a department's eligible frame.
 ///
@@ -148,7 +148,7 @@ impl HistoryIndex {
 struct Rules<'a> {
     modes: [Mode; 4],
     /// Per scope column: the entity codes and, per code, whether it is in scope.
-    scope: Vec<(Cow<'a, [u32]>, Vec<bool>)>,
+    scope: Vec<(ColumnCodes<'a>, Vec<bool>)>,
 }
 
 /// The reasons of DR1 step 4 that depend on the entity alone, resolved once
@@ -230,8 +230,8 @@ fn exclusion(mode: Mode, status: Status, later: Option<ExclusionReason>) -> Opti
 }
 
 /// A column's values and each entity's code, for any column of the file.
-fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, Cow<'a, [u32]>) {
-    if let Some((values, codes)) = population.coded_column(column) {
+fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, ColumnCodes<'a>) {
+    if let Some((values, codes)) = population.codes(column) {
         return (Cow::Borrowed(values), codes);
     }
     // A column held as typed values (class, status, date) or the id: code it here.
@@ -248,7 +248,7 @@ fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [Strin
             })
         })
         .collect();
-    (Cow::Owned(values), Cow::Owned(codes))
+    (Cow::Owned(values), ColumnCodes::Wide(Cow::Owned(codes)))
 }
 
 /// Each entity's stratum, numbered in the order of the strata's values
@@ -260,13 +260,17 @@ fn strata_of(population: &Population, columns: &[String]) -> (Vec<u32>, Vec<Vec<
     // first column's codes themselves (a code per value), then one per
     // distinct pair of (codes so far, next column's code).
     let (mut tuples, mut provisional): (Vec<Vec<u32>>, Vec<u32>) = match coded.first() {
-        Some((values, codes)) => ((0..values.len() as u32).map(|c| vec![c]).collect(), codes.to_vec()),
+        Some((values, codes)) => (
+            (0..values.len() as u32).map(|c| vec![c]).collect(),
+            crate::par::map_range(population.len(), |i| codes.get(i)),
+        ),
         None => (vec![Vec::new()], vec![0; population.len()]),
     };
     for (_, codes) in coded.iter().skip(1) {
         let mut next: hashbrown::HashMap<(u32, u32), u32, foldhash::fast::FixedState> = Default::default();
         let mut next_tuples = Vec::new();
-        for (p, &c) in provisional.iter_mut().zip(codes.iter()) {
+        for (i, p) in provisional.iter_mut().enumerate() {
+            let c = codes.get(i);
             *p = *next.entry((*p, c)).or_insert_with(|| {
                 let mut t = tuples[*p as usize].clone();
                 t.push(c);
@@ -444,7 +448,7 @@ fn pass(
         let status = population.entity(i).status();
         let later = entity_rules.reason(population, history, i, class);
         for (di, (r, part)) in rules.iter().zip(&mut out).enumerate() {
-            if !r.scope.iter().all(|(codes, ok)| ok[codes[i] as usize]) {
+            if !r.scope.iter().all(|(codes, ok)| ok[codes.get(i) as usize]) {
                 continue;
             }
             let reason = exclusion(r.modes[class.index()], status, later);
@@ -687,6 +691,36 @@ mod tests {
         assert!(frame.departments[0].classes[1].strata.len() > 1);
         assert!(!frame.exclusions.is_empty());
         assert_eq!(frame.digest(&inputs), naive_digest(&frame, &inputs));
+    }
+
+    /// A column of more than 65,536 values has four-byte codes, a column of
+    /// fewer two-byte ones; the strata and the scope read both as held.
+    #[test]
+    fn strata_over_columns_of_narrow_and_wide_codes() {
+        let rows = 70_000;
+        let mut text = String::from("id,name,risk_class,region,industry,status,established\n");
+        for i in 0..rows {
+            // 7,919 is prime and does not divide 70,000: every region differs.
+            let region = (i * 7919) % rows;
+            text.push_str(&format!("E{i:07},Shop,B,R{region},I{},active,2015-01-01\n", i % 3));
+        }
+        let population = Population::from_csv("entities.csv", text.as_bytes()).unwrap();
+        for (column, wide) in [("region", true), ("industry", false)] {
+            let (values, codes) = column_codes(&population, column);
+            assert_eq!(matches!(codes, ColumnCodes::Wide(_)), wide, "{column}");
+            for (i, e) in population.iter().enumerate() {
+                assert_eq!(e.column(column).unwrap(), values[codes.get(i) as usize]);
+            }
+        }
+        let (stratum_of, strata) = strata_of(&population, &["region".to_string(), "industry".to_string()]);
+        let tuples: std::collections::BTreeSet<Vec<String>> = population
+            .iter()
+            .map(|e| vec![e.region().to_string(), e.industry().to_string()])
+            .collect();
+        assert_eq!(strata, tuples.into_iter().collect::<Vec<_>>());
+        for (i, e) in population.iter().enumerate() {
+            assert_eq!(strata[stratum_of[i] as usize], [e.region(), e.industry()]);
+        }
     }
 
     /// Runs of any length, joined, give the frame of one run: the strata

@@ -91,16 +91,6 @@ where
         }
     }
 
-    fn as_wide(&self) -> Cow<'_, [W]>
-    where
-        [W]: ToOwned<Owned = Vec<W>>,
-    {
-        match self {
-            Narrowed::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| c.into())),
-            Narrowed::Wide(v) => Cow::Borrowed(v),
-        }
-    }
-
     /// The values in a new order (`self[order[k]]` for each k), narrow when
     /// `fits` says every value does.
     fn gather(&self, order: &[u32], fits: bool) -> Narrowed<N, W> {
@@ -111,6 +101,32 @@ where
                 N::try_from(v[o as usize]).unwrap_or_default()
             })),
             Narrowed::Wide(v) => Narrowed::Wide(gather(v, order)),
+        }
+    }
+}
+
+/// Each entity's code in one column, as [`Population::codes`] holds them
+/// (two bytes or four) or as a caller made them.
+pub(crate) enum ColumnCodes<'a> {
+    Narrow(&'a [u16]),
+    Wide(Cow<'a, [u32]>),
+}
+
+impl<'a> ColumnCodes<'a> {
+    /// Entity `i`'s code.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> u32 {
+        match self {
+            ColumnCodes::Narrow(v) => u32::from(v[i]),
+            ColumnCodes::Wide(v) => v[i],
+        }
+    }
+
+    /// The codes in four bytes each, borrowed when they are held so.
+    pub(crate) fn into_wide(self) -> Cow<'a, [u32]> {
+        match self {
+            ColumnCodes::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| c.into())),
+            ColumnCodes::Wide(v) => v,
         }
     }
 }
@@ -487,8 +503,19 @@ impl Population {
     /// appearance) and each entity's code; `None` for `id`, `name`, the
     /// class, status and date, and columns not kept.
     pub fn coded_column(&self, name: &str) -> Option<(&[String], Cow<'_, [u32]>)> {
+        let (values, codes) = self.codes(name)?;
+        Some((values, codes.into_wide()))
+    }
+
+    /// [`coded_column`](Population::coded_column) with the codes as held,
+    /// not widened to four bytes (a pass that writes 40 MB at 10 million).
+    pub(crate) fn codes(&self, name: &str) -> Option<(&[String], ColumnCodes<'_>)> {
         let c = &self.coded[self.coded_position(name)?];
-        Some((&c.values[..], c.codes.as_wide()))
+        let codes = match &c.codes {
+            Narrowed::Narrow(v) => ColumnCodes::Narrow(v),
+            Narrowed::Wide(v) => ColumnCodes::Wide(Cow::Borrowed(v)),
+        };
+        Some((&c.values[..], codes))
     }
 
     /// The position in `coded` of the kept column with this name.
