@@ -261,18 +261,28 @@ type Packed = (u64, u32);
 /// every core: reading the ids in order is far cheaper than reading them
 /// stratum by stratum.
 fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
-    let key = |i: usize| salt.entity_key(population.id(i)).first_u64();
-    crate::par::map_range(population.len(), key)
+    let mut prefixes = vec![0; population.len()];
+    crate::par::fill_chunks(&mut prefixes, 1 << 14, |start, chunk| {
+        let ids = (start..start + chunk.len()).map(|i| population.id(i));
+        let mut k = 0;
+        salt.key_prefixes(ids, |p| {
+            chunk[k] = p;
+            k += 1;
+        });
+    });
+    prefixes
 }
 
 /// The keys of `members`, packed: from `prefixes` when given, else computed.
 fn packed_keys(salt: &Salt, population: &Population, prefixes: Option<&[u64]>, members: &[u32]) -> Vec<Packed> {
     match prefixes {
         Some(k) => members.iter().map(|&i| (k[i as usize], i)).collect(),
-        None => members
-            .iter()
-            .map(|&i| (salt.entity_key(population.id(i as usize)).first_u64(), i))
-            .collect(),
+        None => {
+            let mut packed = Vec::with_capacity(members.len());
+            let ids = members.iter().map(|&i| population.id(i as usize));
+            salt.key_prefixes(ids, |p| packed.push((p, members[packed.len()])));
+            packed
+        }
     }
 }
 

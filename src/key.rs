@@ -199,6 +199,13 @@ impl Seed {
 /// one 64-byte block.
 const ONE_BLOCK_ID: usize = 64 - 36 - 1 - 8;
 
+/// SHA-256's state after compressing one padded block from the initial value.
+fn compress_one(block: &[u8; 64]) -> [u32; 8] {
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, std::slice::from_ref(block));
+    state
+}
+
 /// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
 const SHA256_IV: [u32; 8] = [
     0x6a09_e667,
@@ -251,28 +258,69 @@ impl Salt {
     /// DR1 step 3: `K(e) = H(T ‖ enc(entity_id))`.
     pub fn entity_key(&self, entity_id: &str) -> Digest {
         let id = entity_id.as_bytes();
-        // T, the length and the id with SHA-256's padding fit in one block
-        // for ids of up to 19 bytes (a unified social credit code has 18):
-        // that block is compressed directly, the same digest without the
-        // hasher's buffering (a quarter less time per key).
         if id.len() <= ONE_BLOCK_ID {
             let mut block = [0u8; 64];
-            block[..32].copy_from_slice(self.0.as_bytes());
-            // OK because id.len() <= 19.
-            block[32..36].copy_from_slice(&(id.len() as u32).to_be_bytes());
-            block[36..36 + id.len()].copy_from_slice(id);
-            block[36 + id.len()] = 0x80;
-            let bits = ((36 + id.len()) * 8) as u64;
-            block[56..].copy_from_slice(&bits.to_be_bytes());
-            let mut state = SHA256_IV;
-            sha2::block_api::compress256(&mut state, &[block]);
+            self.key_block(id, &mut block);
             let mut out = [0u8; 32];
-            for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+            for (chunk, word) in out.chunks_exact_mut(4).zip(compress_one(&block)) {
                 chunk.copy_from_slice(&word.to_be_bytes());
             }
             return Digest(out);
         }
         Hasher::new().raw(self.0.as_bytes()).enc(id).finish()
+    }
+
+    /// The first eight bytes of each id's key ([`Digest::first_u64`] of
+    /// [`entity_key`](Salt::entity_key)), handed to `f` in the order of
+    /// the ids.
+    ///
+    /// The blocks of sixteen ids are written before the first of them is
+    /// compressed. Compressing a block right after writing it waits for
+    /// the writes to reach the cache, since its 16-byte loads each span
+    /// several of them; written ahead, they have (a third less time per
+    /// key, measured on 18-byte ids).
+    pub(crate) fn key_prefixes<'a>(&self, ids: impl IntoIterator<Item = &'a str>, mut f: impl FnMut(u64)) {
+        const BATCH: usize = 16;
+        let mut blocks = [[0u8; 64]; BATCH];
+        // The prefix of an id too long for one block, computed at once.
+        let mut long: [Option<u64>; BATCH] = [None; BATCH];
+        let mut ids = ids.into_iter().peekable();
+        while ids.peek().is_some() {
+            let mut len = 0;
+            // The batch's slots first: a zip asks its second iterator only
+            // when the first has an item, so no id is taken and lost.
+            for ((block, long), id) in blocks.iter_mut().zip(&mut long).zip(ids.by_ref()) {
+                let id = id.as_bytes();
+                *long = if id.len() <= ONE_BLOCK_ID {
+                    self.key_block(id, block);
+                    None
+                } else {
+                    Some(Hasher::new().raw(self.0.as_bytes()).enc(id).finish().first_u64())
+                };
+                len += 1;
+            }
+            for (block, long) in blocks.iter().zip(&long).take(len) {
+                f(long.unwrap_or_else(|| {
+                    let state = compress_one(block);
+                    (u64::from(state[0]) << 32) | u64::from(state[1])
+                }));
+            }
+        }
+    }
+
+    /// The one SHA-256 block of `T ‖ enc(id)` with its padding, for an id
+    /// of at most [`ONE_BLOCK_ID`] bytes (a unified social credit code has
+    /// 18): compressed directly, it gives the key without the hasher's
+    /// buffering (a quarter less time per key).
+    fn key_block(&self, id: &[u8], block: &mut [u8; 64]) {
+        block[..32].copy_from_slice(self.0.as_bytes());
+        // OK because id.len() <= 19.
+        block[32..36].copy_from_slice(&(id.len() as u32).to_be_bytes());
+        block[36..36 + id.len()].copy_from_slice(id);
+        block[36 + id.len()] = 0x80;
+        block[37 + id.len()..56].fill(0);
+        let bits = ((36 + id.len()) * 8) as u64;
+        block[56..].copy_from_slice(&bits.to_be_bytes());
     }
 
     /// DR1 step 6: the allocation offset `v`, the first 8 bytes of
@@ -286,5 +334,25 @@ impl Salt {
             .enc(class.as_bytes())
             .finish()
             .first_u64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Batched prefixes are the first eight bytes of each key, in the
+        /// ids' order, whatever the mix of one-block and longer ids and
+        /// however the ids fall into batches.
+        #[test]
+        fn key_prefixes_are_the_keys_first_bytes(ids in proptest::collection::vec("[0-9A-Z]{0,24}|\\PC{1,8}", 0..40)) {
+            let salt = Salt::derive(&Seed::new("prefixes").unwrap(), "T", "1");
+            let mut prefixes = Vec::new();
+            salt.key_prefixes(ids.iter().map(String::as_str), |p| prefixes.push(p));
+            let expected: Vec<u64> = ids.iter().map(|id| salt.entity_key(id).first_u64()).collect();
+            prop_assert_eq!(prefixes, expected);
+        }
     }
 }

@@ -80,6 +80,22 @@ pub(crate) fn map_chunks<T: Sync, U: Send>(items: &[T], size: usize, f: impl Fn(
     }
 }
 
+/// `f(start, chunk)` for each chunk of `size` items of `out` (`start`
+/// being the chunk's first position), on every core.
+pub(crate) fn fill_chunks<U: Send>(out: &mut [U], size: usize, f: impl Fn(usize, &mut [U]) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(k, chunk)| f(k * size, chunk));
+    }
+    #[cfg(not(feature = "parallel"))]
+    for (k, chunk) in out.chunks_mut(size).enumerate() {
+        f(k * size, chunk);
+    }
+}
+
 /// Sorts on every core (unstable: equal items may move).
 pub(crate) fn sort_unstable_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync) {
     #[cfg(feature = "parallel")]
