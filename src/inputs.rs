@@ -328,10 +328,21 @@ fn load_directed(
     Ok(out)
 }
 
-/// An input file: its bytes, or a path to read it from in parts.
+/// An input file: its bytes, or a path to read it from (in parts, or
+/// on another core).
 enum Opened {
     Bytes(Vec<u8>),
     Path(PathBuf),
+}
+
+impl Opened {
+    /// The file's bytes, read now if need be; `name` names it in errors.
+    fn into_bytes(self, name: &str) -> Result<Vec<u8>> {
+        match self {
+            Opened::Bytes(bytes) => Ok(bytes),
+            Opened::Path(p) => read_file(&p, name),
+        }
+    }
 }
 
 /// One input file of a draw, named by its path relative to the plan.
@@ -385,7 +396,7 @@ impl Inputs {
         let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
         let plan_bytes = read_file(plan_path, &plan_name)?;
         Inputs::assemble(&plan_name, &plan_bytes, |role, rel| {
-            if role == "entities" {
+            if role == "entities" || role == "history" {
                 Ok(Opened::Path(dir.join(rel)))
             } else {
                 read_file(&dir.join(rel), rel).map(Opened::Bytes)
@@ -430,16 +441,12 @@ impl Inputs {
         used.extend(plan.departments.iter().flat_map(|d| d.scope.keys().map(String::as_str)));
         let entities_path = &plan.inputs.entities;
         let entities = open("entities", entities_path)?;
-        let mut bytes_of = |role: &'static str, path: &str| -> Result<Vec<u8>> {
-            match open(role, path)? {
-                Opened::Bytes(bytes) => Ok(bytes),
-                Opened::Path(p) => read_file(&p, path),
-            }
-        };
-        // The history's rows are read (on the other core) while the entity
-        // file loads; its errors still come after the entity file's and the
-        // item file's, as if the files were read one after the other.
-        let history_bytes = plan.inputs.history.as_ref().map(|p| (p, bytes_of("history", p)));
+        // The history file is read, and its rows parsed, on the other core
+        // while the entity file loads; its errors (a read error here too)
+        // still come after the entity file's and the item file's, as if the
+        // files were read one after the other.
+        let history_file = plan.inputs.history.as_ref().map(|p| (p, open("history", p)));
+        let mut bytes_of = |role: &'static str, path: &str| open(role, path)?.into_bytes(path);
         let (population, history) = crate::par::join(
             || match entities {
                 Opened::Bytes(bytes) => {
@@ -449,8 +456,9 @@ impl Inputs {
                 Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
             },
             || {
-                history_bytes.map(|(path, bytes)| {
-                    bytes.map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
+                history_file.map(|(path, file)| {
+                    file.and_then(|file| file.into_bytes(path))
+                        .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
                 })
             },
         );

@@ -791,3 +791,30 @@ bad_input!(
     ),
     "history.csv, line 3, field entity_id: unknown entity \"E42\""
 );
+
+/// Loaded from disk, the history file is read on another core while the
+/// entity file loads; a missing history file is still reported after the
+/// item file's errors, and on its own when the items are good.
+#[test]
+fn a_missing_history_file_on_disk_comes_after_the_items() {
+    let on_disk = |items: String| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = files(GOOD);
+        f.insert("items.csv", items);
+        for (name, body) in &f {
+            std::fs::write(dir.path().join(name), body).unwrap();
+        }
+        let p = plan(ratios(), "").replacen(r#""history": "history.csv""#, r#""history": "missing.csv""#, 1);
+        std::fs::write(dir.path().join("plan.json"), p).unwrap();
+        double_random::Inputs::load(dir.path().join("plan.json"))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        on_disk(format!("{}S1,S,again,key,,,,\n", common::ITEMS)),
+        "items.csv, line 5, field id: duplicate id \"S1\" (first on line 2)"
+    );
+    // The operating system's words for a missing file.
+    let missing = std::fs::read("/nonexistent/missing.csv").unwrap_err();
+    assert_eq!(on_disk(common::ITEMS.to_string()), format!("missing.csv: {missing}"));
+}
