@@ -290,17 +290,17 @@ impl Salt {
             // The batch's slots first: a zip asks its second iterator only
             // when the first has an item, so no id is taken and lost.
             for ((block, long), id) in blocks.iter_mut().zip(&mut long).zip(ids.by_ref()) {
-                let id = id.as_bytes();
                 *long = if id.len() <= ONE_BLOCK_ID {
-                    self.key_block(id, block);
+                    self.key_block(id.as_bytes(), block);
                     None
                 } else {
-                    Some(Hasher::new().raw(self.0.as_bytes()).enc(id).finish().first_u64())
+                    Some(self.entity_key(id).first_u64())
                 };
                 len += 1;
             }
             for (block, long) in blocks.iter().zip(&long).take(len) {
                 f(long.unwrap_or_else(|| {
+                    // The digest's first eight bytes, big-endian: its first two words.
                     let state = compress_one(block);
                     (u64::from(state[0]) << 32) | u64::from(state[1])
                 }));
