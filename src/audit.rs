@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
+use crate::population::NameList;
 use crate::visit::JointDraw;
 
 /// The crate version written into records.
@@ -477,7 +478,7 @@ impl Outputs {
 struct Names {
     /// Entity positions, ascending.
     entities: Vec<usize>,
-    names: Vec<String>,
+    names: NameList,
 }
 
 impl Names {
@@ -494,13 +495,13 @@ impl Names {
         }
         entities.sort_unstable();
         entities.dedup();
-        let names = population.names(&entities)?;
+        let names = population.name_list(&entities)?;
         Ok(Names { entities, names })
     }
 
     fn get(&self, entity: usize) -> Option<&str> {
         let k = self.entities.binary_search(&entity).ok()?;
-        Some(&self.names[k])
+        Some(self.names.get(k))
     }
 }
 
@@ -809,8 +810,8 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
     let names: Vec<&str> = match joint.names.and_then(|n| visited.iter().map(|&e| n.get(e)).collect()) {
         Some(names) => names,
         None => {
-            read = population.names(&visited)?;
-            read.iter().map(String::as_str).collect()
+            read = population.name_list(&visited)?;
+            (0..visited.len()).map(|k| read.get(k)).collect()
         }
     };
     // The frame digests for the record, if the caller has not taken them.

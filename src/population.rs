@@ -131,6 +131,26 @@ impl<'a> ColumnCodes<'a> {
     }
 }
 
+/// Names read back from the entity file ([`Population::name_list`]), in
+/// one arena: [`get`](NameList::get)`(k)` is the name of the `k`th entity
+/// asked for.
+pub(crate) struct NameList {
+    text: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl NameList {
+    /// The name of the `k`th entity asked for.
+    pub(crate) fn get(&self, k: usize) -> &str {
+        let (start, end) = self.spans[k];
+        &self.text[start..end]
+    }
+}
+
+/// Names read back in one block of records ([`Population::names_in_order`]):
+/// their text, one after another, and for each its `k` and its span.
+type NameBlock = (String, Vec<(usize, usize, usize)>);
+
 /// Ids in one arena. While every id has the same length (the 18
 /// characters of a unified social credit code, say) an id's place follows
 /// from its position and nothing else is held; the first id of another
@@ -625,6 +645,13 @@ impl Population {
     /// again, and a [`Syntax`](crate::ErrorKind::Syntax) error when it
     /// changed since it was loaded.
     pub fn names(&self, entities: &[usize]) -> Result<Vec<String>> {
+        let list = self.name_list(entities)?;
+        Ok((0..entities.len()).map(|k| list.get(k).to_string()).collect())
+    }
+
+    /// [`names`](Population::names) in one arena, without a heap string
+    /// per name.
+    pub(crate) fn name_list(&self, entities: &[usize]) -> Result<NameList> {
         // Read the records in file order, so that a large file is read
         // forwards through one buffer, in blocks on every core.
         let mut wanted: Vec<(u64, usize)> = entities
@@ -633,18 +660,25 @@ impl Population {
             .map(|(k, &i)| (self.offsets.get(i), k))
             .collect();
         wanted.sort_unstable();
-        let mut out = vec![String::new(); entities.len()];
+        let mut list = NameList {
+            text: String::new(),
+            spans: vec![(0, 0); entities.len()],
+        };
         for block in crate::par::map_chunks(&wanted, 1 << 14, |block| self.names_in_order(block, entities)) {
-            for (k, name) in block? {
-                out[k] = name;
+            let (text, spans) = block?;
+            let base = list.text.len();
+            list.text.push_str(&text);
+            for (k, start, end) in spans {
+                list.spans[k] = (base + start, base + end);
             }
         }
-        Ok(out)
+        Ok(list)
     }
 
     /// The names of `entities[k]` for each `(offset, k)` of `wanted`, in
-    /// file order, with their `k`.
-    fn names_in_order(&self, wanted: &[(u64, usize)], entities: &[usize]) -> Result<Vec<(usize, String)>> {
+    /// file order: their text, one after another, and for each its `k` and
+    /// its span in the text.
+    fn names_in_order(&self, wanted: &[(u64, usize)], entities: &[usize]) -> Result<NameBlock> {
         let c_name = self.columns.iter().position(|c| c == "name").unwrap_or(0);
         let c_id = self.columns.iter().position(|c| c == "id").unwrap_or(0);
         // Gather the records (in file order), then parse them with one reader.
@@ -680,14 +714,18 @@ impl Population {
             .flexible(true)
             .from_reader(&records[..]);
         let mut record = csv::StringRecord::new();
-        let mut out = Vec::with_capacity(wanted.len());
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity(wanted.len());
         for (j, &(_, k)) in wanted.iter().enumerate() {
             // In file order, spread over the id-ordered library.
             self.prefetch_ahead(wanted, j, |&(_, ahead)| entities[ahead]);
             let i = entities[k];
             let ok = reader.read_record(&mut record).unwrap_or(false);
             match record.get(c_name) {
-                Some(name) if ok && record.get(c_id) == Some(self.id(i)) => out.push((k, name.to_string())),
+                Some(name) if ok && record.get(c_id) == Some(self.id(i)) => {
+                    spans.push((k, text.len(), text.len() + name.len()));
+                    text.push_str(name);
+                }
                 _ => {
                     return Err(Error::syntax(
                         Location::file(&self.file),
@@ -699,7 +737,7 @@ impl Population {
                 }
             }
         }
-        Ok(out)
+        Ok((text, spans))
     }
 
     /// The 1-based line of entity `i`'s record (read back from the file).

@@ -63,6 +63,14 @@ fn parts_end_on_record_boundaries_and_threads_do_not_matter() {
         assert_eq!(name, &names[i], "entity {i}");
     }
     assert_eq!(many.entity(positions[1]).region(), "R27"); // 997 % 97
+    // Every name, in reverse order: read back in blocks of 16,384 records
+    // on every core and joined.
+    let every: Vec<usize> = (0..rows)
+        .rev()
+        .map(|i| many.index_of(&format!("E{i:07}")).unwrap())
+        .collect();
+    let got = many.names(&every).unwrap();
+    assert!(got.iter().eq(names.iter().rev()));
 }
 
 #[test]
