@@ -499,9 +499,25 @@ impl Names {
         Ok(Names { entities, names })
     }
 
-    fn get(&self, entity: usize) -> Option<&str> {
-        let k = self.entities.binary_search(&entity).ok()?;
-        Some(self.names.get(k))
+    /// The names of `entities`, in their order; `None` when one was not read.
+    fn of(&self, entities: &[usize]) -> Option<Vec<&str>> {
+        // Sorted and walked beside the entities read, instead of a binary
+        // search each (260,000 of them at 10 million, on one core between
+        // the visits and the output files).
+        let mut order: Vec<(usize, usize)> = entities.iter().copied().zip(0..).collect();
+        crate::par::sort_unstable_by(&mut order, Ord::cmp);
+        let mut out = vec![""; entities.len()];
+        let mut k = 0;
+        for (entity, j) in order {
+            while self.entities.get(k).is_some_and(|&e| e < entity) {
+                k += 1;
+            }
+            if self.entities.get(k) != Some(&entity) {
+                return None;
+            }
+            out[j] = self.names.get(k);
+        }
+        Some(out)
     }
 }
 
@@ -807,7 +823,7 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
         )
     };
     let read;
-    let names: Vec<&str> = match joint.names.and_then(|n| visited.iter().map(|&e| n.get(e)).collect()) {
+    let names: Vec<&str> = match joint.names.and_then(|n| n.of(&visited)) {
         Some(names) => names,
         None => {
             read = population.name_list(&visited)?;
