@@ -107,40 +107,50 @@ pub struct Frame {
     pub exclusions: Vec<Exclusion>,
 }
 
-/// What the history says about each entity, by position in the population.
+/// What the history says about the entities it names, in position order:
+/// one entry per entity with a past visit, walked beside each run of the
+/// frame's pass (no array over the whole population).
 struct HistoryIndex {
-    /// The date of the last visit (any department, any kind).
-    last: Vec<Option<NaiveDate>>,
-    /// Distinct visit dates (any department, any kind) in the window's calendar year.
-    year_visits: Vec<u32>,
+    /// (position, date of the last visit (any department, any kind),
+    /// distinct visit dates (any department, any kind) in the window's
+    /// calendar year).
+    entities: Vec<(u32, NaiveDate, u32)>,
 }
 
 impl HistoryIndex {
     fn new(inputs: &Inputs) -> HistoryIndex {
         let year = inputs.plan.window.start.year();
-        let n = if inputs.history.is_empty() {
-            0
-        } else {
-            inputs.population.len()
-        };
-        let mut last: Vec<Option<NaiveDate>> = vec![None; n];
-        let mut dates: Vec<(u32, NaiveDate)> = Vec::new();
-        for v in inputs.history.iter() {
-            let e = v.entity();
-            let date = v.date();
-            last[e] = Some(last[e].map_or(date, |d| d.max(date)));
-            if date.year() == year {
-                // OK because populations hold at most u32::MAX entities.
-                dates.push((e as u32, date));
-            }
+        // OK because populations hold at most u32::MAX entities.
+        let mut visits: Vec<(u32, NaiveDate)> = inputs.history.iter().map(|v| (v.entity() as u32, v.date())).collect();
+        crate::par::sort_unstable_by(&mut visits, Ord::cmp);
+        let entities = visits
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| {
+                // Sorted by date: a repeated date follows its first.
+                let mut dates = 0;
+                let mut counted = None;
+                for &(_, date) in run {
+                    if date.year() == year && counted != Some(date) {
+                        dates += 1;
+                        counted = Some(date);
+                    }
+                }
+                (run[0].0, run[run.len() - 1].1, dates)
+            })
+            .collect();
+        HistoryIndex { entities }
+    }
+
+    /// Entity `i`'s last visit and visits this year, moving `cursor` (a
+    /// position in `entities`) forwards: for `i` ascending.
+    fn at(&self, cursor: &mut usize, i: usize) -> Option<(NaiveDate, u32)> {
+        while self.entities.get(*cursor).is_some_and(|e| (e.0 as usize) < i) {
+            *cursor += 1;
         }
-        dates.sort_unstable();
-        dates.dedup();
-        let mut year_visits = vec![0u32; n];
-        for (e, _) in dates {
-            year_visits[e as usize] += 1;
+        match self.entities.get(*cursor) {
+            Some(&(e, last, dates)) if e as usize == i => Some((last, dates)),
+            _ => None,
         }
-        HistoryIndex { last, year_visits }
     }
 }
 
@@ -187,10 +197,12 @@ impl EntityRules {
     }
 
     /// Observation, cooldown or the annual cap, the first that applies.
+    /// `past` is the entity's last visit and visits this year, from the
+    /// history, if it names the entity.
     fn reason(
         &self,
         population: &Population,
-        history: &HistoryIndex,
+        past: Option<(NaiveDate, u32)>,
         i: usize,
         class: RiskClass,
     ) -> Option<ExclusionReason> {
@@ -200,12 +212,12 @@ impl EntityRules {
         {
             Some(ExclusionReason::Observation)
         } else if let Some(from) = self.cooled_from
-            && history.last.get(i).copied().flatten().is_some_and(|d| d >= from)
+            && past.is_some_and(|(last, _)| last >= from)
         {
             Some(ExclusionReason::Cooldown)
         } else if self
             .annual_cap
-            .is_some_and(|cap| history.year_visits.get(i).copied().unwrap_or(0) >= cap)
+            .is_some_and(|cap| past.map_or(0, |(_, dates)| dates) >= cap)
         {
             Some(ExclusionReason::AnnualCap)
         } else {
@@ -440,13 +452,15 @@ fn pass(
     let classes = population.classes();
     // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
     let mut out: Vec<Partial> = rules.iter().map(|_| Partial::new(4 * strata)).collect();
+    let mut cursor = history.entities.partition_point(|e| (e.0 as usize) < ids.start);
     for i in ids {
+        let past = history.at(&mut cursor, i);
         // OK because the loader rejects unclassified entities when the plan names no class for them.
         let Some(class) = classes[i].or(plan.unclassified_class) else {
             continue;
         };
         let status = population.entity(i).status();
-        let later = entity_rules.reason(population, history, i, class);
+        let later = entity_rules.reason(population, past, i, class);
         for (di, (r, part)) in rules.iter().zip(&mut out).enumerate() {
             if !r.scope.iter().all(|(codes, ok)| ok[codes.get(i) as usize]) {
                 continue;
@@ -691,6 +705,61 @@ mod tests {
         assert!(frame.departments[0].classes[1].strata.len() > 1);
         assert!(!frame.exclusions.is_empty());
         assert_eq!(frame.digest(&inputs), naive_digest(&frame, &inputs));
+    }
+
+    /// The history index gives each entity its last visit and its distinct
+    /// visit dates in the window's year (2027), as read off the history
+    /// row by row: the fixtures with a history of visits on two dates of
+    /// the year, twice on one date, and in the year before.
+    #[test]
+    fn the_history_index_is_the_history_entity_by_entity() {
+        use std::collections::BTreeSet;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
+        let ids: Vec<String> = std::fs::read_to_string(format!("{dir}entities.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .take(3)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect();
+        let history = format!(
+            "entity_id,department,date,kind,inspector_ids\n\
+             {a},SCJG,2027-01-05,random,SCJG-001\n{a},NYJ,2027-01-05,random,NYJ-001\n\
+             {b},SCJG,2026-05-01,random,SCJG-001\n{a},SCJG,2026-12-30,random,SCJG-002\n\
+             {c},SCJG,2027-02-20,directed,SCJG-003\n{a},SCJG,2027-02-01,random,SCJG-001\n",
+            a = ids[0],
+            b = ids[1],
+            c = ids[2],
+        );
+        let plan = std::fs::read(format!("{dir}plan.json")).unwrap();
+        let inputs = Inputs::from_files("plan.json", &plan, |path| {
+            if path == "history.csv" {
+                Ok(history.clone().into_bytes())
+            } else {
+                Ok(std::fs::read(format!("{dir}{path}")).unwrap())
+            }
+        })
+        .unwrap();
+        let year = inputs.plan.window.start.year();
+        let mut naive: BTreeMap<usize, (NaiveDate, BTreeSet<NaiveDate>)> = BTreeMap::new();
+        for v in inputs.history.iter() {
+            let e = naive.entry(v.entity()).or_insert((v.date(), BTreeSet::new()));
+            e.0 = e.0.max(v.date());
+            if v.date().year() == year {
+                e.1.insert(v.date());
+            }
+        }
+        let index = HistoryIndex::new(&inputs);
+        let mut cursor = 0;
+        for i in 0..inputs.population.len() {
+            let expected = naive.get(&i).map(|(last, dates)| (*last, dates.len() as u32));
+            assert_eq!(index.at(&mut cursor, i), expected, "entity {i}");
+        }
+        let a = inputs.population.index_of(&ids[0]).unwrap();
+        assert_eq!(
+            index.at(&mut 0, a),
+            Some((NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(), 2))
+        );
     }
 
     /// A column of more than 65,536 values has four-byte codes, a column of
