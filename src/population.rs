@@ -1398,9 +1398,8 @@ fn permute(mut p: Population, order: &[u32], ids: Option<Ids>) -> Population {
     p
 }
 
-/// The first [`Packed::BYTES`] bytes of an id (after a prefix every id
-/// shares, where one is cut), its length, and the position it stands for,
-/// in 24 bytes: ids hold no NUL, so zero padding keeps byte order, and of
+/// The first [`Packed::BYTES`] bytes of an id, its length, and the
+/// position it stands for, in 24 bytes: ids hold no NUL, so zero padding keeps byte order, and of
 /// two ids whose first bytes held are equal and of which one is at most
 /// that long, the shorter is the other's prefix. Only two longer ids need
 /// their whole bytes compared. An id no longer than that (an 18-character
