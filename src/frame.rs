@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::inputs::Inputs;
 use crate::key::{Digest, StreamHasher};
 use crate::model::{Mode, RiskClass, Status};
-use crate::population::{ColumnCodes, Population};
+use crate::population::{Codes, Narrowed, Population};
 
 /// Why an entity is not in a department's eligible frame.
 ///
@@ -158,7 +158,7 @@ impl HistoryIndex {
 struct Rules<'a> {
     modes: [Mode; 4],
     /// Per scope column: the entity codes and, per code, whether it is in scope.
-    scope: Vec<(ColumnCodes<'a>, Vec<bool>)>,
+    scope: Vec<(Cow<'a, Codes>, Vec<bool>)>,
 }
 
 /// The reasons of DR1 step 4 that depend on the entity alone, resolved once
@@ -242,9 +242,9 @@ fn exclusion(mode: Mode, status: Status, later: Option<ExclusionReason>) -> Opti
 }
 
 /// A column's values and each entity's code, for any column of the file.
-fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, ColumnCodes<'a>) {
+fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [String]>, Cow<'a, Codes>) {
     if let Some((values, codes)) = population.codes(column) {
-        return (Cow::Borrowed(values), codes);
+        return (Cow::Borrowed(values), Cow::Borrowed(codes));
     }
     // A column held as typed values (class, status, date) or the id: code it here.
     let mut index: BTreeMap<String, u32> = BTreeMap::new();
@@ -260,7 +260,7 @@ fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [Strin
             })
         })
         .collect();
-    (Cow::Owned(values), ColumnCodes::Wide(Cow::Owned(codes)))
+    (Cow::Owned(values), Cow::Owned(Narrowed::Wide(codes)))
 }
 
 /// Each entity's stratum, numbered in the order of the strata's values
@@ -776,7 +776,7 @@ mod tests {
         let population = Population::from_csv("entities.csv", text.as_bytes()).unwrap();
         for (column, wide) in [("region", true), ("industry", false)] {
             let (values, codes) = column_codes(&population, column);
-            assert_eq!(matches!(codes, ColumnCodes::Wide(_)), wide, "{column}");
+            assert_eq!(matches!(*codes, Narrowed::Wide(_)), wide, "{column}");
             for (i, e) in population.iter().enumerate() {
                 assert_eq!(e.column(column).unwrap(), values[codes.get(i) as usize]);
             }

@@ -62,13 +62,13 @@ struct Coded {
 /// every value fits: dictionary codes in two bytes while a column has at
 /// most 65,536 values, record offsets in four while the file is under 4 GiB.
 #[derive(Clone)]
-enum Narrowed<N, W> {
+pub(crate) enum Narrowed<N, W> {
     Narrow(Vec<N>),
     Wide(Vec<W>),
 }
 
 /// Dictionary codes.
-type Codes = Narrowed<u16, u32>;
+pub(crate) type Codes = Narrowed<u16, u32>;
 /// Byte offsets of records.
 type Offsets = Narrowed<u32, u64>;
 
@@ -84,10 +84,20 @@ where
         }
     }
 
-    fn get(&self, i: usize) -> W {
+    pub(crate) fn get(&self, i: usize) -> W {
         match self {
             Narrowed::Narrow(v) => v[i].into(),
             Narrowed::Wide(v) => v[i],
+        }
+    }
+
+    fn as_wide(&self) -> Cow<'_, [W]>
+    where
+        [W]: ToOwned<Owned = Vec<W>>,
+    {
+        match self {
+            Narrowed::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| c.into())),
+            Narrowed::Wide(v) => Cow::Borrowed(v),
         }
     }
 
@@ -101,32 +111,6 @@ where
                 N::try_from(v[o as usize]).unwrap_or_default()
             })),
             Narrowed::Wide(v) => Narrowed::Wide(gather(v, order)),
-        }
-    }
-}
-
-/// Each entity's code in one column, as [`Population::codes`] holds them
-/// (two bytes or four) or as a caller made them.
-pub(crate) enum ColumnCodes<'a> {
-    Narrow(&'a [u16]),
-    Wide(Cow<'a, [u32]>),
-}
-
-impl<'a> ColumnCodes<'a> {
-    /// Entity `i`'s code.
-    #[inline]
-    pub(crate) fn get(&self, i: usize) -> u32 {
-        match self {
-            ColumnCodes::Narrow(v) => u32::from(v[i]),
-            ColumnCodes::Wide(v) => v[i],
-        }
-    }
-
-    /// The codes in four bytes each, borrowed when they are held so.
-    pub(crate) fn into_wide(self) -> Cow<'a, [u32]> {
-        match self {
-            ColumnCodes::Narrow(v) => Cow::Owned(crate::par::map(v, |&c| c.into())),
-            ColumnCodes::Wide(v) => v,
         }
     }
 }
@@ -524,18 +508,14 @@ impl Population {
     /// class, status and date, and columns not kept.
     pub fn coded_column(&self, name: &str) -> Option<(&[String], Cow<'_, [u32]>)> {
         let (values, codes) = self.codes(name)?;
-        Some((values, codes.into_wide()))
+        Some((values, codes.as_wide()))
     }
 
     /// [`coded_column`](Population::coded_column) with the codes as held,
     /// not widened to four bytes (a pass that writes 40 MB at 10 million).
-    pub(crate) fn codes(&self, name: &str) -> Option<(&[String], ColumnCodes<'_>)> {
+    pub(crate) fn codes(&self, name: &str) -> Option<(&[String], &Codes)> {
         let c = &self.coded[self.coded_position(name)?];
-        let codes = match &c.codes {
-            Narrowed::Narrow(v) => ColumnCodes::Narrow(v),
-            Narrowed::Wide(v) => ColumnCodes::Wide(Cow::Borrowed(v)),
-        };
-        Some((&c.values[..], codes))
+        Some((&c.values[..], &c.codes))
     }
 
     /// The position in `coded` of the kept column with this name.
