@@ -141,13 +141,25 @@ impl HistoryIndex {
         HistoryIndex { entities }
     }
 
-    /// Entity `i`'s last visit and visits this year, moving `cursor` (a
-    /// position in `entities`) forwards: for `i` ascending.
-    fn at(&self, cursor: &mut usize, i: usize) -> Option<(NaiveDate, u32)> {
-        while self.entities.get(*cursor).is_some_and(|e| (e.0 as usize) < i) {
-            *cursor += 1;
-        }
-        match self.entities.get(*cursor) {
+    /// The entries from entity `start` on, to be read for entities in
+    /// ascending order ([`HistoryFrom::at`]).
+    fn from(&self, start: usize) -> HistoryFrom<'_> {
+        let at = self.entities.partition_point(|e| (e.0 as usize) < start);
+        HistoryFrom(&self.entities[at..])
+    }
+}
+
+/// The history's entries not yet passed, for a pass over entities in
+/// ascending order.
+struct HistoryFrom<'a>(&'a [(u32, NaiveDate, u32)]);
+
+impl HistoryFrom<'_> {
+    /// Entity `i`'s last visit and visits this year, if the history names
+    /// it; `i` must not be below the last one asked for.
+    fn at(&mut self, i: usize) -> Option<(NaiveDate, u32)> {
+        let passed = self.0.iter().take_while(|e| (e.0 as usize) < i).count();
+        self.0 = &self.0[passed..];
+        match self.0.first() {
             Some(&(e, last, dates)) if e as usize == i => Some((last, dates)),
             _ => None,
         }
@@ -452,9 +464,9 @@ fn pass(
     let classes = population.classes();
     // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
     let mut out: Vec<Partial> = rules.iter().map(|_| Partial::new(4 * strata)).collect();
-    let mut cursor = history.entities.partition_point(|e| (e.0 as usize) < ids.start);
+    let mut past_visits = history.from(ids.start);
     for i in ids {
-        let past = history.at(&mut cursor, i);
+        let past = past_visits.at(i);
         // OK because the loader rejects unclassified entities when the plan names no class for them.
         let Some(class) = classes[i].or(plan.unclassified_class) else {
             continue;
@@ -750,14 +762,14 @@ mod tests {
             }
         }
         let index = HistoryIndex::new(&inputs);
-        let mut cursor = 0;
+        let mut past = index.from(0);
         for i in 0..inputs.population.len() {
             let expected = naive.get(&i).map(|(last, dates)| (*last, dates.len() as u32));
-            assert_eq!(index.at(&mut cursor, i), expected, "entity {i}");
+            assert_eq!(past.at(i), expected, "entity {i}");
         }
         let a = inputs.population.index_of(&ids[0]).unwrap();
         assert_eq!(
-            index.at(&mut 0, a),
+            index.from(a).at(a),
             Some((NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(), 2))
         );
     }
