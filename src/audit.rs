@@ -249,42 +249,53 @@ fn write_joint_dir(
     Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
 }
 
-/// Where rendered outputs go: memory, or files in a directory.
+/// Where rendered outputs go: memory, files in a directory, or a
+/// comparison with the files already in a directory.
 #[derive(Clone, Copy)]
 enum Sink<'a> {
     Memory,
     Dir(&'a Path),
+    Compare(&'a Path),
 }
 
-/// One rendered output: its bytes (in memory only) and digest.
+/// One rendered output: its digest, and its bytes (in memory only) or
+/// how it differs from the file found (when compared).
 struct Rendered {
     name: String,
     bytes: Vec<u8>,
     digest: Digest,
+    difference: Option<String>,
 }
 
-/// A writer that hashes what it writes and keeps it in memory or writes it to a file.
+/// A writer that hashes what it writes and keeps it in memory, writes it
+/// to a file or compares it with a file.
 struct Out {
     hasher: sha2::Sha256,
-    memory: Vec<u8>,
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    target: Target,
+}
+
+enum Target {
+    Memory(Vec<u8>),
+    File(std::io::BufWriter<std::fs::File>),
+    Compare(Box<crate::compare::Comparer<std::io::BufReader<std::fs::File>>>),
 }
 
 impl std::io::Write for Out {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         use sha2::Digest as _;
         self.hasher.update(buf);
-        match &mut self.file {
-            Some(f) => f.write_all(buf)?,
-            None => self.memory.extend_from_slice(buf),
+        match &mut self.target {
+            Target::Memory(m) => m.extend_from_slice(buf),
+            Target::File(f) => f.write_all(buf)?,
+            Target::Compare(c) => c.write(buf),
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.file {
-            Some(f) => f.flush(),
-            None => Ok(()),
+        match &mut self.target {
+            Target::File(f) => f.flush(),
+            Target::Memory(_) | Target::Compare(_) => Ok(()),
         }
     }
 }
@@ -292,36 +303,50 @@ impl std::io::Write for Out {
 impl Sink<'_> {
     fn open(self, name: &str) -> Result<Out> {
         use sha2::Digest as _;
-        let file = match self {
-            Sink::Memory => None,
+        let target = match self {
+            Sink::Memory => Target::Memory(Vec::new()),
             Sink::Dir(dir) => {
                 let path = dir.join(name);
                 let f = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-                Some(std::io::BufWriter::with_capacity(1 << 20, f))
+                Target::File(std::io::BufWriter::with_capacity(1 << 20, f))
+            }
+            Sink::Compare(dir) => {
+                let found = std::fs::File::open(dir.join(name)).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+                Target::Compare(Box::new(crate::compare::Comparer::new(name, found)))
             }
         };
         Ok(Out {
             hasher: sha2::Sha256::new(),
-            memory: Vec::new(),
-            file,
+            target,
         })
+    }
+
+    /// The path `name` is written to, for errors.
+    fn path(self, name: &str) -> PathBuf {
+        match self {
+            Sink::Dir(dir) | Sink::Compare(dir) => dir.join(name),
+            Sink::Memory => PathBuf::from(name),
+        }
     }
 
     fn close(self, name: &str, mut out: Out) -> Result<Rendered> {
         use sha2::Digest as _;
         use std::io::Write as _;
-        let io = |e: std::io::Error| match self {
-            Sink::Dir(dir) => Error::io(dir.join(name), e),
-            Sink::Memory => Error::io(name, e),
-        };
+        let io = |e: std::io::Error| Error::io(self.path(name), e);
         out.flush().map_err(io)?;
-        if let Some(f) = out.file.take() {
-            f.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
-        }
+        let (bytes, difference) = match out.target {
+            Target::Memory(m) => (m, None),
+            Target::File(f) => {
+                f.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+                (Vec::new(), None)
+            }
+            Target::Compare(c) => (Vec::new(), c.finish()),
+        };
         Ok(Rendered {
             name: name.to_string(),
-            bytes: out.memory,
+            bytes,
             digest: Digest::from_array(out.hasher.finalize().into()),
+            difference,
         })
     }
 
@@ -335,10 +360,7 @@ impl Sink<'_> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(self.open(name)?);
-        let io = |e: csv::Error| match self {
-            Sink::Dir(dir) => Error::io(dir.join(name), e.into()),
-            Sink::Memory => Error::io(name, e.into()),
-        };
+        let io = |e: csv::Error| Error::io(self.path(name), e.into());
         w.write_record(header).map_err(io)?;
         rows(&mut w).map_err(io)?;
         let out = w.into_inner().map_err(|e| io(csv::Error::from(e.into_error())))?;
@@ -1423,33 +1445,6 @@ pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
     Ok(v)
 }
 
-/// Describes the first difference between two texts, by line.
-fn first_difference(name: &str, expected: &[u8], found: &[u8]) -> String {
-    let e: Vec<&[u8]> = expected.split(|&b| b == b'\n').collect();
-    let f: Vec<&[u8]> = found.split(|&b| b == b'\n').collect();
-    for (i, (a, b)) in e.iter().zip(&f).enumerate() {
-        if a != b {
-            let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-            // Show both lines from a little before the first differing character.
-            let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-            let from = same.saturating_sub(12);
-            let tail = |s: &str| {
-                let rest: String = s.chars().skip(from).collect();
-                let shown = crate::error::quote(&rest);
-                if from > 0 { format!("…{shown}") } else { shown }
-            };
-            return format!(
-                "{name}, line {}, from character {}: expected {}, found {}",
-                i + 1,
-                from + 1,
-                tail(&a),
-                tail(&b)
-            );
-        }
-    }
-    format!("{name}: expected {} lines, found {}", e.len(), f.len())
-}
-
 /// Verifies a draw: re-reads the record and every input, checks their
 /// digests, replays the draw and compares every output byte for byte.
 ///
@@ -1498,28 +1493,40 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             None => dir.join(&task.plan.path),
         };
         let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        // Input digests first, so a changed input is named even if it no longer loads.
+        // The input digests are listed first, so that a changed input is
+        // named even if it no longer loads. Those of the files that load
+        // were taken while loading, from the very bytes the replay reads;
+        // a file is read again (a megabyte at a time) only when the
+        // inputs do not load or the plan no longer names it.
+        let loaded = Inputs::load(&plan_path);
+        let files = loaded.as_ref().map(|i| &i.files[..]).unwrap_or_default();
         for f in &task.inputs {
-            let path = if f.role == "plan" {
-                plan_path.clone()
-            } else {
-                plan_dir.join(&f.path)
-            };
-            match std::fs::read(&path) {
-                Ok(b) => {
-                    let d = Digest::of_bytes(&b).to_hex();
-                    if d != f.sha256 {
-                        v.differences
-                            .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256));
-                    }
+            let held = files
+                .iter()
+                .find(|l| l.role == f.role && (f.role == "plan" || l.path == f.path));
+            let digest = match held {
+                Some(l) => Ok(l.digest),
+                None => {
+                    let path = if f.role == "plan" {
+                        plan_path.clone()
+                    } else {
+                        plan_dir.join(&f.path)
+                    };
+                    std::fs::File::open(&path).and_then(Digest::of_reader)
                 }
+            };
+            match digest.map(|d| d.to_hex()) {
+                Ok(d) if d == f.sha256 => {}
+                Ok(d) => v
+                    .differences
+                    .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256)),
                 Err(e) => v.differences.push(format!(
                     "{}: cannot be read ({e}) where {record_name} says it is",
                     f.path
                 )),
             }
         }
-        match Inputs::load(&plan_path) {
+        match loaded {
             Ok(i) => inputs.push(i),
             Err(e) => {
                 v.differences.push(format!(
@@ -1546,10 +1553,18 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
     }
     // One frame per task serves both the commitment check and the replay.
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
-    let frame_digests: Vec<Digest> = inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect();
+    // As in a draw, the frame digests are taken here only when a
+    // commitment must be checked; else beside the comparison of the output
+    // files.
+    let committed = record.tasks.iter().any(|t| t.commitment.is_some());
+    let frame_digests: Vec<Digest> = if committed {
+        inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect()
+    } else {
+        Vec::new()
+    };
     // Pair each task with the record's path and commitment for it.
     let mut tasks: Vec<TaskInputs<'_>> = Vec::with_capacity(inputs.len());
-    for (i, frame_digest) in inputs.iter().zip(&frame_digests) {
+    for (k, i) in inputs.iter().enumerate() {
         let Some(t) = record
             .tasks
             .iter()
@@ -1562,7 +1577,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             return Ok(v);
         };
         if let Some(c) = &t.commitment {
-            for d in c.differences_given(i, frame_digest) {
+            for d in c.differences_given(i, &frame_digests[k]) {
                 v.differences.push(format!("{record_name}: commitment: {d}"));
             }
         }
@@ -1572,27 +1587,24 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
             commitment: t.commitment.as_ref(),
         });
     }
-    let joint = match JointDraw::run_framed(&inputs, frames, &seed) {
-        Ok(d) => d,
-        Err(e) => {
-            v.differences.push(format!("{record_name}: the replay fails: {e}"));
-            return Ok(v);
-        }
-    };
-    let view = DrawView::joint(&joint, Some(&frame_digests));
-    let replay = match Outputs::render_view(&tasks, &view) {
+    // The visited entities' names are read back while the visits are dated.
+    let replayed = JointDraw::run_framed_beside(&inputs, frames, &seed, |draws| Names::read(&inputs, draws))
+        .and_then(|(joint, names)| Ok((joint, names?)));
+    let (joint, names) = match replayed {
         Ok(r) => r,
         Err(e) => {
             v.differences.push(format!("{record_name}: the replay fails: {e}"));
             return Ok(v);
         }
     };
-    for (name, expected) in &replay.files {
-        match std::fs::read(dir.join(name)) {
-            Ok(found) if &found == expected => {}
-            Ok(found) => v.differences.push(first_difference(name, expected, &found)),
-            Err(e) => v.differences.push(format!("{name}: cannot be read: {e}")),
-        }
+    let view = DrawView {
+        names: Some(&names),
+        ..DrawView::joint(&joint, committed.then_some(&frame_digests[..]))
+    };
+    // Each output is compared with the file found as it is rendered: neither is held.
+    match render_into(&tasks, &view, Sink::Compare(&dir)) {
+        Ok(rendered) => v.differences.extend(rendered.into_iter().filter_map(|r| r.difference)),
+        Err(e) => v.differences.push(format!("{record_name}: the replay fails: {e}")),
     }
     Ok(v)
 }

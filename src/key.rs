@@ -50,6 +50,21 @@ impl Digest {
         Digest(Sha256::digest(bytes).into())
     }
 
+    /// SHA-256 of everything `reader` gives, read a megabyte at a time
+    /// (a file is hashed without being held in memory).
+    pub(crate) fn of_reader(mut reader: impl std::io::Read) -> std::io::Result<Digest> {
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return Ok(Digest(hasher.finalize().into())),
+                Ok(n) => hasher.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The first 8 bytes as a big-endian integer.
     pub fn first_u64(&self) -> u64 {
         let mut b = [0u8; 8];

@@ -105,6 +105,7 @@
 mod assign;
 mod audit;
 mod calendar;
+mod compare;
 mod draw;
 mod drawlog;
 mod error;

@@ -151,3 +151,44 @@ fn every_byte_of_the_draw_log_is_guarded() {
         );
     }
 }
+
+/// When the plan names another file than the record does, the plan's
+/// digest differs, and the file the record names is still read (it is
+/// not among the files loaded) and reported; here it was renamed away.
+#[test]
+fn a_plan_naming_another_file_is_reported_with_the_file_the_record_names() {
+    let base = drawn();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("out")).unwrap();
+    for name in FILES.iter() {
+        std::fs::copy(base.join(name), work.path().join(name)).unwrap();
+    }
+    let plan = work.path().join("plan.json");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(&plan, text.replacen("\"items.csv\"", "\"items-2.csv\"", 1)).unwrap();
+    std::fs::rename(work.path().join("items.csv"), work.path().join("items-2.csv")).unwrap();
+    let v = verify(&work.path().join("out/record.json"), None).unwrap();
+
+    let record = std::fs::read_to_string(work.path().join("out/record.json")).unwrap();
+    let at = record.find("\"path\": \"plan.json\"").unwrap();
+    let sha = record[at..].find("\"sha256\": \"").unwrap() + at + 11;
+    let recorded = &record[sha..sha + 64];
+    let plan_sha = double_random::Digest::of_bytes(&std::fs::read(&plan).unwrap()).to_hex();
+    let missing = std::fs::File::open(work.path().join("items.csv")).unwrap_err();
+    assert_eq!(
+        v.differences[..2],
+        [
+            format!("plan.json: sha256 {plan_sha} differs from the record's {recorded}"),
+            format!("items.csv: cannot be read ({missing}) where record.json says it is"),
+        ]
+    );
+    // The replay, from the renamed but unchanged file, agrees with every
+    // output but the record, which holds the plan's digest.
+    let line = 1 + record.lines().position(|l| l.contains(recorded)).unwrap();
+    assert_eq!(v.differences.len(), 3, "{:?}", v.differences);
+    assert!(
+        v.differences[2].starts_with(&format!("record.json, line {line}, ")),
+        "{:?}",
+        v.differences
+    );
+}
