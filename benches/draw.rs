@@ -1,11 +1,11 @@
-//! Criterion benches: keys, allocation, selection, load and the whole draw,
-//! at county size (the fixtures, 6,000 entities), city size (200,000
-//! synthetic entities) and province size (2,000,000), each next to the
-//! baselines it is compared with in the README (a bare csv-crate parse of
-//! the same file; SHA-256 of the ids). The synthetic plans are drawn
-//! without their inspector library; teams are benched on their own.
-//! Every bench asserts its result once before timing, so
-//! `cargo bench -- --test` is also a test.
+//! Criterion benches: keys, allocation, selection, load, the whole draw
+//! and its verification from disk, at county size (the fixtures, 6,000
+//! entities), city size (200,000 synthetic entities) and province size
+//! (2,000,000), each next to the baselines it is compared with in the
+//! README (a bare csv-crate parse of the same file; SHA-256 of the ids).
+//! The synthetic plans are drawn without their inspector library; teams
+//! are benched on their own. Every bench asserts its result once before
+//! timing, so `cargo bench -- --test` is also a test.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use double_random::{Draw, Frame, Inputs, Outputs, Salt, Seed, allocate, synth};
+use double_random::{Draw, Frame, Inputs, Outputs, Salt, Seed, allocate, draw_to_dir, synth, verify};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
 
@@ -117,6 +117,15 @@ fn benches(c: &mut Criterion) {
         g.bench_function("render", |b| {
             b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None).unwrap())
         });
+
+        // An auditor's replay: a draw written to disk, verified from its record.
+        let written = tempfile::tempdir().unwrap();
+        let out = written.path().join("out");
+        draw_to_dir(&[&plan], &seed, &[], &out, false).unwrap();
+        let record = out.join("record.json");
+        let v = verify(&record, None).unwrap();
+        assert!(v.is_verified(), "{:?}", v.differences);
+        g.bench_function("verify", |b| b.iter(|| verify(black_box(&record), None).unwrap()));
         g.finish();
     }
 
