@@ -1457,6 +1457,22 @@ pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
 /// everything else, tampered inputs included, is a difference in the
 /// returned [`Verification`].
 pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
+    verify_with_progress(record_path, plan, &|_| {})
+}
+
+/// [`verify`], telling `progress` what it is doing as it goes ("reading
+/// plan.json and its inputs", "building the frames", "replaying the draw",
+/// "comparing the outputs"), for a progress display: at national scale a
+/// replay takes minutes.
+///
+/// # Errors
+///
+/// As [`verify`].
+pub fn verify_with_progress(
+    record_path: &Path,
+    plan: Option<&Path>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Verification> {
     let record_name = record_path.file_name().map_or_else(
         || record_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -1498,6 +1514,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
         // were taken while loading, from the very bytes the replay reads;
         // a file is read again (a megabyte at a time) only when the
         // inputs do not load or the plan no longer names it.
+        progress(&format!("reading {} and its inputs", plan_path.display()));
         let loaded = Inputs::load(&plan_path);
         let files = loaded.as_ref().map(|i| &i.files[..]).unwrap_or_default();
         for f in &task.inputs {
@@ -1552,6 +1569,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
         return Ok(v);
     }
     // One frame per task serves both the commitment check and the replay.
+    progress("building the frames");
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
     // As in a draw, the frame digests are taken here only when a
     // commitment must be checked; else beside the comparison of the output
@@ -1588,6 +1606,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
         });
     }
     // The visited entities' names are read back while the visits are dated.
+    progress("replaying the draw");
     let replayed = JointDraw::run_framed_beside(&inputs, frames, &seed, |draws| Names::read(&inputs, draws))
         .and_then(|(joint, names)| Ok((joint, names?)));
     let (joint, names) = match replayed {
@@ -1602,6 +1621,7 @@ pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
         ..DrawView::joint(&joint, committed.then_some(&frame_digests[..]))
     };
     // Each output is compared with the file found as it is rendered: neither is held.
+    progress("comparing the outputs");
     match render_into(&tasks, &view, Sink::Compare(&dir)) {
         Ok(rendered) => v.differences.extend(rendered.into_iter().filter_map(|r| r.difference)),
         Err(e) => v.differences.push(format!("{record_name}: the replay fails: {e}")),

@@ -131,7 +131,7 @@ mod visit;
 pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, LogOptions, OUTPUT_FILES, Outputs, RecordClass,
     RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir,
-    draw_to_dir_logged, verify, verify_log, write_file_atomically,
+    draw_to_dir_logged, verify, verify_log, verify_with_progress, write_file_atomically,
 };
 pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};

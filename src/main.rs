@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use double_random::{Commitment, Inputs, LogOptions, Seed, draw_to_dir_logged, synth, verify, verify_log};
+use double_random::{
+    Commitment, Inputs, LogOptions, Seed, draw_to_dir_logged, synth, verify_log, verify_with_progress,
+};
 
 #[derive(Parser)]
 #[command(
@@ -151,14 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
                 parent.map_or_else(|| PathBuf::from("draw-log.jsonl"), |p| p.join("draw-log.jsonl"))
             });
-            // A spinner on standard error with the current step and the time
-            // so far; indicatif draws nothing when standard error is not a terminal.
-            let spinner = indicatif::ProgressBar::new_spinner();
-            spinner.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+            let spinner = spinner();
             let step = |msg: &str| spinner.set_message(msg.to_string());
             let options = LogOptions {
                 path: &log,
@@ -189,7 +184,11 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             std::mem::forget((inputs, joint));
         }
         Command::Verify { record, plan, log } => {
-            let mut v = verify(&record, plan.as_deref())?;
+            let spinner = spinner();
+            let step = |msg: &str| spinner.set_message(msg.to_string());
+            let v = verify_with_progress(&record, plan.as_deref(), &step);
+            spinner.finish_and_clear();
+            let mut v = v?;
             if let Some(log) = log {
                 let l = verify_log(&record, &log)?;
                 v.differences.extend(l.differences);
@@ -265,6 +264,19 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A spinner on standard error with the current step and the time so far,
+/// for a draw or a replay; indicatif draws nothing when standard error is
+/// not a terminal.
+fn spinner() -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
 }
 
 fn main() -> ExitCode {

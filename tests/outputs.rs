@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use double_random::{DrawLog, LogOptions, Seed, draw_to_dir, draw_to_dir_logged, verify, verify_log};
+use double_random::{
+    DrawLog, LogOptions, Seed, draw_to_dir, draw_to_dir_logged, verify, verify_log, verify_with_progress,
+};
 
 #[test]
 fn concurrent_draws_into_one_directory() {
@@ -71,4 +73,47 @@ fn concurrent_draws_with_one_log_make_one_entry() {
     let out = Path::new(&read.entries[0].out);
     let v = verify_log(&out.join("record.json"), &log).unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
+}
+
+/// A draw and its replay tell a progress display each step, in order (the
+/// command line shows them beside a spinner).
+#[test]
+fn a_draw_and_its_replay_report_their_steps() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let plan = fixtures.join("plan.json");
+    let steps = std::sync::Mutex::new(Vec::new());
+    let step = |s: &str| steps.lock().unwrap().push(s.to_string());
+    let options = LogOptions {
+        path: &work.path().join("draws.jsonl"),
+        redraw_reason: None,
+        progress: Some(&step),
+    };
+    draw_to_dir_logged(&[&plan], &Seed::new("steps").unwrap(), &[], &out, false, options).unwrap();
+    let reading = format!("reading {} and its inputs", plan.display());
+    assert_eq!(
+        std::mem::take(&mut *steps.lock().unwrap()),
+        [&reading, "building the frames", "drawing", "writing the outputs"]
+    );
+    let v = verify_with_progress(&out.join("record.json"), None, &step).unwrap();
+    assert!(v.is_verified(), "{:?}", v.differences);
+    // The record names the plan relative to the output directory.
+    let replayed = format!("reading {} and its inputs", out.join(recorded_plan(&out)).display());
+    assert_eq!(
+        *steps.lock().unwrap(),
+        [
+            &replayed,
+            "building the frames",
+            "replaying the draw",
+            "comparing the outputs"
+        ]
+    );
+}
+
+/// The plan path a record names.
+fn recorded_plan(out: &Path) -> String {
+    let record = std::fs::read_to_string(out.join("record.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    record["tasks"][0]["plan"]["path"].as_str().unwrap().to_string()
 }
