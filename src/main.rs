@@ -127,11 +127,20 @@ enum Command {
 fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
     match cli.command {
         Command::Commit { plan, out } => {
-            let inputs = Inputs::load(&plan)?;
+            let spinner = spinner();
+            let committed = || -> Result<(Inputs, String), double_random::Error> {
+                spinner.set_message(format!("reading {} and its inputs", plan.display()));
+                let inputs = Inputs::load(&plan)?;
+                spinner.set_message("taking the frame digest");
+                let json = Commitment::compute(&inputs).to_json();
+                Ok((inputs, json))
+            };
+            let committed = committed();
+            spinner.finish_and_clear();
+            let (inputs, json) = committed?;
             for w in inputs.plan.warnings() {
                 eprintln!("warning: {w}");
             }
-            let json = Commitment::compute(&inputs).to_json();
             match out {
                 Some(path) => double_random::write_file_atomically(&path, json.as_bytes())?,
                 None => print!("{json}"),
