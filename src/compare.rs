@@ -22,8 +22,7 @@ pub(crate) struct Comparer<R> {
 enum State<R> {
     /// Every byte so far is the same.
     Same(R),
-    /// The file found differs: its line from the first difference on, and
-    /// the expected line as far as it is rendered.
+    /// The two differ: the line of each where they first do.
     Differ(Differing),
     /// The file found cannot be opened or read.
     Unreadable(std::io::Error),
@@ -101,7 +100,9 @@ impl<R: BufRead> Comparer<R> {
     }
 
     /// The first difference, or `None` when the file found holds exactly
-    /// the bytes written, as [`first_difference`] describes it.
+    /// the bytes written: the line where the two first differ, or their
+    /// counts of lines when one ends where the other's line does (as a
+    /// comparison of the whole files, line by line, would say).
     pub(crate) fn finish(mut self) -> Option<String> {
         if let State::Same(found) = &mut self.state {
             match found.fill_buf() {
@@ -147,9 +148,13 @@ impl<R: BufRead> Comparer<R> {
     /// here on before the rest of its reader. Reads the file found to its
     /// end.
     fn differ(&mut self, rest: &[u8]) {
-        let State::Same(mut found) = std::mem::replace(&mut self.state, State::Unreadable(std::io::Error::other("")))
-        else {
-            return;
+        // The reader is taken out; the state is set again below, whatever happens.
+        let mut found = match std::mem::replace(&mut self.state, State::Unreadable(std::io::Error::other(""))) {
+            State::Same(found) => found,
+            other => {
+                self.state = other;
+                return;
+            }
         };
         let mut d = Differing {
             expected: self.line.clone(),
