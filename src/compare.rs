@@ -285,23 +285,30 @@ mod tests {
 
     #[test]
     fn a_file_cut_short_or_grown_is_named() {
-        assert_eq!(
-            compare(b"a\nb\n", &[], b"a\nb\nc\n", 64).as_deref(),
-            Some("f.csv, line 3, from character 1: expected \"\", found \"c\"")
-        );
-        assert_eq!(
-            compare(b"a\nb\nc\n", &[2], b"a\nb\n", 64).as_deref(),
-            Some("f.csv, line 3, from character 1: expected \"c\", found \"\"")
-        );
-        // The lines are the same as far as both go: the counts differ.
-        assert_eq!(
-            compare(b"a\nb", &[], b"a\nb\n", 1).as_deref(),
-            Some("f.csv: expected 2 lines, found 3")
-        );
-        assert_eq!(
-            compare(b"a\nb\n\n", &[1], b"a\nb", 64).as_deref(),
-            Some("f.csv: expected 4 lines, found 2")
-        );
+        /// Expected, cuts, found, buffer size, description.
+        type Case = (&'static [u8], &'static [usize], &'static [u8], usize, &'static str);
+        let cases: [Case; 4] = [
+            (
+                b"a\nb\n",
+                &[],
+                b"a\nb\nc\n",
+                64,
+                "f.csv, line 3, from character 1: expected \"\", found \"c\"",
+            ),
+            (
+                b"a\nb\nc\n",
+                &[2],
+                b"a\nb\n",
+                64,
+                "f.csv, line 3, from character 1: expected \"c\", found \"\"",
+            ),
+            // The lines are the same as far as both go: the counts differ.
+            (b"a\nb", &[], b"a\nb\n", 1, "f.csv: expected 2 lines, found 3"),
+            (b"a\nb\n\n", &[1], b"a\nb", 64, "f.csv: expected 4 lines, found 2"),
+        ];
+        for (expected, cuts, found, capacity, description) in cases {
+            assert_eq!(compare(expected, cuts, found, capacity).as_deref(), Some(description));
+        }
     }
 
     #[test]
