@@ -276,8 +276,8 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
 }
 
 /// A spinner on standard error with the current step and the time so far,
-/// for a draw or a replay; indicatif draws nothing when standard error is
-/// not a terminal.
+/// for the commands that take seconds at scale (commit, draw, verify);
+/// indicatif draws nothing when standard error is not a terminal.
 fn spinner() -> indicatif::ProgressBar {
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_style(
