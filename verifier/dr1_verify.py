@@ -5,7 +5,10 @@ It recomputes, from the plan, its input files and the seed text, the DR1
 keys, base populations, eligible frames, quotas, allocations and selections,
 and compares them with the plan's task in a draw's selection.csv and
 strata.csv (a draw of several tasks lists each; run it once per plan). It shares no
-code with the Rust crate: it follows the DR1 text in the README.
+code with the Rust crate: it follows the DR1 text in the README. It reads the
+entity file twice and never holds the frame, only counts per stratum, the
+history's last visits and the selected (a province of 10 million entities
+takes some 330 MB).
 
     python3 verifier/dr1_verify.py PLAN.json SEED_TEXT DRAW_DIR
 
@@ -15,6 +18,7 @@ prints "verified" and exits 0, or prints each difference and exits 1.
 import csv
 import datetime
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -36,18 +40,29 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def rows(path):
+    """The rows of a CSV file, one at a time: a national entity file does not fit in memory as a list."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        yield from csv.DictReader(f)
+
+
 def date(text):
     return datetime.date.fromisoformat(text)
 
 
 def draw(plan_path, seed_text):
-    """Returns (selection rows, strata rows) exactly as DR1 defines them."""
+    """Returns (selection rows, strata rows) exactly as DR1 defines them.
+
+    It reads the entity file twice and holds only counts and the selected:
+    the first pass counts each stratum's base and eligible entities, which
+    is all the quotas and the allocation need (steps 4-6); the second keeps,
+    per stratum, the n_h smallest keys seen so far (step 7).
+    """
     base_dir = os.path.dirname(os.path.abspath(plan_path))
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
     inputs = plan["inputs"]
-    entities = read_csv(os.path.join(base_dir, inputs["entities"]))
-    history = read_csv(os.path.join(base_dir, inputs["history"])) if inputs.get("history") else []
+    entities_path = os.path.join(base_dir, inputs["entities"])
 
     # Steps 1-3: seed digest, draw salt, keys.
     s = sha256(enc("DR1/seed") + enc(seed_text))
@@ -58,67 +73,100 @@ def draw(plan_path, seed_text):
 
     start = date(plan["window"]["start"])
     last_visit, year_dates = {}, {}
-    for visit in history:
-        when = date(visit["date"])
-        entity = visit["entity_id"]
-        last_visit[entity] = max(last_visit.get(entity, when), when)
-        if when.year == start.year:
-            year_dates.setdefault(entity, set()).add(when)
+    if inputs.get("history"):
+        for visit in rows(os.path.join(base_dir, inputs["history"])):
+            when = date(visit["date"])
+            entity = visit["entity_id"]
+            last_visit[entity] = max(last_visit.get(entity, when), when)
+            if when.year == start.year:
+                year_dates.setdefault(entity, set()).add(when)
 
     strata_columns = plan.get("strata", ["region"])
     observation = plan.get("observation")
     cooldown = plan.get("cooldown_days", 0)
     cap = plan.get("annual_cap")
-    selection, strata_rows = [], []
-    for dep in plan["departments"]:
-        scope = dep.get("scope", {})
+    departments = plan["departments"]
+
+    # Per department: the values its scope allows per column, and each class's mode.
+    scopes = [[(column, set(allowed)) for column, allowed in dep.get("scope", {}).items()] for dep in departments]
+    modes = [{c: p.get("mode", "on_site") for c, p in dep["classes"].items()} for dep in departments]
+
+    def places(e):
+        """Step 4 for one entity: (department, class, stratum, eligible) for
+        each department whose base population holds it."""
+        cls = e["risk_class"] or plan.get("unclassified_class")
+        if e["status"] not in ("active", "suspended"):
+            return
+        stratum = tuple(e[c] for c in strata_columns)
+        # The exclusions that are the same in every department.
+        excluded = (
+            (
+                observation
+                and cls in observation["classes"]
+                and e["established"]
+                and (start - date(e["established"])).days < observation["days"]
+            )
+            or (cooldown > 0 and e["id"] in last_visit and (start - last_visit[e["id"]]).days < cooldown)
+            or (cap is not None and len(year_dates.get(e["id"], ())) >= cap)
+        )
+        for d in range(len(departments)):
+            if cls not in modes[d] or any(e[column] not in allowed for column, allowed in scopes[d]):
+                continue
+            mode = modes[d][cls]
+            eligible = not (excluded or mode == "trigger_only" or (e["status"] == "suspended" and mode == "on_site"))
+            yield d, cls, stratum, eligible
+
+    # First pass: the base and eligible counts of every stratum.
+    base, eligible = {}, {}
+    for e in rows(entities_path):
+        for place in places(e):
+            d, cls, stratum, is_eligible = place
+            base[d, cls, stratum] = base.get((d, cls, stratum), 0) + 1
+            if is_eligible:
+                eligible[d, cls, stratum] = eligible.get((d, cls, stratum), 0) + 1
+
+    # Steps 5 and 6, per department and class.
+    allocated, strata_order = {}, {}
+    for d, dep in enumerate(departments):
         for cls in "ABCD":
             policy = dep["classes"][cls]
-            mode = policy.get("mode", "on_site")
-            base, eligible = {}, {}
-            for e in entities:
-                if any(e[column] not in allowed for column, allowed in scope.items()):
-                    continue
-                if (e["risk_class"] or plan.get("unclassified_class")) != cls:
-                    continue
-                # Step 4: the base population, then the exclusions.
-                if e["status"] not in ("active", "suspended"):
-                    continue
-                stratum = tuple(e[c] for c in strata_columns)
-                base[stratum] = base.get(stratum, 0) + 1
-                if mode == "trigger_only":
-                    continue
-                if e["status"] == "suspended" and mode == "on_site":
-                    continue
-                if (
-                    observation
-                    and cls in observation["classes"]
-                    and e["established"]
-                    and (start - date(e["established"])).days < observation["days"]
-                ):
-                    continue
-                if cooldown > 0 and e["id"] in last_visit and (start - last_visit[e["id"]]).days < cooldown:
-                    continue
-                if cap is not None and len(year_dates.get(e["id"], ())) >= cap:
-                    continue
-                eligible.setdefault(stratum, []).append(e["id"])
+            strata = [k[2] for k in base if k[:2] == (d, cls)]
+            size_b = sum(base[d, cls, k] for k in strata)
+            size_e = sum(eligible.get((d, cls, k), 0) for k in strata)
             # Step 5: the quota on the base, capped at the eligible frame.
-            size_b = sum(base.values())
-            size_e = sum(len(v) for v in eligible.values())
             n = min(math.ceil(Fraction(policy["ratio"]) * size_b), size_e)
             # Step 6: systematic rounding over strata ordered by their values' UTF-8 bytes.
             v = Fraction(int.from_bytes(sha256(t + enc("DR1/alloc") + enc(dep["id"]) + enc(cls))[:8], "big"), 2**64)
-            order = sorted(base, key=lambda k: [x.encode("utf-8") for x in k])
+            strata_order[d, cls] = sorted(strata, key=lambda k: [x.encode("utf-8") for x in k])
             running, previous = Fraction(0), math.floor(v)
-            for stratum in order:
-                members = eligible.get(stratum, [])
-                share = Fraction(n * len(members), size_e) if size_e else Fraction(0)
+            for stratum in strata_order[d, cls]:
+                share = Fraction(n * eligible.get((d, cls, stratum), 0), size_e) if size_e else Fraction(0)
                 running += share
                 current = math.floor(running + v)
-                n_h = current - previous
+                allocated[d, cls, stratum] = current - previous
                 previous = current
-                # Step 7: the n_h smallest keys, ties by id bytes.
-                chosen = sorted(members, key=lambda i: (key(i), i.encode("utf-8")))[:n_h]
+
+    # Second pass, step 7: per stratum the n_h smallest keys, in a heap whose
+    # top is the largest kept (keys negated). Two ids never share a key
+    # short of a SHA-256 collision, so DR1's tie rule (id bytes) never acts.
+    kept = {}
+    for e in rows(entities_path):
+        for d, cls, stratum, is_eligible in places(e):
+            n_h = allocated[d, cls, stratum]
+            if not is_eligible or n_h == 0:
+                continue
+            heap = kept.setdefault((d, cls, stratum), [])
+            k = -int.from_bytes(key(e["id"]), "big")
+            if len(heap) < n_h:
+                heapq.heappush(heap, (k, e["id"]))
+            elif k > heap[0][0]:
+                heapq.heapreplace(heap, (k, e["id"]))
+
+    selection, strata_rows = [], []
+    for d, dep in enumerate(departments):
+        for cls in "ABCD":
+            for stratum in strata_order[d, cls]:
+                chosen = [i for _, i in sorted(kept.get((d, cls, stratum), []), reverse=True)]
                 label = "|".join(stratum)
                 for rank, entity_id in enumerate(chosen, 1):
                     selection.append([plan["task_id"], dep["id"], entity_id, cls, label, key(entity_id).hex(), str(rank)])
@@ -128,9 +176,9 @@ def draw(plan_path, seed_text):
                         "department": dep["id"],
                         "class": cls,
                         "stratum": label,
-                        "base": str(base[stratum]),
-                        "eligible": str(len(members)),
-                        "allocated": str(n_h),
+                        "base": str(base[d, cls, stratum]),
+                        "eligible": str(eligible.get((d, cls, stratum), 0)),
+                        "allocated": str(allocated[d, cls, stratum]),
                         "selected": str(len(chosen)),
                         "threshold": key(chosen[-1]).hex() if chosen else "",
                     }
