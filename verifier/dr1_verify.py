@@ -53,7 +53,7 @@ def date(text):
 def draw(plan_path, seed_text):
     """Returns (selection rows, strata rows) exactly as DR1 defines them.
 
-    It reads the entity file twice and holds only counts and the selected:
+    It reads the entity file twice and never holds the frame:
     the first pass counts each stratum's base and eligible entities, which
     is all the quotas and the allocation need (steps 4-6); the second keeps,
     per stratum, the n_h smallest keys seen so far (step 7).
@@ -119,8 +119,7 @@ def draw(plan_path, seed_text):
     # First pass: the base and eligible counts of every stratum.
     base, eligible = {}, {}
     for e in rows(entities_path):
-        for place in places(e):
-            d, cls, stratum, is_eligible = place
+        for d, cls, stratum, is_eligible in places(e):
             base[d, cls, stratum] = base.get((d, cls, stratum), 0) + 1
             if is_eligible:
                 eligible[d, cls, stratum] = eligible.get((d, cls, stratum), 0) + 1
