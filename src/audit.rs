@@ -504,6 +504,14 @@ struct Names {
 }
 
 impl Names {
+    /// The joint draw of `inputs` from their frames, with the visited
+    /// entities' names read back from the entity file (on one core) while
+    /// the visits are dated: for a draw and its replay alike.
+    fn run_beside(inputs: &[Inputs], frames: Vec<Frame>, seed: &Seed) -> Result<(JointDraw, Names)> {
+        let (joint, names) = JointDraw::run_framed_beside(inputs, frames, seed, |draws| Names::read(inputs, draws))?;
+        Ok((joint, names?))
+    }
+
     fn read(inputs: &[Inputs], draws: &[Draw]) -> Result<Names> {
         // OK because a joint draw has at least one task and its tasks share one entity library.
         let population = &inputs[0].population;
@@ -1336,10 +1344,7 @@ fn draw_inner<T>(
         }
     }
     progress("drawing");
-    // The visited entities' names are read back from the entity file
-    // while the visits are dated (on one core).
-    let (joint, names) = JointDraw::run_framed_beside(&inputs, frames, seed, |draws| Names::read(&inputs, draws))?;
-    let names = names?;
+    let (joint, names) = Names::run_beside(&inputs, frames, seed)?;
     progress("writing the outputs");
     let tasks: Vec<TaskInputs<'_>> = inputs
         .iter()
@@ -1605,11 +1610,8 @@ pub fn verify_with_progress(
             commitment: t.commitment.as_ref(),
         });
     }
-    // The visited entities' names are read back while the visits are dated.
     progress("replaying the draw");
-    let replayed = JointDraw::run_framed_beside(&inputs, frames, &seed, |draws| Names::read(&inputs, draws))
-        .and_then(|(joint, names)| Ok((joint, names?)));
-    let (joint, names) = match replayed {
+    let (joint, names) = match Names::run_beside(&inputs, frames, &seed) {
         Ok(r) => r,
         Err(e) => {
             v.differences.push(format!("{record_name}: the replay fails: {e}"));

@@ -1381,9 +1381,9 @@ fn permute(mut p: Population, order: &[u32], ids: Option<Ids>) -> Population {
 /// The first [`Packed::BYTES`] bytes of an id, its length, and the
 /// position it stands for, in 24 bytes: ids hold no NUL, so zero padding
 /// keeps byte order, and of two ids whose first bytes held are equal and
-/// of which one is at most that long, the shorter is the other's prefix. Only two longer ids need
-/// their whole bytes compared. An id no longer than that (an 18-character
-/// unified social credit code) is held whole.
+/// of which one is at most that long, the shorter is the other's prefix.
+/// Only two longer ids need their whole bytes compared. An id no longer
+/// than that (an 18-character unified social credit code) is held whole.
 #[derive(Clone, Copy)]
 struct Packed {
     /// Bytes 0–7 and 8–15, big-endian.
