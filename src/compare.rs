@@ -28,15 +28,45 @@ enum State<R> {
     Unreadable(std::io::Error),
 }
 
-/// The line of each stream where they first differ (from its start), and
-/// the newlines of each from that line's start to its end.
+/// Where the two streams first differ: each one's line there, and the
+/// newlines of each from that line's start on.
 struct Differing {
-    expected: Vec<u8>,
-    /// Whether `expected` is the whole line (its newline was rendered).
-    expected_ended: bool,
-    expected_newlines: usize,
-    found: Vec<u8>,
-    found_newlines: usize,
+    expected: Tail,
+    found: Tail,
+}
+
+/// One stream from the start of the line where the streams first differ.
+struct Tail {
+    /// That line, as far as it is read.
+    line: Vec<u8>,
+    /// Whether `line` is whole (its newline was read).
+    ended: bool,
+    newlines: usize,
+}
+
+impl Tail {
+    /// A tail whose line begins with `line`, the bytes both streams hold.
+    fn new(line: &[u8]) -> Tail {
+        Tail {
+            line: line.to_vec(),
+            ended: false,
+            newlines: 0,
+        }
+    }
+
+    /// The stream's next bytes.
+    fn push(&mut self, bytes: &[u8]) {
+        if !self.ended {
+            match memchr::memchr(b'\n', bytes) {
+                Some(end) => {
+                    self.line.extend_from_slice(&bytes[..end]);
+                    self.ended = true;
+                }
+                None => self.line.extend_from_slice(bytes),
+            }
+        }
+        self.newlines += memchr::memchr_iter(b'\n', bytes).count();
+    }
 }
 
 impl<R: BufRead> Comparer<R> {
@@ -82,7 +112,7 @@ impl<R: BufRead> Comparer<R> {
                     }
                 },
                 State::Differ(d) => {
-                    d.expect(buf);
+                    d.expected.push(buf);
                     return;
                 }
                 State::Unreadable(_) => return,
@@ -92,7 +122,7 @@ impl<R: BufRead> Comparer<R> {
             if let Some(rest) = found_rest {
                 self.differ(&rest);
                 if let State::Differ(d) = &mut self.state {
-                    d.expect(buf);
+                    d.expected.push(buf);
                 }
                 return;
             }
@@ -121,13 +151,13 @@ impl<R: BufRead> Comparer<R> {
         match self.state {
             State::Same(_) => None,
             State::Unreadable(e) => Some(format!("{name}: cannot be read: {e}")),
-            State::Differ(d) if d.expected != d.found => {
-                Some(line_difference(name, self.lines + 1, &d.expected, &d.found))
+            State::Differ(d) if d.expected.line != d.found.line => {
+                Some(line_difference(name, self.lines + 1, &d.expected.line, &d.found.line))
             }
             State::Differ(d) => Some(format!(
                 "{name}: expected {} lines, found {}",
-                self.lines + d.expected_newlines + 1,
-                self.lines + d.found_newlines + 1
+                self.lines + d.expected.newlines + 1,
+                self.lines + d.found.newlines + 1
             )),
         }
     }
@@ -148,40 +178,16 @@ impl<R: BufRead> Comparer<R> {
     /// here on before the rest of its reader. Reads the file found to its
     /// end.
     fn differ(&mut self, rest: &[u8]) {
-        // The reader is taken out; the state is set again below, whatever happens.
-        let mut found = match std::mem::replace(&mut self.state, State::Unreadable(std::io::Error::other(""))) {
-            State::Same(found) => found,
-            other => {
-                self.state = other;
-                return;
-            }
+        let State::Same(found) = &mut self.state else {
+            return;
         };
-        let mut d = Differing {
-            expected: self.line.clone(),
-            expected_ended: false,
-            expected_newlines: 0,
-            found: self.line.clone(),
-            found_newlines: 0,
-        };
-        let mut found_ended = false;
-        let mut take = |bytes: &[u8]| {
-            if !found_ended {
-                match memchr::memchr(b'\n', bytes) {
-                    Some(end) => {
-                        d.found.extend_from_slice(&bytes[..end]);
-                        found_ended = true;
-                    }
-                    None => d.found.extend_from_slice(bytes),
-                }
-            }
-            d.found_newlines += memchr::memchr_iter(b'\n', bytes).count();
-        };
-        take(rest);
+        let mut tail = Tail::new(&self.line);
+        tail.push(rest);
         let mut buf = vec![0u8; 1 << 16];
         loop {
             match found.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => take(&buf[..n]),
+                Ok(n) => tail.push(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.state = State::Unreadable(e);
@@ -189,23 +195,10 @@ impl<R: BufRead> Comparer<R> {
                 }
             }
         }
-        self.state = State::Differ(d);
-    }
-}
-
-impl Differing {
-    /// The next bytes expected after the first difference.
-    fn expect(&mut self, bytes: &[u8]) {
-        if !self.expected_ended {
-            match memchr::memchr(b'\n', bytes) {
-                Some(end) => {
-                    self.expected.extend_from_slice(&bytes[..end]);
-                    self.expected_ended = true;
-                }
-                None => self.expected.extend_from_slice(bytes),
-            }
-        }
-        self.expected_newlines += memchr::memchr_iter(b'\n', bytes).count();
+        self.state = State::Differ(Differing {
+            expected: Tail::new(&self.line),
+            found: tail,
+        });
     }
 }
 
