@@ -311,7 +311,8 @@ impl Sink<'_> {
                 Target::File(std::io::BufWriter::with_capacity(1 << 20, f))
             }
             Sink::Compare(dir) => {
-                let found = std::fs::File::open(dir.join(name)).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+                let found =
+                    crate::io::open_regular(&dir.join(name)).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
                 Target::Compare(Box::new(crate::compare::Comparer::new(name, found)))
             }
         };
@@ -1534,7 +1535,7 @@ pub fn verify_with_progress(
                     } else {
                         plan_dir.join(&f.path)
                     };
-                    std::fs::File::open(&path).and_then(Digest::of_reader)
+                    crate::io::open_regular(&path).and_then(Digest::of_reader)
                 }
             };
             match digest.map(|d| d.to_hex()) {

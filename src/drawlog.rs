@@ -141,11 +141,14 @@ impl DrawLog {
     ///
     /// An [`Io`](crate::ErrorKind::Io) error when the file exists but cannot be read.
     pub fn read(path: &Path) -> Result<DrawLog> {
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(DrawLog::parse(&path.display().to_string(), &bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DrawLog::default()),
-            Err(e) => Err(Error::io(path, e)),
+        let name = path.display().to_string();
+        if let Err(e) = std::fs::symlink_metadata(path)
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            return Ok(DrawLog::default());
         }
+        let bytes = crate::io::read_rows(path, &name)?;
+        Ok(DrawLog::parse(&name, &bytes))
     }
 
     /// Whether every entry is in place and unaltered.

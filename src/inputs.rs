@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::calendar::Calendar;
 use crate::error::{Error, Location, Result, quote};
 use crate::inspector::{Conflict, Inspector, load_conflicts, load_inspectors};
-use crate::io::{CsvFile, check_unique, one_of, read_file};
+use crate::io::{CsvFile, check_unique, one_of, read_file, read_rows};
 use crate::json::{Step, line_of, render};
 use crate::key::Digest;
 use crate::model::{CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, Ratio, RiskClass, VisitKind};
@@ -340,7 +340,7 @@ impl Opened {
     fn into_bytes(self, name: &str) -> Result<Vec<u8>> {
         match self {
             Opened::Bytes(bytes) => Ok(bytes),
-            Opened::Path(p) => read_file(&p, name),
+            Opened::Path(p) => read_rows(&p, name),
         }
     }
 }
@@ -399,7 +399,7 @@ impl Inputs {
             if role == "entities" || role == "history" {
                 Ok(Opened::Path(dir.join(rel)))
             } else {
-                read_file(&dir.join(rel), rel).map(Opened::Bytes)
+                read_rows(&dir.join(rel), rel).map(Opened::Bytes)
             }
         })
     }

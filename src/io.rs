@@ -12,9 +12,72 @@ use crate::error::{Error, ErrorKind, Location, Result, quote};
 /// The longest value accepted in any CSV field, in bytes.
 pub const MAX_FIELD_BYTES: usize = 4096;
 
-/// Reads a whole file, naming it by `name` in errors.
+/// The longest line accepted in any input file read by rows (CSV files and
+/// the draw log), in bytes: reading stops there, so that a file with no
+/// line end (or a quote left open) costs at most this much memory before
+/// it is refused, however large it is.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The message for a row longer than [`MAX_LINE_BYTES`].
+pub(crate) fn line_too_long() -> String {
+    format!("no line end within {MAX_LINE_BYTES} bytes, the most a row may take (a line end is missing, or a quote left open)")
+}
+
+/// Opens an input file for reading, after checking that it is a regular
+/// file: a directory, a device (`/dev/zero`), a pipe or a socket is
+/// refused, since it may never end or block forever. `name` names it in
+/// errors.
+pub(crate) fn open_input(path: &Path, name: &str) -> Result<std::fs::File> {
+    open_regular(path).map_err(|e| Error::io(name, e))
+}
+
+/// [`open_input`] with the bare I/O error.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, device or pipe cannot be read as an input)",
+        ));
+    }
+    std::fs::File::open(path)
+}
+
+/// Reads a whole input file (a regular file, see [`open_input`]), naming it
+/// by `name` in errors.
 pub(crate) fn read_file(path: &Path, name: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(name, e))
+    use std::io::Read as _;
+    let mut file = open_input(path, name)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| Error::io(name, e))?;
+    Ok(bytes)
+}
+
+/// Reads a whole input file of rows (CSV, JSON lines): as [`read_file`],
+/// but reading stops with an error naming the line as soon as a line grows
+/// past [`MAX_LINE_BYTES`].
+pub(crate) fn read_rows(path: &Path, name: &str) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    const CHUNK: u64 = 1 << 20;
+    let mut file = open_input(path, name)?;
+    let io = |e: std::io::Error| Error::io(name, e);
+    let size = file.metadata().map_err(io)?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    // Where the line being read starts.
+    let mut line_start = 0;
+    loop {
+        let before = bytes.len();
+        let n = (&mut file).take(CHUNK).read_to_end(&mut bytes).map_err(io)?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if let Some(end) = memchr::memrchr(b'\n', &bytes[before..]) {
+            line_start = before + end + 1;
+        }
+        if bytes.len() - line_start > MAX_LINE_BYTES {
+            let line = 1 + memchr::memchr_iter(b'\n', &bytes[..line_start]).count() as u64;
+            return Err(Error::syntax(Location::line(name, line), line_too_long()));
+        }
+    }
 }
 
 /// A CSV file being read: the header, positioned rows, errors that say where.

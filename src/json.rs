@@ -9,7 +9,12 @@ use crate::error::{Error, Location, Result};
 
 /// Parses JSON into `T`; an error names the file, the line and the path of
 /// the offending value (`departments[0].classes.D.ratio`).
+///
+/// The text must be one JSON object and nothing else: text after it (a
+/// second object, a stray character) is an error, not ignored. A UTF-8
+/// byte order mark before it is skipped, as editors on Windows write one.
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> Result<T> {
+    let bytes = strip_bom(bytes);
     // Every file this crate reads is one JSON object; serde would also
     // accept an array for a struct and then complain about its elements.
     if let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace())
@@ -18,21 +23,64 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, bytes: &[u8]) -> R
         let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
         return Err(Error::syntax(Location::line(file, line), "expected a JSON object"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        let mut message = inner.to_string();
+        let e = e.into_inner();
+        let mut message = e.to_string();
         // serde_json appends the position; the location carries it instead.
         if let Some(i) = message.rfind(" at line ") {
             message.truncate(i);
         }
-        let mut at = Location::line(file, inner.line() as u64);
-        if path != "." && !inner.is_syntax() && !inner.is_eof() {
+        let mut at = Location::line(file, e.line() as u64);
+        if path != "." && !e.is_syntax() && !e.is_eof() {
             at = at.with_field(path);
         }
         Error::syntax(at, message)
-    })
+    })?;
+    de.end().map_err(|e| {
+        Error::syntax(
+            Location::line(file, e.line() as u64),
+            "text after the end of the JSON object (a file holds one object)",
+        )
+    })?;
+    Ok(value)
+}
+
+/// The bytes after a UTF-8 byte order mark, if they start with one.
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Deserializes a JSON object into a map, refusing a key that appears
+/// twice (serde keeps the last silently, while a reader sees the first).
+pub(crate) fn unique_map<'de, D, V>(d: D) -> std::result::Result<std::collections::BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = std::collections::BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = std::collections::BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "the key {} appears twice",
+                        crate::error::quote(&key)
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// One step of a JSON path.
@@ -62,7 +110,7 @@ pub(crate) fn render(path: &[Step<'_>]) -> String {
 /// The 1-based line where the value at `path` starts, if the text has it.
 pub(crate) fn line_of(text: &str, path: &[Step<'_>]) -> Option<u64> {
     let mut s = Scanner {
-        b: text.as_bytes(),
+        b: strip_bom(text.as_bytes()),
         i: 0,
         line: 1,
     };

@@ -12,7 +12,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use statrs::function::gamma::ln_gamma;
 
 use crate::error::{Error, Location, Result};
-use crate::io::{CsvFile, check_unique, read_file};
+use crate::io::{CsvFile, check_unique, read_rows};
 use crate::model::Ratio;
 
 /// Positions are grouped into this many bins for the positional test.
@@ -160,7 +160,7 @@ pub fn audit_observed(observed: &Path, frame: &Path, claims: Option<&Path>) -> R
     let name = |p: &Path| p.display().to_string();
     // The frame, in its order.
     let frame_name = name(frame);
-    let bytes = read_file(frame, &frame_name)?;
+    let bytes = read_rows(frame, &frame_name)?;
     let mut csv = CsvFile::open(&frame_name, &bytes)?;
     let c_id = csv.require("entity_id")?;
     let columns: Vec<(usize, String)> = csv
@@ -186,7 +186,7 @@ pub fn audit_observed(observed: &Path, frame: &Path, claims: Option<&Path>) -> R
 
     // The draws.
     let observed_name = name(observed);
-    let bytes = read_file(observed, &observed_name)?;
+    let bytes = read_rows(observed, &observed_name)?;
     let mut csv = CsvFile::open(&observed_name, &bytes)?;
     let c_round = csv.require("round")?;
     let c_entity = csv.require("entity_id")?;
@@ -217,7 +217,7 @@ pub fn audit_observed(observed: &Path, frame: &Path, claims: Option<&Path>) -> R
     let mut claimed: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     if let Some(path) = claims {
         let claims_name = name(path);
-        let bytes = read_file(path, &claims_name)?;
+        let bytes = read_rows(path, &claims_name)?;
         let mut csv = CsvFile::open(&claims_name, &bytes)?;
         let c_col = csv.require("column")?;
         let c_val = csv.require("value")?;

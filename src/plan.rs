@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +18,9 @@ use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass};
 ///
 /// A `Plan` that exists is internally consistent (ratios in [0, 1] and
 /// non-decreasing from A to D unless the plan says otherwise, every class
-/// configured, a known lead department). Checks against the other input
-/// files happen in [`Inputs::load`](crate::Inputs::load).
+/// configured, a known lead department, every number within the range its
+/// field documents, input paths relative to the plan). Checks against the
+/// other input files happen in [`Inputs::load`](crate::Inputs::load).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// The plan id (年度抽查工作计划).
@@ -38,9 +39,9 @@ pub struct Plan {
     pub strata: Vec<String>,
     /// The class given to unclassified entities, if any.
     pub unclassified_class: Option<RiskClass>,
-    /// Entities visited (by any department) fewer than this many days before the window start are excluded.
+    /// Entities visited (by any department) fewer than this many days before the window start are excluded (0 to 3650).
     pub cooldown_days: u32,
-    /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded.
+    /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
     pub annual_cap: Option<u32>,
     /// The observation period (观察期), if any.
     pub observation: Option<Observation>,
@@ -52,7 +53,8 @@ pub struct Plan {
     pub departments: Vec<DepartmentPolicy>,
 }
 
-/// The task window, both ends included.
+/// The task window, both ends included: at most 366 days, in the years
+/// 1900 to 2999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     /// The first day.
@@ -109,7 +111,7 @@ impl InputPaths {
 /// of proactive draws.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation {
-    /// The length of the period in days.
+    /// The length of the period in days (0 to 3650).
     pub days: u32,
     /// The classes it applies to.
     pub classes: Vec<RiskClass>,
@@ -130,17 +132,17 @@ pub enum RatioOrder {
 /// availability, recusal, caps).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamRules {
-    /// Inspectors each department sends to a joint visit (default 1).
+    /// Inspectors each department sends to a joint visit (default 1; 1 to 10).
     pub per_department: u32,
     /// Inspectors a department sends to a visit it makes alone (default 2,
-    /// 行政处罚法 Art. 42: at least two).
+    /// 行政处罚法 Art. 42: at least two; at most 10).
     pub single_department: u32,
     /// Whether the inspectors of an entity's previous visit by the same
     /// department are excluded.
     pub rotation: Rotation,
     /// Whether inspectors may visit entities in their own station's area.
     pub cross_station: CrossStation,
-    /// Publication deadline: working days after the visit date (default 20).
+    /// Publication deadline: working days after the visit date (default 20; 1 to 250).
     pub publication_days: u32,
 }
 
@@ -208,7 +210,7 @@ pub struct ClassPolicy {
     pub ratio: Ratio,
     /// On-site, off-site or trigger-only.
     pub mode: Mode,
-    /// Rounds per year (频次, in the first sense of DOMAIN.md §4).
+    /// Rounds per year (频次, in the first sense of DOMAIN.md §4; 1 to 12).
     pub rounds_per_year: u32,
 }
 
@@ -303,10 +305,11 @@ struct DepartmentFile {
     id: String,
     #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::unique_map")]
     scope: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     items: Vec<String>,
+    #[serde(deserialize_with = "crate::json::unique_map")]
     classes: BTreeMap<String, ClassFile>,
 }
 
@@ -463,6 +466,51 @@ impl Plan {
     }
 }
 
+/// The accepted range of every number in a plan, and of its window; a
+/// value outside is refused with the field named, since a number far out
+/// of range is a typo (or an attack) that would otherwise make a draw spin
+/// or misbehave.
+pub(crate) mod limits {
+    use std::ops::RangeInclusive;
+
+    /// `cooldown_days`: up to ten years.
+    pub const COOLDOWN_DAYS: RangeInclusive<u32> = 0..=3650;
+    /// `annual_cap`: visit dates per entity and year.
+    pub const ANNUAL_CAP: RangeInclusive<u32> = 1..=366;
+    /// `observation.days`: up to ten years.
+    pub const OBSERVATION_DAYS: RangeInclusive<u32> = 0..=3650;
+    /// `rounds_per_year` of a class: up to one a month.
+    pub const ROUNDS_PER_YEAR: RangeInclusive<u32> = 1..=12;
+    /// `teams.per_department`: inspectors a department sends to a joint visit.
+    pub const PER_DEPARTMENT: RangeInclusive<u32> = 1..=10;
+    /// `teams.single_department`: inspectors of a visit one department makes
+    /// alone (行政处罚法 Art. 42: at least two).
+    pub const SINGLE_DEPARTMENT: RangeInclusive<u32> = 2..=10;
+    /// `teams.publication_days`: working days, up to about a year's.
+    pub const PUBLICATION_DAYS: RangeInclusive<u32> = 1..=250;
+    /// The years of `window.start` and `window.end`.
+    pub const WINDOW_YEARS: RangeInclusive<i32> = 1900..=2999;
+    /// Days in a window, both ends counted: at most a year.
+    pub const WINDOW_DAYS: i64 = 366;
+}
+
+/// `value` if it lies in `range`, else an error at the field `at` names.
+fn in_range(
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+    at: impl FnOnce() -> Location,
+) -> Result<u32> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    Err(Error::invalid(
+        at(),
+        format!("{what} from {} to {}", range.start(), range.end()),
+        value.to_string(),
+    ))
+}
+
 fn check_id(value: &str, at: impl FnOnce() -> Location) -> Result<()> {
     if value.trim().is_empty() || value.trim() != value || value.chars().any(char::is_control) {
         return Err(Error::invalid(
@@ -472,6 +520,14 @@ fn check_id(value: &str, at: impl FnOnce() -> Location) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Whether a path from a plan is relative (and not empty): an absolute
+/// path would put a host's directory layout into the record, and make the
+/// draw impossible to replay anywhere else.
+fn is_relative_path(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    !path.is_empty() && p.is_relative() && !path.starts_with(['/', '\\']) && p.components().next().is_some()
 }
 
 impl PlanFile {
@@ -492,12 +548,59 @@ impl PlanFile {
             start: self.window.start.0,
             end: self.window.end.0,
         };
+        for (field, date) in [("start", window.start), ("end", window.end)] {
+            if !limits::WINDOW_YEARS.contains(&date.year()) {
+                return Err(Error::invalid(
+                    loc(&[Step::Key("window"), Step::Key(field)]),
+                    format!(
+                        "a date in the years {} to {}",
+                        limits::WINDOW_YEARS.start(),
+                        limits::WINDOW_YEARS.end()
+                    ),
+                    date.to_string(),
+                ));
+            }
+        }
         if window.end < window.start {
             return Err(Error::invalid(
                 loc(&[Step::Key("window"), Step::Key("end")]),
                 format!("a date on or after the window start {}", window.start),
                 window.end.to_string(),
             ));
+        }
+        if (window.end - window.start).num_days() >= limits::WINDOW_DAYS {
+            return Err(Error::invalid(
+                loc(&[Step::Key("window"), Step::Key("end")]),
+                format!(
+                    "a date less than {} days after the window start {} (a window is at most a year)",
+                    limits::WINDOW_DAYS,
+                    window.start
+                ),
+                window.end.to_string(),
+            ));
+        }
+        for (key, path) in self.inputs.iter() {
+            if !is_relative_path(path) {
+                return Err(Error::invalid(
+                    loc(&[Step::Key("inputs"), Step::Key(key)]),
+                    "a path relative to the plan (a record names no absolute path)",
+                    path,
+                ));
+            }
+        }
+        let cooldown_days = in_range(self.cooldown_days, limits::COOLDOWN_DAYS, "a number of days", || {
+            loc(&[Step::Key("cooldown_days")])
+        })?;
+        let annual_cap = match self.annual_cap {
+            Some(cap) => Some(in_range(cap, limits::ANNUAL_CAP, "a number of visits", || {
+                loc(&[Step::Key("annual_cap")])
+            })?),
+            None => None,
+        };
+        if let Some(o) = &self.observation {
+            in_range(o.days, limits::OBSERVATION_DAYS, "a number of days", || {
+                loc(&[Step::Key("observation"), Step::Key("days")])
+            })?;
         }
         if self.departments.is_empty() {
             return Err(Error::policy(
@@ -542,13 +645,9 @@ impl PlanFile {
                         name,
                     ));
                 };
-                if c.rounds_per_year == 0 {
-                    return Err(Error::invalid(
-                        at_dep(&[Step::Key("classes"), Step::Key(&name), Step::Key("rounds_per_year")]),
-                        "a number of rounds per year of at least 1",
-                        "0",
-                    ));
-                }
+                in_range(c.rounds_per_year, limits::ROUNDS_PER_YEAR, "a number of rounds per year", || {
+                    at_dep(&[Step::Key("classes"), Step::Key(&name), Step::Key("rounds_per_year")])
+                })?;
                 classes[class.index()] = Some(ClassPolicy {
                     ratio: c.ratio,
                     mode: c.mode.0,
@@ -603,28 +702,26 @@ impl PlanFile {
         }
         let mut teams = TeamRules::default();
         if let Some(t) = self.teams {
-            let positive = |v: Option<u32>, field: &'static str, default: u32| -> Result<u32> {
-                match v {
-                    Some(0) => Err(Error::invalid(
-                        loc(&[Step::Key("teams"), Step::Key(field)]),
-                        "a count of at least 1",
-                        "0",
-                    )),
-                    Some(v) => Ok(v),
-                    None => Ok(default),
+            let at = |field: &'static str| loc(&[Step::Key("teams"), Step::Key(field)]);
+            if let Some(n) = t.per_department {
+                teams.per_department = in_range(n, limits::PER_DEPARTMENT, "a count", || at("per_department"))?;
+            }
+            if let Some(n) = t.single_department {
+                if n < *limits::SINGLE_DEPARTMENT.start() {
+                    return Err(Error::policy(
+                        at("single_department"),
+                        "a visit needs at least two inspectors (行政处罚法 Art. 42), so single_department must be at least 2",
+                    ));
                 }
-            };
-            teams.per_department = positive(t.per_department, "per_department", teams.per_department)?;
-            teams.single_department = positive(t.single_department, "single_department", teams.single_department)?;
-            if teams.single_department < 2 {
-                return Err(Error::policy(
-                    loc(&[Step::Key("teams"), Step::Key("single_department")]),
-                    "a visit needs at least two inspectors (行政处罚法 Art. 42), so single_department must be at least 2",
-                ));
+                teams.single_department =
+                    in_range(n, limits::SINGLE_DEPARTMENT, "a count", || at("single_department"))?;
             }
             teams.rotation = t.rotation.map_or(teams.rotation, |r| r.0);
             teams.cross_station = t.cross_station.map_or(teams.cross_station, |c| c.0);
-            teams.publication_days = t.publication_days.unwrap_or(teams.publication_days);
+            if let Some(n) = t.publication_days {
+                teams.publication_days =
+                    in_range(n, limits::PUBLICATION_DAYS, "a number of working days", || at("publication_days"))?;
+            }
         }
         let observation = self.observation.map(|o| Observation {
             days: o.days,
@@ -639,8 +736,8 @@ impl PlanFile {
             inputs: self.inputs,
             strata,
             unclassified_class: self.unclassified_class.map(|c| c.0),
-            cooldown_days: self.cooldown_days,
-            annual_cap: self.annual_cap,
+            cooldown_days,
+            annual_cap,
             observation,
             ratio_order,
             teams,

@@ -433,7 +433,7 @@ impl Population {
     /// Reads an entity file from disk in parts on every core, keeping the
     /// columns of `keep`; returns the population and the SHA-256 of the file.
     pub(crate) fn open(file: &str, path: PathBuf, keep: Keep<'_>) -> Result<(Population, Digest)> {
-        let reader = File::open(&path).map_err(|e| Error::io(file, e))?;
+        let reader = crate::io::open_input(&path, file)?;
         let source = Source::File(path);
         let (population, digest) = load(file, reader, source.origin(), keep)?;
         Ok((Population { source, ..population }, digest))
@@ -835,6 +835,20 @@ struct Parts<R> {
     eof: bool,
 }
 
+/// The error of [`Parts::next`] for a record longer than
+/// [`MAX_LINE_BYTES`](crate::io::MAX_LINE_BYTES), which starts the part
+/// that could not be cut.
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::io::line_too_long())
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
 /// A part of a file: whole records, from `offset`.
 struct Part {
     offset: u64,
@@ -893,7 +907,11 @@ impl<R: Read> Parts<R> {
                 self.offset += cut as u64;
                 return Ok(Some(part));
             }
-            // A quoted field spans the whole buffer: read more.
+            // The first record fills the whole buffer (no line end, or a
+            // quote left open): read more, up to the longest row accepted.
+            if self.buf.len() > crate::io::MAX_LINE_BYTES {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RowTooLong));
+            }
             want = self.buf.len() * 2;
         }
     }
@@ -1168,26 +1186,44 @@ impl Assembly<'_> {
 }
 
 fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_>) -> Result<(Population, Digest)> {
-    let io_error = |e: std::io::Error| Error::io(file, e);
+    // A read error, or a row too long to be cut into parts, which then
+    // starts on the line after the `lines` newlines read before it.
+    let read_error = |e: std::io::Error, lines: u64| match e.get_ref() {
+        Some(inner) if inner.is::<RowTooLong>() => {
+            Error::syntax(Location::line(file, lines + 1), crate::io::line_too_long())
+        }
+        _ => Error::io(file, e),
+    };
     let mut parts = Parts::new(reader);
-    // The first part holds the header (and the rest of the first part's records).
-    let mut first = parts.next(PART_BYTES).map_err(io_error)?.unwrap_or(Part {
+    let mut hasher = Sha256::new();
+    // The first part holds the header (and the rest of the first part's
+    // records). Parts of blank lines before the header are hashed and
+    // counted, not kept, so that a file of nothing but line ends costs no
+    // more memory than a part.
+    let mut blank_lines = 0;
+    let mut first = parts.next(PART_BYTES).map_err(|e| read_error(e, 0))?.unwrap_or(Part {
         offset: 0,
         bytes: Vec::new(),
     });
-    while first.bytes.iter().all(u8::is_ascii_whitespace) {
-        match parts.next(PART_BYTES).map_err(io_error)? {
-            Some(more) => first.bytes.extend_from_slice(&more.bytes),
+    while first.bytes.iter().all(|b| matches!(b, b'\n' | b'\r')) {
+        let lines = blank_lines + memchr::memchr_iter(b'\n', &first.bytes).count() as u64;
+        match parts.next(PART_BYTES).map_err(|e| read_error(e, lines))? {
+            Some(more) => {
+                hasher.update(&first.bytes);
+                blank_lines = lines;
+                first = more;
+            }
             None => break,
         }
     }
+    let shifted = |e: Error| e.shift_line(blank_lines);
     let bom = if first.bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let (idx_region, idx_industry);
     let (layout, header_end) = {
-        let csv = CsvFile::open(file, &first.bytes)?;
+        let csv = CsvFile::open(file, &first.bytes).map_err(shifted)?;
         let mut idx = [0usize; 7];
         for (slot, name) in idx.iter_mut().zip(ENTITY_COLUMNS) {
-            *slot = csv.require(name)?;
+            *slot = csv.require(name).map_err(shifted)?;
         }
         let headers = csv.headers().to_vec();
         let coded = (0..headers.len())
@@ -1234,18 +1270,17 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
             industry: layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
             source: Source::Bytes(Vec::new()),
         },
-        lines: 0,
+        lines: blank_lines,
         globals: layout.coded.iter().map(|_| Dictionary::default()).collect(),
     };
     let first_parsed = parse_part(file, &layout, &first, header_end.min(first.bytes.len()));
     assembly.add(first.offset, first_parsed)?;
-    let mut hasher = Sha256::new();
     hasher.update(&first.bytes);
     drop(first);
 
     let workers = crate::par::threads();
     let hasher = if workers <= 1 {
-        while let Some(part) = parts.next(PART_BYTES).map_err(io_error)? {
+        while let Some(part) = parts.next(PART_BYTES).map_err(|e| read_error(e, assembly.lines))? {
             hasher.update(&part.bytes);
             let parsed = parse_part(file, &layout, &part, 0);
             assembly.add(part.offset, parsed)?;
@@ -1323,7 +1358,8 @@ fn load<R: Read + Send>(file: &str, reader: R, origin: Origin<'_>, keep: Keep<'_
                 .map_err(|_| Error::io(file, std::io::Error::other("the hashing thread failed")))?;
             Ok((read, hashed))
         })?;
-        read_result.map_err(io_error)?;
+        // Every part read before the failure has been assembled.
+        read_result.map_err(|e| read_error(e, assembly.lines))?;
         hashed
     };
     let digest = Digest::from_array(hasher.finalize().into());

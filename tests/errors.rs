@@ -137,8 +137,15 @@ bad_input!(
 );
 bad_input!(
     entities_huge_field,
+    entities(&format!("{HEADER}\nE1,{},B,N,r,active,\n", "x".repeat(5_000))),
+    "entities.csv, line 2, field name: a value of 5000 bytes (at most 4096 are accepted)"
+);
+// A row past the longest accepted stops the reading there: memory stays
+// bounded however long the row (or the file without line ends) is.
+bad_input!(
+    entities_endless_row,
     entities(&format!("{HEADER}\nE1,{},B,N,r,active,\n", "x".repeat(5_000_000))),
-    "entities.csv, line 2, field name: a value of 5000000 bytes (at most 4096 are accepted)"
+    "entities.csv, line 2: no line end within 1048576 bytes, the most a row may take (a line end is missing, or a quote left open)"
 );
 bad_input!(
     entities_quoted_newline_keeps_line_numbers,
@@ -662,7 +669,7 @@ bad_input!(
         r#""unclassified_class": "B","#,
         r#""unclassified_class": "B", "teams": {"per_department": 0},"#
     ),
-    "plan.json, line 8, field teams.per_department: \"0\" is not a count of at least 1"
+    "plan.json, line 8, field teams.per_department: \"0\" is not a count from 1 to 10"
 );
 bad_input!(
     plan_empty_department_id,
@@ -817,4 +824,108 @@ fn a_missing_history_file_on_disk_comes_after_the_items() {
     // The operating system's words for a missing file.
     let missing = std::fs::read("/nonexistent/missing.csv").unwrap_err();
     assert_eq!(on_disk(common::ITEMS.to_string()), format!("missing.csv: {missing}"));
+}
+
+// ---------------------------------------------------------------------------
+// Nothing is accepted silently: text after the plan, a key given twice (a
+// reader sees the first, serde would keep the last), an absolute input path
+// (the record would name the host's directories), and numbers out of their
+// documented range (README, "Input files").
+
+bad_input!(
+    plan_text_after_the_object,
+    in_plan("\n  ]\n}", "\n  ]\n}\nthe end"),
+    "plan.json, line 14: text after the end of the JSON object (a file holds one object)"
+);
+bad_input!(
+    plan_second_object_after_the_first,
+    in_plan("\n  ]\n}", "\n  ]\n}\n{\"plan_id\": \"P2\"}"),
+    "plan.json, line 14: text after the end of the JSON object (a file holds one object)"
+);
+bad_input!(
+    plan_class_given_twice,
+    in_plan(r#""D": {"ratio": "0.30"}"#, r#""D": {"ratio": "0.30"}, "D": {"ratio": "0.01"}"#),
+    "plan.json, line 10, field departments[0].classes: the key \"D\" appears twice"
+);
+bad_input!(
+    plan_scope_column_given_twice,
+    in_plan(r#""scope": {"industry": ["travel"]}"#, r#""scope": {"industry": ["travel"], "industry": ["retail"]}"#),
+    "plan.json, line 11, field departments[1].scope: the key \"industry\" appears twice"
+);
+bad_input!(
+    plan_absolute_input_path,
+    in_plan(r#""items": "items.csv""#, r#""items": "/etc/items.csv""#),
+    "plan.json, line 7, field inputs.items: \"/etc/items.csv\" is not a path relative to the plan (a record names no absolute path)"
+);
+bad_input!(
+    plan_empty_input_path,
+    in_plan(r#""history": "history.csv""#, r#""history": """#),
+    "plan.json, line 7, field inputs.history: \"\" is not a path relative to the plan (a record names no absolute path)"
+);
+bad_input!(
+    plan_publication_days_out_of_range,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "teams": {"publication_days": 4294967295},"#
+    ),
+    "plan.json, line 8, field teams.publication_days: \"4294967295\" is not a number of working days from 1 to 250"
+);
+bad_input!(
+    plan_no_publication_days,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "teams": {"publication_days": 0},"#
+    ),
+    "plan.json, line 8, field teams.publication_days: \"0\" is not a number of working days from 1 to 250"
+);
+bad_input!(
+    plan_team_of_a_crowd,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "teams": {"single_department": 11},"#
+    ),
+    "plan.json, line 8, field teams.single_department: \"11\" is not a count from 2 to 10"
+);
+bad_input!(
+    plan_cooldown_of_a_century,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "cooldown_days": 36500,"#
+    ),
+    "plan.json, line 8, field cooldown_days: \"36500\" is not a number of days from 0 to 3650"
+);
+bad_input!(
+    plan_annual_cap_of_nothing,
+    in_plan(r#""unclassified_class": "B","#, r#""unclassified_class": "B", "annual_cap": 0,"#),
+    "plan.json, line 8, field annual_cap: \"0\" is not a number of visits from 1 to 366"
+);
+bad_input!(
+    plan_observation_of_a_century,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "observation": {"days": 36500, "classes": ["A"]},"#
+    ),
+    "plan.json, line 8, field observation.days: \"36500\" is not a number of days from 0 to 3650"
+);
+bad_input!(
+    plan_weekly_rounds,
+    in_plan(r#""D": {"ratio": "0.30"}"#, r#""D": {"ratio": "0.30", "rounds_per_year": 52}"#),
+    "plan.json, line 10, field departments[0].classes.D.rounds_per_year: \"52\" is not a number of rounds per year from 1 to 12"
+);
+bad_input!(
+    plan_window_of_two_years,
+    in_plan("2027-05-31", "2029-02-28"),
+    "plan.json, line 5, field window.end: \"2029-02-28\" is not a date less than 366 days after the window start 2027-03-01 (a window is at most a year)"
+);
+bad_input!(
+    plan_window_in_the_year_9999,
+    in_plan(r#""start": "2027-03-01", "end": "2027-05-31""#, r#""start": "9999-12-01", "end": "9999-12-31""#),
+    "plan.json, line 5, field window.start: \"9999-12-01\" is not a date in the years 1900 to 2999"
+);
+
+#[test]
+fn a_plan_with_a_byte_order_mark_loads() {
+    let p = format!("\u{feff}{}", plan(ratios(), ""));
+    let inputs = common::load(&p, &files(GOOD)).unwrap();
+    assert_eq!(inputs.plan.task_id, "T1");
 }
