@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::draw::{ClassDraw, Draw};
 use crate::drawlog::{NewEntry, OpenLog};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Location, Result, quote};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
@@ -140,9 +140,11 @@ impl Commitment {
                 Some(_) => {}
             }
         }
-        for c in &self.inputs {
+        for (k, c) in self.inputs.iter().enumerate() {
             if !now.inputs.iter().any(|f| f.role == c.role) {
                 out.push(format!("{}: committed but not an input of the plan", c.path));
+            } else if self.inputs[..k].iter().any(|e| e.role == c.role) {
+                out.push(format!("{}: a second file committed as the {}", c.path, c.role));
             }
         }
         if self.frame_sha256 != now.frame_sha256 {
@@ -1299,6 +1301,29 @@ fn draw_inner<T>(
     });
     let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
     JointDraw::order_and_check(&mut inputs)?;
+    // Every commitment given must be checked: one for a task not drawn, or
+    // a second for the same task, would otherwise be ignored.
+    for (k, (name, c, _)) in committed.iter().enumerate() {
+        let task = format!("task {} round {}", quote(&c.task_id), quote(&c.round_id));
+        if let Some((first, _, _)) = committed[..k]
+            .iter()
+            .find(|(_, o, _)| o.task_id == c.task_id && o.round_id == c.round_id)
+        {
+            return Err(Error::policy(
+                Location::file(name),
+                format!("{first} commits {task} already; give one commitment per plan"),
+            ));
+        }
+        if !inputs
+            .iter()
+            .any(|i| i.plan.task_id == c.task_id && i.plan.round_id == c.round_id)
+        {
+            return Err(Error::policy(
+                Location::file(name),
+                format!("the commitment is for {task}, which no plan of this draw names"),
+            ));
+        }
+    }
     let hook = before(&inputs)?;
     // One frame per task serves both the commitment check and the draw.
     progress("building the frames");

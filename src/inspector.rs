@@ -91,6 +91,14 @@ pub(crate) fn load_inspectors(file: &str, bytes: &[u8]) -> Result<Vec<Inspector>
             id,
         });
     }
+    // An empty library would quietly give visits without teams, while a
+    // library that lacks one department is an error: name it instead.
+    if out.is_empty() {
+        return Err(Error::syntax(
+            crate::Location::file(file),
+            "the file has no inspectors (only a header); to draw without teams, leave the inspectors out of the plan",
+        ));
+    }
     Ok(out)
 }
 

@@ -20,7 +20,9 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// The message for a row longer than [`MAX_LINE_BYTES`].
 pub(crate) fn line_too_long() -> String {
-    format!("no line end within {MAX_LINE_BYTES} bytes, the most a row may take (a line end is missing, or a quote left open)")
+    format!(
+        "no line end within {MAX_LINE_BYTES} bytes, the most a row may take (a line end is missing, or a quote left open)"
+    )
 }
 
 /// Opens an input file for reading, after checking that it is a regular

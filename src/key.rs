@@ -157,6 +157,31 @@ impl StreamHasher {
     }
 }
 
+/// Whether a character is a formatting character that prints as nothing
+/// (Unicode's default-ignorable format characters).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// The public seed of a draw: a text read out at a public ceremony
 /// (dice, lottery digits, a beacon value), never a number.
 ///
@@ -173,27 +198,37 @@ impl StreamHasher {
 pub struct Seed(String);
 
 impl Seed {
-    /// Checks a seed text: it must not be empty or only white space, and
-    /// must hold no control characters. It is used exactly as given (no
-    /// trimming), since an auditor must be able to hash the same bytes.
+    /// Checks a seed text: it must not be empty or only white space, must
+    /// not start or end with white space, and must hold no control
+    /// character and no invisible formatting character (a zero-width space,
+    /// a byte order mark, a bidirectional override …). It is used exactly
+    /// as given (no trimming), since an auditor must be able to hash the
+    /// same bytes; what the rules refuse is what a published seed could
+    /// hold without anyone reading it, so that the seed on the notice board
+    /// is the seed drawn with.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidSeed`] when the text is empty, white space only,
-    /// or holds a control character.
+    /// starts or ends with white space, or holds a control or invisible
+    /// character.
     pub fn new(text: impl Into<String>) -> Result<Seed> {
         let text = text.into();
+        let invalid = |message: String| Err(ErrorKind::InvalidSeed { message }.into());
         if text.trim().is_empty() {
-            return Err(ErrorKind::InvalidSeed {
-                message: "the seed is empty".into(),
-            }
-            .into());
+            return invalid("the seed is empty".into());
         }
         if let Some(c) = text.chars().find(|c| c.is_control()) {
-            return Err(ErrorKind::InvalidSeed {
-                message: format!("the seed holds the control character {:?}", c),
-            }
-            .into());
+            return invalid(format!("the seed holds the control character {c:?}"));
+        }
+        if let Some(c) = text.chars().find(|&c| is_invisible(c)) {
+            return invalid(format!(
+                "the seed holds the invisible character U+{:04X}, which a published seed would not show",
+                u32::from(c)
+            ));
+        }
+        if text.trim() != text {
+            return invalid("the seed starts or ends with white space, which a published seed would not show".into());
         }
         Ok(Seed(text))
     }

@@ -645,9 +645,12 @@ impl PlanFile {
                         name,
                     ));
                 };
-                in_range(c.rounds_per_year, limits::ROUNDS_PER_YEAR, "a number of rounds per year", || {
-                    at_dep(&[Step::Key("classes"), Step::Key(&name), Step::Key("rounds_per_year")])
-                })?;
+                in_range(
+                    c.rounds_per_year,
+                    limits::ROUNDS_PER_YEAR,
+                    "a number of rounds per year",
+                    || at_dep(&[Step::Key("classes"), Step::Key(&name), Step::Key("rounds_per_year")]),
+                )?;
                 classes[class.index()] = Some(ClassPolicy {
                     ratio: c.ratio,
                     mode: c.mode.0,
@@ -719,8 +722,9 @@ impl PlanFile {
             teams.rotation = t.rotation.map_or(teams.rotation, |r| r.0);
             teams.cross_station = t.cross_station.map_or(teams.cross_station, |c| c.0);
             if let Some(n) = t.publication_days {
-                teams.publication_days =
-                    in_range(n, limits::PUBLICATION_DAYS, "a number of working days", || at("publication_days"))?;
+                teams.publication_days = in_range(n, limits::PUBLICATION_DAYS, "a number of working days", || {
+                    at("publication_days")
+                })?;
             }
         }
         let observation = self.observation.map(|o| Observation {

@@ -430,6 +430,36 @@ fn seeds_must_be_printable_text() {
         Seed::new("12\n34").unwrap_err().to_string(),
         "seed: the seed holds the control character '\\n'"
     );
+    // What a published seed could hold without anyone seeing it is refused:
+    // a zero-width space, a bidirectional override, a byte order mark, and
+    // white space at either end.
+    assert_eq!(
+        Seed::new("0417\u{200B}2953").unwrap_err().to_string(),
+        "seed: the seed holds the invisible character U+200B, which a published seed would not show"
+    );
+    assert_eq!(
+        Seed::new("\u{202E}3592 7140").unwrap_err().to_string(),
+        "seed: the seed holds the invisible character U+202E, which a published seed would not show"
+    );
+    assert_eq!(
+        Seed::new("\u{FEFF}0417").unwrap_err().to_string(),
+        "seed: the seed holds the invisible character U+FEFF, which a published seed would not show"
+    );
+    for seed in ["0417 2953 ", " 0417 2953", "0417 2953\u{3000}"] {
+        assert_eq!(
+            Seed::new(seed).unwrap_err().to_string(),
+            "seed: the seed starts or ends with white space, which a published seed would not show",
+            "{seed:?}"
+        );
+    }
+    // Inner spaces, full-width digits and Chinese text are what they show.
+    for seed in [
+        "2027-03-01 lottery 0417 2953",
+        "２０２７年 第一期 0417",
+        "双色球 2027001",
+    ] {
+        assert_eq!(Seed::new(seed).unwrap().as_str(), seed);
+    }
 }
 
 #[test]
@@ -486,6 +516,13 @@ bad_input!(
         );
     },
     "inspectors.csv, line 1: missing column max_per_day"
+);
+// A library with a header and no inspector used to give visits without
+// teams and exit 0, while a library missing one department is an error.
+bad_input!(
+    inspectors_header_only,
+    with_teams(Some(""), Some("inspector_id,entity_id,reason\n"), None),
+    "inspectors.csv: the file has no inspectors (only a header); to draw without teams, leave the inspectors out of the plan"
 );
 bad_input!(
     inspectors_duplicate_id,
@@ -844,12 +881,18 @@ bad_input!(
 );
 bad_input!(
     plan_class_given_twice,
-    in_plan(r#""D": {"ratio": "0.30"}"#, r#""D": {"ratio": "0.30"}, "D": {"ratio": "0.01"}"#),
+    in_plan(
+        r#""D": {"ratio": "0.30"}"#,
+        r#""D": {"ratio": "0.30"}, "D": {"ratio": "0.01"}"#
+    ),
     "plan.json, line 10, field departments[0].classes: the key \"D\" appears twice"
 );
 bad_input!(
     plan_scope_column_given_twice,
-    in_plan(r#""scope": {"industry": ["travel"]}"#, r#""scope": {"industry": ["travel"], "industry": ["retail"]}"#),
+    in_plan(
+        r#""scope": {"industry": ["travel"]}"#,
+        r#""scope": {"industry": ["travel"], "industry": ["retail"]}"#
+    ),
     "plan.json, line 11, field departments[1].scope: the key \"industry\" appears twice"
 );
 bad_input!(
@@ -896,7 +939,10 @@ bad_input!(
 );
 bad_input!(
     plan_annual_cap_of_nothing,
-    in_plan(r#""unclassified_class": "B","#, r#""unclassified_class": "B", "annual_cap": 0,"#),
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "annual_cap": 0,"#
+    ),
     "plan.json, line 8, field annual_cap: \"0\" is not a number of visits from 1 to 366"
 );
 bad_input!(
@@ -909,7 +955,10 @@ bad_input!(
 );
 bad_input!(
     plan_weekly_rounds,
-    in_plan(r#""D": {"ratio": "0.30"}"#, r#""D": {"ratio": "0.30", "rounds_per_year": 52}"#),
+    in_plan(
+        r#""D": {"ratio": "0.30"}"#,
+        r#""D": {"ratio": "0.30", "rounds_per_year": 52}"#
+    ),
     "plan.json, line 10, field departments[0].classes.D.rounds_per_year: \"52\" is not a number of rounds per year from 1 to 12"
 );
 bad_input!(
@@ -919,7 +968,10 @@ bad_input!(
 );
 bad_input!(
     plan_window_in_the_year_9999,
-    in_plan(r#""start": "2027-03-01", "end": "2027-05-31""#, r#""start": "9999-12-01", "end": "9999-12-31""#),
+    in_plan(
+        r#""start": "2027-03-01", "end": "2027-05-31""#,
+        r#""start": "9999-12-01", "end": "9999-12-31""#
+    ),
     "plan.json, line 5, field window.start: \"9999-12-01\" is not a date in the years 1900 to 2999"
 );
 
