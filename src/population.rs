@@ -759,9 +759,12 @@ fn gallop_by(from: usize, len: usize, below: impl Fn(usize) -> bool) -> usize {
     }
 }
 
-/// Appends one CSV record's bytes to `buf`: lines until an even number of
-/// quotes has been read (a newline inside quotes belongs to the field),
-/// and a newline if the file ends without one. Returns the bytes read.
+/// Appends one CSV record's bytes to `buf`, ended by one newline: lines
+/// until an even number of quotes has been read (a newline inside quotes
+/// belongs to the field), cut at the first line end outside quotes. A
+/// bare carriage return ends a record as the CSV reader that loaded the
+/// file reads it, so a line may hold more than one record. Returns the
+/// bytes read, which may go past the record.
 fn read_record_bytes(reader: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> std::io::Result<u64> {
     let first = buf.len();
     let mut quotes = 0;
@@ -776,9 +779,16 @@ fn read_record_bytes(reader: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> s
         }
     }
     let read = (buf.len() - first) as u64;
-    if buf.last() != Some(&b'\n') {
-        buf.push(b'\n');
-    }
+    let mut quoted = false;
+    let end = buf[first..]
+        .iter()
+        .position(|&b| {
+            quoted ^= b == b'"';
+            !quoted && (b == b'\r' || b == b'\n')
+        })
+        .map_or(buf.len(), |at| first + at);
+    buf.truncate(end);
+    buf.push(b'\n');
     Ok(read)
 }
 

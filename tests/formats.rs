@@ -42,3 +42,28 @@ fn bom_crlf_column_order_and_extra_columns_do_not_change_the_draw() {
     let quoted = format!("{}\n{}", common::HEADER, ROWS.replace("Shop 1", "\"Shop, 1\""));
     assert_eq!(outputs(quoted)[0], plain[0]);
 }
+
+/// A bare carriage return ends a line as the CSV reader reads it, anywhere
+/// in the file: the draw is the same, and the visited entities' names read
+/// back from the file are theirs (a bare CR used to fail the draw with "the
+/// file changed while the draw ran" while `commit` accepted the file).
+#[test]
+fn bare_carriage_returns_end_lines_too() {
+    let plain = outputs(format!("{}\n{ROWS}", common::HEADER));
+    let bare_cr = format!("{}\r{}", common::HEADER, ROWS.replace('\n', "\r"));
+    assert_eq!(outputs(bare_cr), plain);
+    // Some line ends bare, the others not, and a quoted name holding one.
+    let mixed = format!(
+        "{}\n{}",
+        common::HEADER,
+        ROWS.replacen('\n', "\r", 2).replace("Shop 5", "\"Shop\r5\"")
+    );
+    let mixed = outputs(mixed);
+    assert_eq!(mixed[0], plain[0], "selection.csv");
+    let visits = |files: &[(String, Vec<u8>)]| {
+        let (_, bytes) = files.iter().find(|(n, _)| n == "visits.csv").unwrap();
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    assert_eq!(visits(&mixed), visits(&plain).replace("Shop 5", "\"Shop\r5\""));
+    assert!(visits(&plain).contains(",Shop 1,") && visits(&plain).contains(",Shop 5,"));
+}
