@@ -28,6 +28,8 @@ fn fixtures() -> PathBuf {
 /// would measure other data).
 fn synthetic(n: u64) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/synth-{n}"));
+    // synth writes a new folder only: clear the one this bench wrote last time.
+    let _ = std::fs::remove_dir_all(&dir);
     synth(&dir, n, "bench").expect("synth writes the bench population");
     dir
 }

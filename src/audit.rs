@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Location, Result, quote};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
+use crate::place;
 use crate::population::NameList;
 use crate::visit::JointDraw;
 
@@ -184,39 +185,34 @@ pub const OUTPUT_FILES: [&str; 6] = [
     "record.json",
 ];
 
-/// A temporary directory beside `dir` to write outputs into, after
-/// refusing an existing `dir` unless `replace`.
-fn staging_dir(dir: &Path, replace: bool) -> Result<tempfile::TempDir> {
-    if dir.exists() && !replace {
+/// Checks, before anything is read or drawn, that a draw may write its
+/// output folder at `dir`: it does not exist, or `replace` is given and it
+/// is a folder a draw wrote (see [`place::check_draw_folder`]; the inputs
+/// it must not hold are checked again once they are known).
+fn check_output_folder(dir: &Path, replace: bool) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Ok(());
+    }
+    if !replace {
         return Err(ErrorKind::OutputExists {
             path: dir.to_path_buf(),
         }
         .into());
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    tempfile::Builder::new()
-        .prefix(".double-random-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))
+    place::check_draw_folder(dir, &[])
 }
 
-/// Renames a complete staging directory into place, replacing `dir` if it
-/// exists. Renaming the temporary directory itself (not a kept copy) means a
-/// failed rename drops and removes it, leaving nothing behind.
-fn install(tmp: tempfile::TempDir, dir: &Path) -> Result<()> {
-    let parent = tmp
-        .path()
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    if dir.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(".double-random-old-")
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(&parent, e))?;
+/// Renames a complete staging directory into place. With `replace`, an
+/// existing `dir` is checked once more (a folder a draw wrote, holding
+/// none of `protected`) and moved aside first, then deleted; without it, a
+/// `dir` that appeared meanwhile is never replaced. Renaming the temporary
+/// directory itself (not a kept copy) means a failed rename drops and
+/// removes it, leaving nothing behind.
+fn install(tmp: tempfile::TempDir, dir: &Path, replace: bool, protected: &[place::Protected]) -> Result<()> {
+    let parent = place::parent_of(dir);
+    if replace && std::fs::symlink_metadata(dir).is_ok() {
+        place::check_draw_folder(dir, protected)?;
+        let old = place::staging_dir(&parent)?;
         let aside = old.path().join("previous");
         std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
         if let Err(e) = std::fs::rename(tmp.path(), dir) {
@@ -224,31 +220,18 @@ fn install(tmp: tempfile::TempDir, dir: &Path) -> Result<()> {
             let _ = std::fs::rename(&aside, dir);
             return Err(Error::io(dir, e));
         }
-    } else {
-        std::fs::rename(tmp.path(), dir).map_err(|e| Error::io(dir, e))?;
+    } else if let Err(e) = std::fs::rename(tmp.path(), dir) {
+        return Err(match std::fs::symlink_metadata(dir) {
+            Ok(_) => ErrorKind::OutputExists {
+                path: dir.to_path_buf(),
+            }
+            .into(),
+            Err(_) => Error::io(dir, e),
+        });
     }
+    // The directory is in place: nothing is left to clean up.
+    let _ = tmp.keep();
     Ok(())
-}
-
-/// Renders every output of a draw straight into a staging directory beside
-/// `dir` (never holding the files in memory) and renames it into place;
-/// returns the digest of record.json.
-fn write_joint_dir(
-    tasks: &[TaskInputs<'_>],
-    joint: &JointDraw,
-    frame_digests: Option<&[Digest]>,
-    names: Option<&Names>,
-    dir: &Path,
-    replace: bool,
-) -> Result<Digest> {
-    let tmp = staging_dir(dir, replace)?;
-    let view = DrawView {
-        names,
-        ..DrawView::joint(joint, frame_digests)
-    };
-    let rendered = render_into(tasks, &view, Sink::Dir(tmp.path()))?;
-    install(tmp, dir)?;
-    Ok(rendered.last().map_or_else(Digest::default, |r| r.digest))
 }
 
 /// Where rendered outputs go: memory, files in a directory, or a
@@ -896,19 +879,29 @@ fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -
 
 impl Outputs {
     /// Writes the files into `dir` atomically: into a temporary directory
-    /// beside it, then renamed into place, so a failed draw leaves nothing.
+    /// beside it, then renamed into place, so a failed draw leaves nothing
+    /// (missing folders above `dir` are created, and removed again on
+    /// failure). With `replace`, an existing `dir` is replaced only when a
+    /// draw wrote it: it holds a draw's `record.json` and nothing but the
+    /// draw's output files.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::OutputExists`] when `dir` exists and `replace` is
-    /// false, and [`ErrorKind::Io`] when a file cannot be written.
+    /// false, [`ErrorKind::OutputRefused`] when `replace` is given and
+    /// `dir` is not a folder a draw wrote, and [`ErrorKind::Io`] when a
+    /// file cannot be written.
     pub fn write_dir(&self, dir: &Path, replace: bool) -> Result<()> {
-        let tmp = staging_dir(dir, replace)?;
+        check_output_folder(dir, replace)?;
+        let created = place::CreatedDirs::above(dir)?;
+        let tmp = place::staging_dir(&place::parent_of(dir))?;
         for (name, bytes) in &self.files {
             let path = tmp.path().join(name);
             std::fs::write(&path, bytes).map_err(|e| Error::io(dir.join(name), e))?;
         }
-        install(tmp, dir)
+        install(tmp, dir, replace, &[])?;
+        created.keep();
+        Ok(())
     }
 
     /// The bytes of one output file.
@@ -1166,14 +1159,23 @@ impl AuditRecord {
 ///
 /// Loads every plan's inputs, checks each against its commitment (the
 /// commitment files are matched to plans by task and round; when any is
-/// given, every plan needs one), draws the tasks together
-/// ([`JointDraw::run`]), and writes every output into `out` atomically.
-/// Returns the inputs (in task order) and the draw, for a summary.
+/// given, every plan needs one, and each must name a task drawn), draws
+/// the tasks together ([`JointDraw::run`]), and writes every output into
+/// `out` atomically (missing folders above it are created, and removed
+/// again if the draw fails). Returns the inputs (in task order) and the
+/// draw, for a summary.
+///
+/// With `replace`, an existing `out` is replaced only when a draw wrote it
+/// (it holds a draw's `record.json` and nothing but the draw's output
+/// files) and it holds none of the draw's inputs; anything else is
+/// refused before anything is drawn.
 ///
 /// # Errors
 ///
 /// Every loading error, [`ErrorKind::CommitmentMismatch`] when inputs
-/// differ from their commitment or a commitment is missing, the errors of
+/// differ from their commitment or a commitment is missing, a
+/// [`Policy`](ErrorKind::Policy) error for a commitment that names no task
+/// of the draw or a task another one names, the errors of
 /// [`JointDraw::run`], and those of [`Outputs::write_dir`].
 pub fn draw_to_dir(
     plans: &[&Path],
@@ -1182,7 +1184,7 @@ pub fn draw_to_dir(
     out: &Path,
     replace: bool,
 ) -> Result<(Vec<Inputs>, JointDraw)> {
-    draw_inner(plans, seed, commitments, out, replace, &|_| {}, |_| Ok(())).map(|(inputs, joint, _)| (inputs, joint))
+    draw_inner(plans, seed, commitments, out, replace, &|_| {}, None).map(|(inputs, joint, _)| (inputs, joint))
 }
 
 /// Where a draw is logged, and why it is drawn again when it is.
@@ -1208,16 +1210,29 @@ impl std::fmt::Debug for LogOptions<'_> {
     }
 }
 
-/// [`draw_to_dir`], recorded in a hash-chained [draw log](crate::DrawLog):
-/// the log is locked for the whole draw, a task and round already in it
-/// are drawn again only with a reason, and one entry per task is appended
-/// once the outputs are in place. Returns the new entries too.
+/// [`draw_to_dir`], recorded in a hash-chained [draw log](crate::DrawLog).
+///
+/// The log is checked before anything is drawn: its chain must be intact,
+/// a task and round already in it is drawn again only with a reason, and
+/// a reason needs an earlier draw. Once the outputs are written (in a
+/// temporary folder), the log is locked and checked again, one entry per
+/// task is appended and flushed to disk, and only then are the outputs
+/// renamed into place: no installed output is ever unlogged. If the
+/// entries cannot be written (a full disk) nothing is installed, and if
+/// the outputs cannot be installed the entries are taken back; a draw that
+/// fails leaves the log as it was, and creates none. Returns the new
+/// entries too.
+///
+/// The log may not lie inside `out` (a later `--force` would delete it
+/// with the outputs) and may not be an input of the draw.
 ///
 /// # Errors
 ///
 /// Those of [`draw_to_dir`]; a [`Policy`](crate::ErrorKind::Policy) error
 /// when the log's chain is broken, when a task and round was drawn already
-/// and no reason is given, or when a reason is given for a first draw.
+/// and no reason is given, or when a reason is given for a first draw; an
+/// [`OutputRefused`](ErrorKind::OutputRefused) error when the log lies
+/// inside `out` or is an input.
 pub fn draw_to_dir_logged(
     plans: &[&Path],
     seed: &Seed,
@@ -1227,61 +1242,33 @@ pub fn draw_to_dir_logged(
     log: LogOptions<'_>,
 ) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
     let progress = log.progress.unwrap_or(&|_| {});
-    let (inputs, joint, drawn) = draw_inner(plans, seed, commitments, out, replace, progress, |inputs| {
-        let tasks: Vec<(String, String)> = inputs
-            .iter()
-            .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
-            .collect();
-        OpenLog::open(log.path, &tasks, log.redraw_reason)
-    })?;
-    let entries = inputs
-        .iter()
-        .zip(&drawn.commitments)
-        .map(|(i, c)| NewEntry {
-            plan_id: i.plan.plan_id.clone(),
-            task_id: i.plan.task_id.clone(),
-            round_id: i.plan.round_id.clone(),
-            seed_sha256: seed.digest().to_hex(),
-            commitment_sha256: c.map(|d| d.to_hex()),
-        })
-        .collect();
-    let written = drawn
-        .hook
-        .append(entries, &drawn.record, &out.display().to_string(), log.redraw_reason)?;
-    Ok((inputs, joint, written))
+    draw_inner(plans, seed, commitments, out, replace, progress, Some(log))
 }
 
-/// What [`draw_inner`] hands back besides the draw.
-struct Drawn<T> {
-    /// What the hook returned.
-    hook: T,
-    /// SHA-256 of record.json.
-    record: Digest,
-    /// Per task (in draw order), SHA-256 of the commitment file it was checked against.
-    commitments: Vec<Option<Digest>>,
-}
-
-/// Loads, checks, draws and writes; `before` runs once the tasks are
-/// known and before anything is drawn.
-fn draw_inner<T>(
+/// Loads, checks, draws and writes; with a log, checks it before drawing
+/// and appends to it before the outputs are installed.
+fn draw_inner(
     plans: &[&Path],
     seed: &Seed,
     commitments: &[&Path],
     out: &Path,
     replace: bool,
     progress: &(dyn Fn(&str) + Sync),
-    before: impl FnOnce(&[Inputs]) -> Result<T>,
-) -> Result<(Vec<Inputs>, JointDraw, Drawn<T>)> {
-    if out.exists() && !replace {
-        return Err(ErrorKind::OutputExists {
-            path: out.to_path_buf(),
-        }
-        .into());
-    }
+    log: Option<LogOptions<'_>>,
+) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
+    check_output_folder(out, replace)?;
     let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(plans.len());
+    // What no output may replace: the plans, their inputs, the commitments.
+    let mut protected: Vec<place::Protected> = Vec::new();
     for &plan in plans {
         progress(&format!("reading {} and its inputs", plan.display()));
         let inputs = Inputs::load(plan)?;
+        for path in inputs.file_paths(plan) {
+            protected.push(place::Protected::new(
+                &path,
+                format!("{}, an input of the draw", path.display()),
+            ));
+        }
         loaded.push((inputs, relative_plan_path(plan, out)?));
     }
     let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
@@ -1293,6 +1280,26 @@ fn draw_inner<T>(
             Commitment::from_json(&name, &bytes)?,
             Digest::of_bytes(&bytes),
         ));
+        protected.push(place::Protected::new(path, format!("{name}, a commitment of the draw")));
+    }
+    if let Some(log) = &log {
+        let resolved = place::resolve(log.path);
+        if place::is_within(&resolved, &place::resolve(out)) {
+            return Err(place::refused(
+                log.path,
+                format!(
+                    "the draw log cannot be inside the output folder {}, which a redraw with --force replaces",
+                    out.display()
+                ),
+            ));
+        }
+        if let Some(p) = protected.iter().find(|p| p.is(&resolved)) {
+            return Err(place::refused(log.path, format!("the draw log cannot be {}", p.what())));
+        }
+    }
+    if std::fs::symlink_metadata(out).is_ok() {
+        // `replace` is given (checked above): the folder must hold no input.
+        place::check_draw_folder(out, &protected)?;
     }
     // Draw in (task id, round id) order, carrying the paths along.
     loaded.sort_by(|(a, _), (b, _)| {
@@ -1324,7 +1331,16 @@ fn draw_inner<T>(
             ));
         }
     }
-    let hook = before(&inputs)?;
+    let tasks_drawn: Vec<(String, String)> = inputs
+        .iter()
+        .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
+        .collect();
+    // The log is checked before the draw, so that a redraw without a
+    // reason fails at once; it is locked and checked again before writing.
+    if let Some(log) = &log {
+        let read = crate::DrawLog::read(log.path)?;
+        crate::drawlog::check_draws(&read, &log.path.display().to_string(), &tasks_drawn, log.redraw_reason)?;
+    }
     // One frame per task serves both the commitment check and the draw.
     progress("building the frames");
     let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
@@ -1384,17 +1400,45 @@ fn draw_inner<T>(
         .collect();
     // Every task has its digest, or none has (there was no commitment).
     let frame_digests = (frame_digests.len() == tasks.len()).then_some(&frame_digests[..]);
-    let record = write_joint_dir(&tasks, &joint, frame_digests, Some(&names), out, replace)?;
+    // Every output is rendered straight into a staging folder beside
+    // `out` (never held in memory), which is renamed into place last.
+    let created = place::CreatedDirs::above(out)?;
+    let staging = place::staging_dir(&place::parent_of(out))?;
+    let view = DrawView {
+        names: Some(&names),
+        ..DrawView::joint(&joint, frame_digests)
+    };
+    let rendered = render_into(&tasks, &view, Sink::Dir(staging.path()))?;
+    let record = rendered.last().map_or_else(Digest::default, |r| r.digest);
     drop(tasks);
-    Ok((
-        inputs,
-        joint,
-        Drawn {
-            hook,
-            record,
-            commitments: commitment_digests,
-        },
-    ))
+    // The log's entries are on disk before the outputs are in place.
+    let mut logged = None;
+    let mut entries = Vec::new();
+    if let Some(log) = &log {
+        let log_dirs = place::CreatedDirs::above(log.path)?;
+        let mut open = OpenLog::open(log.path, &tasks_drawn, log.redraw_reason)?;
+        let new = inputs
+            .iter()
+            .zip(&commitment_digests)
+            .map(|(i, c)| NewEntry {
+                plan_id: i.plan.plan_id.clone(),
+                task_id: i.plan.task_id.clone(),
+                round_id: i.plan.round_id.clone(),
+                seed_sha256: seed.digest().to_hex(),
+                commitment_sha256: c.map(|d| d.to_hex()),
+            })
+            .collect();
+        entries = open.append(new, &record, &out.display().to_string(), log.redraw_reason)?;
+        logged = Some((open, log_dirs));
+    }
+    // If this fails, dropping `logged` takes the entries back.
+    install(staging, out, replace, &protected)?;
+    if let Some((open, log_dirs)) = logged {
+        open.commit();
+        log_dirs.keep();
+    }
+    created.keep();
+    Ok((inputs, joint, entries))
 }
 
 /// The plan's path relative to the output directory, with `/` separators.
@@ -1479,8 +1523,10 @@ pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
 /// Verifies a draw: re-reads the record and every input, checks their
 /// digests, replays the draw and compares every output byte for byte.
 ///
-/// `plan` overrides the plan path the record names (relative to the
-/// record's directory).
+/// `plan` is the plan's path when it is no longer where the record says
+/// (the record names it relative to the record's directory): a path as
+/// any other, which may have another file name; its input files are read
+/// relative to it, and its bytes must still match the record's digest.
 ///
 /// # Errors
 ///
@@ -1546,7 +1592,18 @@ pub fn verify_with_progress(
         // a file is read again (a megabyte at a time) only when the
         // inputs do not load or the plan no longer names it.
         progress(&format!("reading {} and its inputs", plan_path.display()));
-        let loaded = Inputs::load(&plan_path);
+        let mut loaded = Inputs::load(&plan_path);
+        // A plan given with --plan may have been renamed: it is the plan the
+        // record names (its bytes are checked by their digest).
+        if plan.is_some()
+            && let Ok(i) = &mut loaded
+            && let (Some(file), Some(named)) = (
+                i.files.iter_mut().find(|f| f.role == "plan"),
+                task.inputs.iter().find(|f| f.role == "plan"),
+            )
+        {
+            file.path.clone_from(&named.path);
+        }
         let files = loaded.as_ref().map(|i| &i.files[..]).unwrap_or_default();
         for f in &task.inputs {
             let held = files
@@ -1754,22 +1811,4 @@ impl JointDraw {
         }
         out
     }
-}
-
-/// Writes a file atomically: into a temporary file beside it, then renamed
-/// into place, so readers never see a partial file.
-///
-/// # Errors
-///
-/// [`ErrorKind::Io`] when the file cannot be written.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(|e| Error::io(&parent, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }

@@ -132,6 +132,14 @@ impl DrawLog {
             previous = entry.entry_sha256.clone();
             log.entries.push(entry);
         }
+        // Every entry ends its line: a last line without its newline was
+        // cut (or edited), and the next entry would be glued onto it.
+        if log.problems.is_empty() && !text.ends_with(b"\n") {
+            log.problems.push(format!(
+                "{name}, line {}: the last entry has no line end (was the log cut short?)",
+                log.entries.len()
+            ));
+        }
         log
     }
 
@@ -179,80 +187,147 @@ pub(crate) struct NewEntry {
     pub(crate) commitment_sha256: Option<String>,
 }
 
-/// A draw log opened for a draw: locked against other draws until dropped.
+/// Checks a log before a draw of `tasks` (task and round ids): its chain
+/// must be intact, a redraw needs a reason (not empty, no control
+/// characters, at most [`MAX_REASON_CHARS`]), and a reason needs an earlier
+/// draw. `name` names the log in errors.
+pub(crate) fn check_draws(log: &DrawLog, name: &str, tasks: &[(String, String)], reason: Option<&str>) -> Result<()> {
+    if let Some(problem) = log.problems.first() {
+        return Err(Error::policy(
+            Location::file(name),
+            format!("the draw log is broken, so nothing is drawn: {problem}"),
+        ));
+    }
+    if let Some(reason) = reason
+        && (reason.trim().is_empty()
+            || reason.chars().any(char::is_control)
+            || reason.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(Error::invalid(
+            Location::file(name).with_field("redraw_reason"),
+            format!("a reason (not empty, no control characters, at most {MAX_REASON_CHARS} characters)"),
+            reason,
+        ));
+    }
+    for (task, round) in tasks {
+        let earlier: Vec<&LogEntry> = log.draws_of(task, round).collect();
+        match (earlier.last(), reason) {
+            (Some(last), None) => {
+                return Err(Error::policy(
+                    Location::file(name),
+                    format!(
+                        "task {} round {} was drawn already (entry {}, record {}); give --redraw-reason to draw it again",
+                        quote(task),
+                        quote(round),
+                        last.seq,
+                        last.record_sha256
+                    ),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::policy(
+                    Location::file(name).with_field("redraw_reason"),
+                    format!(
+                        "task {} round {} was never drawn, so it cannot be redrawn",
+                        quote(task),
+                        quote(round)
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The longest redraw reason accepted, in characters: a reason is a
+/// sentence or two, published with the log.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// A draw log opened to append a draw's entries: locked against other
+/// draws until dropped. Unless [committed](OpenLog::commit), dropping it
+/// takes back what it appended (and removes the file if it created it),
+/// so a draw that fails after appending leaves the log as it found it.
 pub(crate) struct OpenLog {
     file: File,
+    path: std::path::PathBuf,
     name: String,
     log: DrawLog,
+    /// The length before this draw's entries.
+    length: u64,
+    /// Whether this draw created the file.
+    created: bool,
+    committed: bool,
 }
 
 impl OpenLog {
-    /// Opens (or creates) a log, locks it and checks its chain and, for
-    /// each task and round about to be drawn, whether it was drawn before:
-    /// a redraw needs a reason, and a reason needs an earlier draw.
+    /// Opens (or creates) a log, locks it, and checks it again for the
+    /// draw of `tasks` under the lock ([`check_draws`]), so that two draws
+    /// at once cannot both be first.
     pub(crate) fn open(path: &Path, tasks: &[(String, String)], reason: Option<&str>) -> Result<OpenLog> {
         let name = path.display().to_string();
         let io = |e: std::io::Error| Error::io(path, e);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io)?;
-        file.lock().map_err(io)?;
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        file.read_to_end(&mut bytes).map_err(io)?;
-        let log = DrawLog::parse(&name, &bytes);
-        if let Some(problem) = log.problems.first() {
-            return Err(Error::policy(
-                Location::file(&name),
-                format!("the draw log is broken, so nothing is drawn: {problem}"),
-            ));
-        }
-        if let Some(reason) = reason
-            && (reason.trim().is_empty() || reason.chars().any(char::is_control))
-        {
-            return Err(Error::invalid(
-                Location::file(&name).with_field("redraw_reason"),
-                "a reason (not empty, no control characters)",
-                reason,
-            ));
-        }
-        for (task, round) in tasks {
-            let earlier: Vec<&LogEntry> = log.draws_of(task, round).collect();
-            match (earlier.last(), reason) {
-                (Some(last), None) => {
-                    return Err(Error::policy(
-                        Location::file(&name),
-                        format!(
-                            "task {} round {} was drawn already (entry {}, record {}); give --redraw-reason to draw it again",
-                            quote(task),
-                            quote(round),
-                            last.seq,
-                            last.record_sha256
-                        ),
-                    ));
+        loop {
+            let (file, created) = match OpenOptions::new().read(true).append(true).create_new(true).open(path) {
+                Ok(file) => (file, true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    (crate::io::open_regular(path).map_err(io)?, false)
                 }
-                (None, Some(_)) => {
-                    return Err(Error::policy(
-                        Location::file(&name).with_field("redraw_reason"),
-                        format!(
-                            "task {} round {} was never drawn, so it cannot be redrawn",
-                            quote(task),
-                            quote(round)
-                        ),
-                    ));
-                }
-                _ => {}
+                Err(e) => return Err(io(e)),
+            };
+            let file = if created {
+                file
+            } else {
+                // Reopened for appending, once known to be a regular file.
+                drop(file);
+                OpenOptions::new().read(true).append(true).open(path).map_err(io)?
+            };
+            let mut open = OpenLog {
+                file,
+                path: path.to_path_buf(),
+                name: name.clone(),
+                log: DrawLog::default(),
+                length: 0,
+                created,
+                committed: false,
+            };
+            open.file.lock().map_err(io)?;
+            // A draw that failed may have removed the file it created
+            // while this one waited for the lock: then start again.
+            if !open.is_at_path() {
+                open.created = false;
+                continue;
             }
+            let mut bytes = Vec::new();
+            open.file.seek(SeekFrom::Start(0)).map_err(io)?;
+            open.file.read_to_end(&mut bytes).map_err(io)?;
+            open.length = bytes.len() as u64;
+            open.log = DrawLog::parse(&name, &bytes);
+            check_draws(&open.log, &name, tasks, reason)?;
+            return Ok(open);
         }
-        Ok(OpenLog { file, name, log })
     }
 
-    /// Appends one entry per task, chained, and flushes them to disk.
+    /// Whether the open file is still the one at the path.
+    #[cfg(unix)]
+    fn is_at_path(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.metadata(), std::fs::metadata(&self.path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn is_at_path(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Appends one entry per task, chained, and flushes them to disk. A
+    /// write that fails (a full disk) is taken back whole: no half entry
+    /// is left to break the chain.
     pub(crate) fn append(
-        mut self,
+        &mut self,
         entries: Vec<NewEntry>,
         record: &Digest,
         out: &str,
@@ -291,9 +366,30 @@ impl OpenLog {
             written.push(entry);
         }
         let io = |e: std::io::Error| Error::io(&self.name, e);
+        // A log cut short by hand (its last line without a newline) was
+        // refused as broken by the check, so the entries start a line.
         self.file.write_all(text.as_bytes()).map_err(io)?;
         self.file.sync_all().map_err(io)?;
         Ok(written)
+    }
+
+    /// Keeps what was appended: the draw is in place.
+    pub(crate) fn commit(mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for OpenLog {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        // Take back this draw's entries, whole or half written.
+        let _ = self.file.set_len(self.length);
+        let _ = self.file.sync_all();
+        if self.created && self.is_at_path() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -317,8 +413,9 @@ mod tests {
         let path = dir.path().join("log.jsonl");
         for task in ["A", "B", "C"] {
             let tasks = [(task.to_string(), "1".to_string())];
-            let log = OpenLog::open(&path, &tasks, None).unwrap();
+            let mut log = OpenLog::open(&path, &tasks, None).unwrap();
             log.append(vec![entry(task)], &Digest::default(), "out", None).unwrap();
+            log.commit();
         }
         std::fs::read_to_string(&path)
             .unwrap()

@@ -152,6 +152,15 @@ pub enum ErrorKind {
         /// The directory.
         path: PathBuf,
     },
+    /// A command refuses to write at a path: the file exists, or replacing
+    /// it could destroy what the command did not write (an input, the draw
+    /// log, a folder that is not a draw's output).
+    OutputRefused {
+        /// The path refused.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -313,6 +322,7 @@ impl fmt::Display for Error {
                 "{}: output directory exists already (use --force to replace it)",
                 path.display()
             ),
+            ErrorKind::OutputRefused { path, reason } => write!(f, "{}: {reason}", path.display()),
         }
     }
 }

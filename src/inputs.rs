@@ -544,6 +544,34 @@ impl Inputs {
         })
     }
 
+    /// The paths of the plan and of every input file, given the path the
+    /// plan was loaded from (input paths are relative to it): the files an
+    /// output must never replace.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use double_random::Inputs;
+    /// let inputs = Inputs::load("fixtures/plan.json")?;
+    /// let paths = inputs.file_paths("fixtures/plan.json");
+    /// assert_eq!(paths[1], std::path::Path::new("fixtures/entities.csv"));
+    /// # Ok::<(), double_random::Error>(())
+    /// ```
+    pub fn file_paths(&self, plan_path: impl AsRef<Path>) -> Vec<PathBuf> {
+        let plan_path = plan_path.as_ref();
+        let dir = plan_path.parent().unwrap_or(Path::new(""));
+        self.files
+            .iter()
+            .map(|f| {
+                if f.role == "plan" {
+                    plan_path.to_path_buf()
+                } else {
+                    dir.join(&f.path)
+                }
+            })
+            .collect()
+    }
+
     /// The check item with this id.
     pub fn item(&self, id: &str) -> Option<&CheckItem> {
         self.items.iter().find(|i| i.id == id)

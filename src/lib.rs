@@ -120,6 +120,7 @@ mod merge;
 mod model;
 mod observed;
 mod par;
+mod place;
 mod plan;
 #[cfg(feature = "svg")]
 mod plot;
@@ -131,7 +132,7 @@ mod visit;
 pub use crate::audit::{
     AuditRecord, CRATE_VERSION, Commitment, FileDigest, LogOptions, OUTPUT_FILES, Outputs, RecordClass,
     RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir,
-    draw_to_dir_logged, verify, verify_log, verify_with_progress, write_file_atomically,
+    draw_to_dir_logged, verify, verify_log, verify_with_progress,
 };
 pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
@@ -149,6 +150,7 @@ pub use crate::model::{
     VisitKind,
 };
 pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
+pub use crate::place::{check_output_file, write_output_file};
 pub use crate::plan::{
     ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
 };

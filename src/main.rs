@@ -31,9 +31,12 @@ enum Command {
         /// The plan (JSON); input files are relative to it.
         #[arg(long)]
         plan: PathBuf,
-        /// Where to write the commitment; standard output when absent.
+        /// Where to write the commitment; standard output when absent. An existing file is refused unless --force.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing commitment file (never the plan or one of its inputs).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Draw the entities to inspect, date and staff the visits, and write selection.csv, strata.csv, exclusions.csv, visits.csv, public.csv and record.json.
     #[command(
@@ -49,10 +52,10 @@ enum Command {
         /// A commitment written by `commit`: the draw refuses inputs that differ from it. Repeat it for several plans.
         #[arg(long)]
         commitment: Vec<PathBuf>,
-        /// The output directory; it must not exist unless --force is given.
+        /// The output directory; it must not exist unless --force is given. Missing folders above it are created.
         #[arg(long)]
         out: PathBuf,
-        /// Replace an existing output directory.
+        /// Replace an existing output directory written by a draw (one that holds a draw's record.json and nothing but its output files, and no input or draw log).
         #[arg(long)]
         force: bool,
         /// The hash-chained draw log to append to [default: draw-log.jsonl beside the output directory].
@@ -69,7 +72,7 @@ enum Command {
     Verify {
         /// The record.json written by `draw`.
         record: PathBuf,
-        /// The plan, when it is no longer where the record says (relative to the record).
+        /// The plan, when it was moved or renamed since the draw (a path as usual, from the working directory); its inputs are read relative to it.
         #[arg(long)]
         plan: Option<PathBuf>,
         /// A draw log to check too: its chain, that the record is in it, and any redraws.
@@ -106,6 +109,9 @@ enum Command {
         #[cfg(feature = "svg")]
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// Replace existing --json and --svg files (never an input).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a realistic synthetic dataset (entities, items, history, directed checks, plan), deterministically.
     #[command(
@@ -126,7 +132,10 @@ enum Command {
 
 fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
     match cli.command {
-        Command::Commit { plan, out } => {
+        Command::Commit { plan, out, force } => {
+            if let Some(path) = &out {
+                double_random::check_output_file(path, force, &[])?;
+            }
             let spinner = spinner();
             let committed = || -> Result<(Inputs, String), double_random::Error> {
                 spinner.set_message(format!("reading {} and its inputs", plan.display()));
@@ -142,7 +151,9 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 eprintln!("warning: {w}");
             }
             match out {
-                Some(path) => double_random::write_file_atomically(&path, json.as_bytes())?,
+                Some(path) => {
+                    double_random::write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?
+                }
                 None => print!("{json}"),
             }
         }
@@ -226,12 +237,19 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             json,
             #[cfg(feature = "svg")]
             svg,
+            force,
         } => {
+            #[cfg(not(feature = "svg"))]
+            let svg: Option<PathBuf> = None;
+            for path in json.iter().chain(&svg) {
+                double_random::check_output_file(path, force, &[])?;
+            }
             if let (Some(observed), Some(frame)) = (observed, frame) {
                 let audit = double_random::audit_observed(&observed, &frame, claims.as_deref())?;
                 print!("{audit}");
                 if let Some(path) = json {
-                    double_random::write_file_atomically(&path, audit.to_json().as_bytes())?;
+                    let read = [observed, frame].into_iter().chain(claims).collect::<Vec<_>>();
+                    double_random::write_output_file(&path, audit.to_json().as_bytes(), force, &read)?;
                 }
                 return Ok(if audit.is_flagged() {
                     ExitCode::from(1)
@@ -252,13 +270,14 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             let report = double_random::simulate(&inputs, &seed, runs, &|done| bar.set_position(done))?;
             bar.finish_and_clear();
             print!("{report}");
+            let read = inputs.file_paths(&plan);
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
-                double_random::write_file_atomically(&path, text.as_bytes())?;
+                double_random::write_output_file(&path, text.as_bytes(), force, &read)?;
             }
             #[cfg(feature = "svg")]
             if let Some(path) = svg {
-                double_random::write_file_atomically(&path, double_random::fairness_svg(&report).as_bytes())?;
+                double_random::write_output_file(&path, double_random::fairness_svg(&report).as_bytes(), force, &read)?;
             }
         }
         Command::Synth { entities, seed, out } => {

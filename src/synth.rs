@@ -298,13 +298,35 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// B 25.3 %, C 7.7 %, D 1.5 % of enterprises), with one entity in ten an
 /// unclassified individual business or co-operative.
 ///
+/// `dir` must not exist: the files are written into a temporary folder
+/// beside it, renamed into place when complete, so that nothing is ever
+/// overwritten and a failure leaves nothing behind.
+///
 /// # Errors
 ///
-/// [`ErrorKind::Io`](crate::ErrorKind::Io) when a file cannot be written.
+/// [`ErrorKind::OutputRefused`](crate::ErrorKind::OutputRefused) when
+/// `dir` exists, and [`ErrorKind::Io`](crate::ErrorKind::Io) when a file
+/// cannot be written.
 pub fn synth(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Err(crate::place::refused(
+            dir,
+            "the folder exists already (synth writes a new folder, and replaces none)",
+        ));
+    }
+    let created = crate::place::CreatedDirs::above(dir)?;
+    let staging = crate::place::staging_dir(&crate::place::parent_of(dir))?;
+    let summary = synth_into(staging.path(), entities, seed)?;
+    std::fs::rename(staging.path(), dir).map_err(io_err(dir))?;
+    let _ = staging.keep();
+    created.keep();
+    Ok(summary)
+}
+
+/// Writes the dataset of [`synth`] into the folder `dir`, which exists.
+fn synth_into(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
     let digest = Hasher::new().enc(b"DR1/synth").enc(seed.as_bytes()).finish();
     let mut rng = ChaCha20Rng::from_seed(*digest.as_bytes());
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let (start, _end) = window();
 
     // Regions: the county's towns, or numbered areas (片区) for larger frames.

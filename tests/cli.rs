@@ -316,8 +316,11 @@ fn commit_then_draw_with_the_commitment() {
     assert!(!out.exists());
 }
 
+/// An existing folder is refused; `--force` replaces only a folder a
+/// draw wrote (a record and nothing but output files), never one of the
+/// user's.
 #[test]
-fn an_existing_output_directory_is_refused_unless_forced() {
+fn an_existing_output_directory_is_refused_and_forced_only_over_a_draw() {
     let dir = copy_fixtures();
     let plan = dir.path().join("plan.json");
     let out = dir.path().join("out");
@@ -332,11 +335,55 @@ fn an_existing_output_directory_is_refused_unless_forced() {
             out.display()
         )
     );
-    assert!(out.join("keep.txt").exists());
-    let o = bin(&["draw", "--plan", s(&plan), "--seed", SEED, "--out", s(&out), "--force"]);
+    let forced = |reason: &str| {
+        bin(&[
+            "draw",
+            "--plan",
+            s(&plan),
+            "--seed",
+            SEED,
+            "--out",
+            s(&out),
+            "--force",
+            "--redraw-reason",
+            reason,
+        ])
+    };
+    let o = forced("the first one was wrong");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: --force replaces only a folder written by a draw, and this one holds \"keep.txt\"\n",
+            out.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
+    assert!(
+        !dir.path().join("draw-log.jsonl").exists(),
+        "a refused draw logs nothing"
+    );
+
+    std::fs::remove_dir_all(&out).unwrap();
+    assert!(draw_in(dir.path(), &out).status.success());
+    let first = std::fs::read(out.join("record.json")).unwrap();
+    // A redraw with another seed over the draw's own folder is allowed.
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&plan),
+        "--seed",
+        "another seed",
+        "--out",
+        s(&out),
+        "--force",
+        "--redraw-reason",
+        "the seed was misread",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!out.join("keep.txt").exists());
-    assert!(out.join("record.json").exists());
+    assert_ne!(std::fs::read(out.join("record.json")).unwrap(), first);
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!(stdout(&v), "verified\n");
 }
 
 /// Bad inputs through the CLI: exit code 2, the exact message, no output directory.

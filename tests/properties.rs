@@ -39,7 +39,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec((0usize..80, 0usize..2, 0u32..400, any::<bool>()), 0..20),
         prop::collection::vec((0usize..80, any::<bool>()), 0..6),
         prop::array::uniform4(0usize..RATIOS.len()),
-        "[a-z0-9][a-z0-9 ]{0,11}",
+        "[a-z0-9]([a-z0-9 ]{0,10}[a-z0-9])?",
         prop::sample::select(vec![
             "",
             r#" "cooldown_days": 90,"#,
