@@ -54,16 +54,20 @@ impl Tail {
         }
     }
 
-    /// The stream's next bytes.
+    /// The stream's next bytes. At most [`MAX_LINE_BYTES`] of the line are
+    /// kept: a file found with one endless line costs no more memory, and
+    /// a line that long differs from every line an output has.
+    ///
+    /// [`MAX_LINE_BYTES`]: crate::io::MAX_LINE_BYTES
     fn push(&mut self, bytes: &[u8]) {
         if !self.ended {
-            match memchr::memchr(b'\n', bytes) {
-                Some(end) => {
-                    self.line.extend_from_slice(&bytes[..end]);
-                    self.ended = true;
-                }
-                None => self.line.extend_from_slice(bytes),
-            }
+            let (part, ended) = match memchr::memchr(b'\n', bytes) {
+                Some(end) => (&bytes[..end], true),
+                None => (bytes, false),
+            };
+            let room = crate::io::MAX_LINE_BYTES.saturating_sub(self.line.len());
+            self.line.extend_from_slice(&part[..part.len().min(room)]);
+            self.ended = ended;
         }
         self.newlines += memchr::memchr_iter(b'\n', bytes).count();
     }
