@@ -336,20 +336,18 @@ impl Sink<'_> {
         })
     }
 
-    /// Writes a CSV file: the header, then the rows.
-    fn csv(
-        self,
-        name: &str,
-        header: &[&str],
-        rows: impl FnOnce(&mut csv::Writer<Out>) -> csv::Result<()>,
-    ) -> Result<Rendered> {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(self.open(name)?);
+    /// Writes a CSV file: the header, then the rows, every value made
+    /// [safe for a spreadsheet](spreadsheet_safe).
+    fn csv(self, name: &str, header: &[&str], rows: impl FnOnce(&mut Rows) -> csv::Result<()>) -> Result<Rendered> {
+        let mut w = Rows(
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(self.open(name)?),
+        );
         let io = |e: csv::Error| Error::io(self.path(name), e.into());
-        w.write_record(header).map_err(io)?;
+        w.0.write_record(header).map_err(io)?;
         rows(&mut w).map_err(io)?;
-        let out = w.into_inner().map_err(|e| io(csv::Error::from(e.into_error())))?;
+        let out = w.0.into_inner().map_err(|e| io(csv::Error::from(e.into_error())))?;
         self.close(name, out)
     }
 
@@ -360,6 +358,41 @@ impl Sink<'_> {
         out.write_all(bytes).map_err(|e| Error::io(name, e))?;
         self.close(name, out)
     }
+}
+
+/// The rows of an output CSV file being written.
+struct Rows(csv::Writer<Out>);
+
+impl Rows {
+    /// Writes one row, each value made [safe for a spreadsheet](spreadsheet_safe).
+    fn write_record<const N: usize>(&mut self, fields: [&str; N]) -> csv::Result<()> {
+        if fields.iter().any(|f| is_formula_like(f)) {
+            self.0.write_record(fields.map(|f| spreadsheet_safe(f).into_owned()))
+        } else {
+            self.0.write_record(fields)
+        }
+    }
+}
+
+/// A value as an output CSV file holds it: a value that a spreadsheet
+/// (Excel, WPS) would read as a formula, because it starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return, gets a `'` in front (OWASP's
+/// advice against CSV injection), so that a name like
+/// `=HYPERLINK("http://…")` in the entity file shows as text in the
+/// published `public.csv` instead of running. Every value of every output
+/// CSV file goes through this one rule, which the Python verifier applies
+/// too.
+pub(crate) fn spreadsheet_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    if is_formula_like(value) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// Whether a spreadsheet would read a value as a formula.
+fn is_formula_like(value: &str) -> bool {
+    value.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// Clears `buf` and fills it with `parts` joined by `sep`.

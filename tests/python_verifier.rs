@@ -54,3 +54,78 @@ fn python_verifies_a_synthetic_draw_and_catches_a_change() {
     assert_eq!(code, 1);
     assert!(text.contains(&format!("selection.csv: missing {}", second)), "{text}");
 }
+
+/// Values a spreadsheet would run as formulas (ids, names, strata, the
+/// task id) reach no output CSV file as they are: each gets a `'` in
+/// front, the same rule in the draw, in `verify` and in the Python
+/// verifier, which all agree on the result.
+#[test]
+fn formula_like_values_are_neutralised_the_same_way_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let hyperlink = r#"=HYPERLINK("http://example.com/x","点击")"#;
+    let entities = format!(
+        "id,name,risk_class,region,industry,status,established\n\
+         =1+1,\"{}\",D,=cmd|' /C calc'!A0,retail,active,2015-01-01\n\
+         -E2,@SUM(A1:A9),D,\tNorth,retail,active,2016-01-01\n\
+         +E3,\"\rShop\",D,North,retail,active,2017-01-01\n\
+         E4,Plain shop,D,North,retail,active,2018-01-01\n",
+        hyperlink.replace('"', "\"\"")
+    );
+    std::fs::write(dir.path().join("entities.csv"), entities).unwrap();
+    std::fs::write(
+        dir.path().join("items.csv"),
+        "id,department,name,kind,max_ratio\n-S1,=S,+licence,key,\n",
+    )
+    .unwrap();
+    let plan = r#"{"plan_id": "@P1", "task_id": "=T1", "round_id": "-1",
+  "window": {"start": "2027-03-01", "end": "2027-05-31"}, "lead_department": "=S",
+  "inputs": {"entities": "entities.csv", "items": "items.csv"},
+  "departments": [{"id": "=S", "name": "=2+3", "items": ["-S1"], "classes": {
+    "A": {"ratio": "1"}, "B": {"ratio": "1"}, "C": {"ratio": "1"}, "D": {"ratio": "1"}}}]}"#;
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan).unwrap();
+    let out = dir.path().join("out");
+    let seed = "formulas";
+    draw_to_dir(&[&plan_path], &Seed::new(seed).unwrap(), &[], &out, false).unwrap();
+
+    let mut cells = 0;
+    for name in [
+        "selection.csv",
+        "strata.csv",
+        "exclusions.csv",
+        "visits.csv",
+        "public.csv",
+    ] {
+        let mut reader = csv::Reader::from_path(out.join(name)).unwrap();
+        for row in reader.records() {
+            for value in row.unwrap().iter() {
+                cells += 1;
+                assert!(
+                    !value.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{name}: {value:?} would run as a formula"
+                );
+            }
+        }
+    }
+    assert!(cells > 50);
+    let public = std::fs::read_to_string(out.join("public.csv")).unwrap();
+    assert!(
+        public.contains(&format!("\"'{}\"", hyperlink.replace('"', "\"\""))),
+        "{public}"
+    );
+    assert!(public.contains(",'@SUM(A1:A9),"), "{public}");
+    assert!(public.starts_with(
+        "plan_id,task_id,department,visit_id,entity_id,entity_name,items,visit_date,result,deadline\n'@P1,'=T1,'=S,"
+    ));
+    let selection = std::fs::read_to_string(out.join("selection.csv")).unwrap();
+    assert!(
+        selection.contains("'=T1,'=S,'=1+1,D,'=cmd|' /C calc'!A0,"),
+        "{selection}"
+    );
+    assert!(selection.contains("'=T1,'=S,'-E2,D,'\tNorth,"), "{selection}");
+
+    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    assert!(v.is_verified(), "{:?}", v.differences);
+    let (code, text) = python(&plan_path, seed, &out);
+    assert_eq!((code, text.as_str()), (0, "verified\n"));
+}

@@ -35,6 +35,13 @@ def sha256(data):
     return hashlib.sha256(data).digest()
 
 
+def cell(value):
+    """A value as the draw's CSV files hold it: one that a spreadsheet would
+    read as a formula (starting with =, +, -, @, a tab or a carriage return)
+    gets a ' in front."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def read_csv(path):
     with open(path, encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
@@ -59,7 +66,7 @@ def draw(plan_path, seed_text):
     per stratum, the n_h smallest keys seen so far (step 7).
     """
     base_dir = os.path.dirname(os.path.abspath(plan_path))
-    with open(plan_path, encoding="utf-8") as f:
+    with open(plan_path, encoding="utf-8-sig") as f:
         plan = json.load(f)
     inputs = plan["inputs"]
     entities_path = os.path.join(base_dir, inputs["entities"])
@@ -168,13 +175,14 @@ def draw(plan_path, seed_text):
                 chosen = [i for _, i in sorted(kept.get((d, cls, stratum), []), reverse=True)]
                 label = "|".join(stratum)
                 for rank, entity_id in enumerate(chosen, 1):
-                    selection.append([plan["task_id"], dep["id"], entity_id, cls, label, key(entity_id).hex(), str(rank)])
+                    row = [plan["task_id"], dep["id"], entity_id, cls, label, key(entity_id).hex(), str(rank)]
+                    selection.append([cell(v) for v in row])
                 strata_rows.append(
                     {
-                        "task_id": plan["task_id"],
-                        "department": dep["id"],
+                        "task_id": cell(plan["task_id"]),
+                        "department": cell(dep["id"]),
                         "class": cls,
-                        "stratum": label,
+                        "stratum": cell(label),
                         "base": str(base[d, cls, stratum]),
                         "eligible": str(eligible.get((d, cls, stratum), 0)),
                         "allocated": str(allocated[d, cls, stratum]),
@@ -194,8 +202,8 @@ def main(argv):
     differences = []
 
     # A draw of several tasks lists them all; compare this plan's task.
-    with open(plan_path, encoding="utf-8") as f:
-        task_id = json.load(f)["task_id"]
+    with open(plan_path, encoding="utf-8-sig") as f:
+        task_id = cell(json.load(f)["task_id"])
     with open(os.path.join(draw_dir, "selection.csv"), encoding="utf-8", newline="") as f:
         published = [row for row in list(csv.reader(f))[1:] if row[0] == task_id]
     if published != selection:
