@@ -394,7 +394,8 @@ impl Inputs {
             .file_name()
             .map_or_else(|| plan_path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let plan_bytes = read_file(plan_path, &plan_name)?;
+        // A plan that cannot be read is named by the path given.
+        let plan_bytes = read_file(plan_path, &plan_path.display().to_string())?;
         Inputs::assemble(&plan_name, &plan_bytes, |role, rel| {
             if role == "entities" || role == "history" {
                 Ok(Opened::Path(dir.join(rel)))

@@ -190,10 +190,7 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
     let resolved = resolve(out);
     for p in protected {
         if is_within(&p.path, &resolved) {
-            return Err(refused(
-                out,
-                format!("{only}, and this one holds {} ({})", p.what, p.path.display()),
-            ));
+            return Err(refused(out, format!("{only}, and this one holds {}", p.what)));
         }
     }
     let mut names = Vec::new();
