@@ -1316,19 +1316,7 @@ fn draw_inner(
         protected.push(place::Protected::new(path, format!("{name}, a commitment of the draw")));
     }
     if let Some(log) = &log {
-        let resolved = place::resolve(log.path);
-        if place::is_within(&resolved, &place::resolve(out)) {
-            return Err(place::refused(
-                log.path,
-                format!(
-                    "the draw log cannot be inside the output folder {}, which a redraw with --force replaces",
-                    out.display()
-                ),
-            ));
-        }
-        if let Some(p) = protected.iter().find(|p| p.is(&resolved)) {
-            return Err(place::refused(log.path, format!("the draw log cannot be {}", p.what())));
-        }
+        check_log_place(log.path, out, &protected)?;
     }
     if std::fs::symlink_metadata(out).is_ok() {
         // `replace` is given (checked above): the folder must hold no input.
@@ -1341,29 +1329,7 @@ fn draw_inner(
     });
     let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
     JointDraw::order_and_check(&mut inputs)?;
-    // Every commitment given must be checked: one for a task not drawn, or
-    // a second for the same task, would otherwise be ignored.
-    for (k, (name, c, _)) in committed.iter().enumerate() {
-        let task = format!("task {} round {}", quote(&c.task_id), quote(&c.round_id));
-        if let Some((first, _, _)) = committed[..k]
-            .iter()
-            .find(|(_, o, _)| o.task_id == c.task_id && o.round_id == c.round_id)
-        {
-            return Err(Error::policy(
-                Location::file(name),
-                format!("{first} commits {task} already; give one commitment per plan"),
-            ));
-        }
-        if !inputs
-            .iter()
-            .any(|i| i.plan.task_id == c.task_id && i.plan.round_id == c.round_id)
-        {
-            return Err(Error::policy(
-                Location::file(name),
-                format!("the commitment is for {task}, which no plan of this draw names"),
-            ));
-        }
-    }
+    check_commitments_name_tasks(&committed, &inputs)?;
     let tasks_drawn: Vec<(String, String)> = inputs
         .iter()
         .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
@@ -1472,6 +1438,53 @@ fn draw_inner(
     }
     created.keep();
     Ok((inputs, joint, entries))
+}
+
+/// Checks that every commitment given names a task of the draw, and no
+/// task twice: such a commitment would otherwise be ignored.
+fn check_commitments_name_tasks(committed: &[(String, Commitment, Digest)], inputs: &[Inputs]) -> Result<()> {
+    for (k, (name, c, _)) in committed.iter().enumerate() {
+        let task = format!("task {} round {}", quote(&c.task_id), quote(&c.round_id));
+        if let Some((first, _, _)) = committed[..k]
+            .iter()
+            .find(|(_, o, _)| o.task_id == c.task_id && o.round_id == c.round_id)
+        {
+            return Err(Error::policy(
+                Location::file(name),
+                format!("{first} commits {task} already; give one commitment per plan"),
+            ));
+        }
+        if !inputs
+            .iter()
+            .any(|i| i.plan.task_id == c.task_id && i.plan.round_id == c.round_id)
+        {
+            return Err(Error::policy(
+                Location::file(name),
+                format!("the commitment is for {task}, which no plan of this draw names"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks where a draw log may be: not inside the output folder (a redraw
+/// with `--force` would delete it with the outputs) and not one of the
+/// files the draw reads.
+fn check_log_place(log: &Path, out: &Path, protected: &[place::Protected]) -> Result<()> {
+    let resolved = place::resolve(log);
+    if place::is_within(&resolved, &place::resolve(out)) {
+        return Err(place::refused(
+            log,
+            format!(
+                "the draw log cannot be inside the output folder {}, which a redraw with --force replaces",
+                out.display()
+            ),
+        ));
+    }
+    match protected.iter().find(|p| p.is(&resolved)) {
+        Some(p) => Err(place::refused(log, format!("the draw log cannot be {}", p.what()))),
+        None => Ok(()),
+    }
 }
 
 /// The plan's path relative to the output directory, with `/` separators.
