@@ -170,7 +170,6 @@ impl Protected {
 #[derive(serde::Deserialize)]
 struct RecordHead {
     spec: String,
-    #[allow(dead_code)]
     crate_version: String,
 }
 
@@ -218,7 +217,7 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
     let record = out.join("record.json");
     let file = crate::io::open_input(&record, &record.display().to_string())?;
     match serde_json::from_reader::<_, RecordHead>(std::io::BufReader::new(file)) {
-        Ok(head) if head.spec.starts_with("DR") => Ok(()),
+        Ok(head) if head.spec.starts_with("DR") && !head.crate_version.is_empty() => Ok(()),
         _ => Err(refused(
             out,
             format!("{only}, and its record.json is not a draw's record"),
