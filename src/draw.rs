@@ -15,7 +15,9 @@ use crate::population::Population;
 pub(crate) enum Independence {
     /// DR1: one salt per task.
     Shared,
-    /// One salt per department (not DR1; for measuring what coordination saves).
+    /// One salt per department (not DR1; for measuring what coordination
+    /// saves). Only the `fairness` feature draws this way.
+    #[cfg_attr(not(feature = "fairness"), allow(dead_code))]
     PerDepartment,
 }
 

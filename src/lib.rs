@@ -96,9 +96,15 @@
 //! - `cli` (default): the `double-random` command-line tool (clap).
 //! - `parallel` (default): compute keys on all cores with rayon; the output
 //!   is identical for any thread count.
+//! - `fairness` (default): the analyst's tooling, `simulate` (fairness
+//!   over many seeds) and `audit_observed` (another system's draws), with
+//!   the statistics of statrs. The draw, its outputs and `verify` do not
+//!   need it.
+//! - `svg` (default): SVG pictures of fairness reports (plotters).
 //!
-//! Library users who want neither write
-//! `double-random = { version = "0.1", default-features = false }`.
+//! Library users who want none of them write
+//! `double-random = { version = "0.1", default-features = false }`, and
+//! get the draw with sha2, csv, serde, chrono and little else.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
@@ -109,6 +115,7 @@ mod compare;
 mod draw;
 mod drawlog;
 mod error;
+#[cfg(feature = "fairness")]
 mod fairness;
 mod frame;
 mod inputs;
@@ -118,6 +125,7 @@ mod json;
 mod key;
 mod merge;
 mod model;
+#[cfg(feature = "fairness")]
 mod observed;
 mod par;
 mod place;
@@ -138,6 +146,7 @@ pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
 pub use crate::drawlog::{DrawLog, LogEntry};
 pub use crate::error::{Error, ErrorKind, Location, Result};
+#[cfg(feature = "fairness")]
 pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
 pub use crate::inputs::{InputFile, Inputs};
@@ -149,6 +158,7 @@ pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
 };
+#[cfg(feature = "fairness")]
 pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
 pub use crate::place::{check_output_file, write_output_file};
 pub use crate::plan::{
