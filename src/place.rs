@@ -225,6 +225,55 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
     }
 }
 
+/// Checks, before anything is read or drawn, that a draw may write its
+/// output folder at `dir`: it does not exist, or `replace` is given and it
+/// is a folder a draw wrote (see [`check_draw_folder`]; the inputs
+/// it must not hold are checked again once they are known).
+pub(crate) fn check_new_draw_folder(dir: &Path, replace: bool) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Ok(());
+    }
+    if !replace {
+        return Err(ErrorKind::OutputExists {
+            path: dir.to_path_buf(),
+        }
+        .into());
+    }
+    check_draw_folder(dir, &[])
+}
+
+/// Renames a complete staging directory into place. With `replace`, an
+/// existing `dir` is checked once more (a folder a draw wrote, holding
+/// none of `protected`) and moved aside first, then deleted; without it, a
+/// `dir` that appeared meanwhile is never replaced. Renaming the temporary
+/// directory itself (not a kept copy) means a failed rename drops and
+/// removes it, leaving nothing behind.
+pub(crate) fn install_folder(tmp: tempfile::TempDir, dir: &Path, replace: bool, protected: &[Protected]) -> Result<()> {
+    let parent = parent_of(dir);
+    if replace && std::fs::symlink_metadata(dir).is_ok() {
+        check_draw_folder(dir, protected)?;
+        let old = staging_dir(&parent)?;
+        let aside = old.path().join("previous");
+        std::fs::rename(dir, &aside).map_err(|e| Error::io(dir, e))?;
+        if let Err(e) = std::fs::rename(tmp.path(), dir) {
+            // Put the previous directory back before reporting.
+            let _ = std::fs::rename(&aside, dir);
+            return Err(Error::io(dir, e));
+        }
+    } else if let Err(e) = std::fs::rename(tmp.path(), dir) {
+        return Err(match std::fs::symlink_metadata(dir) {
+            Ok(_) => ErrorKind::OutputExists {
+                path: dir.to_path_buf(),
+            }
+            .into(),
+            Err(_) => Error::io(dir, e),
+        });
+    }
+    // The directory is in place: nothing is left to clean up.
+    let _ = tmp.keep();
+    Ok(())
+}
+
 /// Checks that [`write_output_file`] may write at `path`, before a long
 /// computation whose result it will write: the file does not exist, or
 /// `replace` is given and it is a regular file that is none of `inputs`.

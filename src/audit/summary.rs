@@ -1,0 +1,104 @@
+//! The plain-text summary of a draw that the command line prints.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::inputs::Inputs;
+use crate::key::SPEC_ID;
+use crate::visit::JointDraw;
+
+impl JointDraw {
+    /// A plain-text summary: per task, a table per department and class
+    /// (ratio, mode, base, eligible, quota, selected, shortfall); then the
+    /// visits, the department visits merged into them, and each
+    /// department's inspector load. `inputs` are in task order.
+    pub fn summary(&self, inputs: &[Inputs]) -> String {
+        let mut out = String::new();
+        for (task, draw) in inputs.iter().zip(&self.draws) {
+            let _ = writeln!(
+                out,
+                "{SPEC_ID} draw: plan {}, task {}, round {}, seed {:?}",
+                task.plan.plan_id,
+                task.plan.task_id,
+                task.plan.round_id,
+                draw.seed.as_str()
+            );
+            let _ = writeln!(
+                out,
+                "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "department", "class", "ratio", "mode", "base", "eligible", "quota", "selected", "shortfall"
+            );
+            for d in &draw.departments {
+                for c in &d.classes {
+                    let _ = writeln!(
+                        out,
+                        "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                        d.department,
+                        c.class.as_str(),
+                        c.ratio.as_str(),
+                        c.mode.as_str(),
+                        c.base,
+                        c.eligible,
+                        c.quota,
+                        c.selected(),
+                        c.shortfall()
+                    );
+                }
+            }
+        }
+        let directed = self
+            .visits
+            .iter()
+            .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::Basis::Directed)))
+            .count();
+        let (separate, merged) = self.visits_saved();
+        let _ = writeln!(
+            out,
+            "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
+            separate - merged
+        );
+        let Some(base) = inputs.first() else {
+            return out;
+        };
+        if !base.inspectors.is_empty() {
+            let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+            for v in &self.visits {
+                for p in &v.parts {
+                    for id in &p.inspectors {
+                        *load.entry(id.as_str()).or_insert(0) += 1;
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "inspector load per department (visits per inspector): min / median / max"
+            );
+            // Departments in plan order, each once.
+            let mut departments: Vec<&str> = Vec::new();
+            for d in inputs.iter().flat_map(|i| &i.plan.departments) {
+                if !departments.contains(&d.id.as_str()) {
+                    departments.push(&d.id);
+                }
+            }
+            for d in departments {
+                let mut loads: Vec<u32> = base
+                    .inspectors
+                    .iter()
+                    .filter(|i| i.department == d)
+                    .map(|i| load.get(i.id.as_str()).copied().unwrap_or(0))
+                    .collect();
+                loads.sort_unstable();
+                if let (Some(min), Some(max)) = (loads.first(), loads.last()) {
+                    let median = loads[loads.len() / 2];
+                    let _ = writeln!(
+                        out,
+                        "  {:<12} {min} / {median} / {max} over {} inspectors",
+                        d,
+                        loads.len()
+                    );
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,274 @@
+//! Verification by replay: a record and its inputs, and a record against
+//! a draw log.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::frame::Frame;
+use crate::inputs::Inputs;
+use crate::key::{Digest, SPEC_ID, Seed};
+use crate::visit::JointDraw;
+
+use super::CRATE_VERSION;
+use super::outputs::{DrawView, Names, Sink, TaskInputs, render_into};
+use super::record::AuditRecord;
+
+/// The outcome of [`verify`]: empty `differences` means verified.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verification {
+    /// Each difference found, naming the file.
+    pub differences: Vec<String>,
+    /// Facts an auditor should see that are not differences (redraws).
+    pub notes: Vec<String>,
+}
+
+impl Verification {
+    /// Whether the replay matched everything.
+    pub fn is_verified(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Checks a record against a [draw log](crate::DrawLog): the log's chain
+/// must be intact, the record must be in it, and no later draw of the same
+/// task and round may have replaced it. Every redraw of the record's tasks
+/// is reported in [`Verification::notes`].
+///
+/// # Errors
+///
+/// An [`Io`](crate::ErrorKind::Io) error when the record or the log cannot
+/// be read, and a [`Syntax`](crate::ErrorKind::Syntax) error when the
+/// record is not a record.
+pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
+    let record_name = record_path.display().to_string();
+    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let record = AuditRecord::from_json(&record_name, &bytes)?;
+    let digest = Digest::of_bytes(&bytes).to_hex();
+    let log = crate::DrawLog::read(log_path)?;
+    let mut v = Verification {
+        differences: log.problems.clone(),
+        ..Verification::default()
+    };
+    for task in &record.tasks {
+        let (task_id, round_id) = (&task.plan.task_id, &task.plan.round_id);
+        let draws: Vec<&crate::LogEntry> = log.draws_of(task_id, round_id).collect();
+        for e in draws.iter().filter(|e| e.redraw_reason.is_some()) {
+            v.notes.push(format!(
+                "task {task_id} round {round_id} was redrawn (log entry {}, {}): {}",
+                e.seq,
+                e.time,
+                e.redraw_reason.as_deref().unwrap_or_default()
+            ));
+        }
+        match draws.iter().rposition(|e| e.record_sha256 == digest) {
+            None => v.differences.push(format!(
+                "{record_name}: task {task_id} round {round_id} of this record is not in the draw log {}",
+                log_path.display()
+            )),
+            Some(k) if k + 1 < draws.len() => {
+                let later = draws[draws.len() - 1];
+                v.differences.push(format!(
+                    "{record_name}: task {task_id} round {round_id} was drawn again after this record (log entry {}: {})",
+                    later.seq,
+                    later.redraw_reason.as_deref().unwrap_or("no reason")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(v)
+}
+
+/// Verifies a draw: re-reads the record and every input, checks their
+/// digests, replays the draw and compares every output byte for byte.
+///
+/// `plan` is the plan's path when it is no longer where the record says
+/// (the record names it relative to the record's directory): a path as
+/// any other, which may have another file name; its input files are read
+/// relative to it, and its bytes must still match the record's digest.
+///
+/// # Errors
+///
+/// An error only when the record itself cannot be read or parsed;
+/// everything else, tampered inputs included, is a difference in the
+/// returned [`Verification`].
+pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
+    verify_with_progress(record_path, plan, &|_| {})
+}
+
+/// [`verify`], telling `progress` what it is doing as it goes ("reading
+/// plan.json and its inputs", "building the frames", "replaying the draw",
+/// "comparing the outputs"), for a progress display: at national scale a
+/// replay takes minutes.
+///
+/// # Errors
+///
+/// As [`verify`].
+pub fn verify_with_progress(
+    record_path: &Path,
+    plan: Option<&Path>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Verification> {
+    let record_name = record_path.file_name().map_or_else(
+        || record_path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let record = AuditRecord::from_json(&record_name, &bytes)?;
+    let dir = record_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut v = Verification::default();
+    if record.spec != SPEC_ID {
+        v.differences.push(format!(
+            "{record_name}: the record is spec {}, this verifier implements {SPEC_ID}",
+            record.spec
+        ));
+        return Ok(v);
+    }
+    if record.crate_version != CRATE_VERSION {
+        v.differences.push(format!(
+            "{record_name}: made by double-random {}, this is {CRATE_VERSION}; verify with that version",
+            record.crate_version
+        ));
+    }
+    if plan.is_some() && record.tasks.len() != 1 {
+        v.differences.push(format!(
+            "{record_name}: --plan replaces the plan of a single-task record, and this one has {} tasks",
+            record.tasks.len()
+        ));
+        return Ok(v);
+    }
+    let mut inputs: Vec<Inputs> = Vec::with_capacity(record.tasks.len());
+    let mut failed = false;
+    for task in &record.tasks {
+        let plan_path = match plan {
+            Some(p) => p.to_path_buf(),
+            None => dir.join(&task.plan.path),
+        };
+        let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // The input digests are listed first, so that a changed input is
+        // named even if it no longer loads. Those of the files that load
+        // were taken while loading, from the very bytes the replay reads;
+        // a file is read again (a megabyte at a time) only when the
+        // inputs do not load or the plan no longer names it.
+        progress(&format!("reading {} and its inputs", plan_path.display()));
+        let mut loaded = Inputs::load(&plan_path);
+        // A plan given with --plan may have been renamed: it is the plan the
+        // record names (its bytes are checked by their digest).
+        if plan.is_some()
+            && let Ok(i) = &mut loaded
+            && let (Some(file), Some(named)) = (
+                i.files.iter_mut().find(|f| f.role == "plan"),
+                task.inputs.iter().find(|f| f.role == "plan"),
+            )
+        {
+            file.path.clone_from(&named.path);
+        }
+        let files = loaded.as_ref().map(|i| &i.files[..]).unwrap_or_default();
+        for f in &task.inputs {
+            let held = files
+                .iter()
+                .find(|l| l.role == f.role && (f.role == "plan" || l.path == f.path));
+            let digest = match held {
+                Some(l) => Ok(l.digest),
+                None => {
+                    let path = if f.role == "plan" {
+                        plan_path.clone()
+                    } else {
+                        plan_dir.join(&f.path)
+                    };
+                    crate::io::open_regular(&path).and_then(Digest::of_reader)
+                }
+            };
+            match digest.map(|d| d.to_hex()) {
+                Ok(d) if d == f.sha256 => {}
+                Ok(d) => v
+                    .differences
+                    .push(format!("{}: sha256 {d} differs from the record's {}", f.path, f.sha256)),
+                Err(e) => v.differences.push(format!(
+                    "{}: cannot be read ({e}) where {record_name} says it is",
+                    f.path
+                )),
+            }
+        }
+        match loaded {
+            Ok(i) => inputs.push(i),
+            Err(e) => {
+                v.differences.push(format!(
+                    "{record_name}: the inputs of the plan it names ({}) do not load: {e}",
+                    task.plan.path
+                ));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(v);
+    }
+    let seed = match Seed::new(record.seed.text.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: {e}"));
+            return Ok(v);
+        }
+    };
+    if let Err(e) = JointDraw::order_and_check(&mut inputs) {
+        v.differences.push(format!("{record_name}: the replay fails: {e}"));
+        return Ok(v);
+    }
+    // One frame per task serves both the commitment check and the replay.
+    progress("building the frames");
+    let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    // As in a draw, the frame digests are taken here only when a
+    // commitment must be checked; else beside the comparison of the output
+    // files.
+    let committed = record.tasks.iter().any(|t| t.commitment.is_some());
+    let frame_digests: Vec<Digest> = if committed {
+        inputs.iter().zip(&frames).map(|(i, f)| f.digest(i)).collect()
+    } else {
+        Vec::new()
+    };
+    // Pair each task with the record's path and commitment for it.
+    let mut tasks: Vec<TaskInputs<'_>> = Vec::with_capacity(inputs.len());
+    for (k, i) in inputs.iter().enumerate() {
+        let Some(t) = record
+            .tasks
+            .iter()
+            .find(|t| t.plan.task_id == i.plan.task_id && t.plan.round_id == i.plan.round_id)
+        else {
+            v.differences.push(format!(
+                "{record_name}: no task in the record matches task {} round {}",
+                i.plan.task_id, i.plan.round_id
+            ));
+            return Ok(v);
+        };
+        if let Some(c) = &t.commitment {
+            for d in c.differences_given(i, &frame_digests[k]) {
+                v.differences.push(format!("{record_name}: commitment: {d}"));
+            }
+        }
+        tasks.push(TaskInputs {
+            inputs: i,
+            plan_path: &t.plan.path,
+            commitment: t.commitment.as_ref(),
+        });
+    }
+    progress("replaying the draw");
+    let (joint, names) = match Names::run_beside(&inputs, frames, &seed) {
+        Ok(r) => r,
+        Err(e) => {
+            v.differences.push(format!("{record_name}: the replay fails: {e}"));
+            return Ok(v);
+        }
+    };
+    let view = DrawView {
+        names: Some(&names),
+        ..DrawView::joint(&joint, committed.then_some(&frame_digests[..]))
+    };
+    // Each output is compared with the file found as it is rendered: neither is held.
+    progress("comparing the outputs");
+    match render_into(&tasks, &view, Sink::Compare(&dir)) {
+        Ok(rendered) => v.differences.extend(rendered.into_iter().filter_map(|r| r.difference)),
+        Err(e) => v.differences.push(format!("{record_name}: the replay fails: {e}")),
+    }
+    Ok(v)
+}
