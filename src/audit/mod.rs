@@ -1,11 +1,14 @@
 //! The audit trail: the commitment published before the seed
-//! ([`commitment`]), the output files ([`outputs`]), the audit record
-//! ([`record`]), a draw from plan files to a written folder ([`run`]),
-//! verification by replay ([`verify`]) and the summary the command line
-//! prints ([`summary`]).
+//! ([`commitment`]), the output files ([`outputs`] renders them, one
+//! function per CSV file in [`files`], and the publication records 一公开
+//! in [`publish`]), the audit record ([`record`]), a draw from plan files
+//! to a written folder ([`run`]), verification by replay ([`verify`]) and
+//! the summary the command line prints ([`summary`]).
 
 mod commitment;
+mod files;
 mod outputs;
+mod publish;
 mod record;
 mod run;
 mod summary;

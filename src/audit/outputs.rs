@@ -1,8 +1,6 @@
 //! The output files of a draw, rendered in memory, into a folder, or
 //! compared with the files a draw wrote (for `verify`).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::draw::Draw;
@@ -138,7 +136,12 @@ impl Sink<'_> {
 
     /// Writes a CSV file: the header, then the rows, every value made
     /// [safe for a spreadsheet](spreadsheet_safe).
-    fn csv(self, name: &str, header: &[&str], rows: impl FnOnce(&mut Rows) -> csv::Result<()>) -> Result<Rendered> {
+    pub(super) fn csv(
+        self,
+        name: &str,
+        header: &[&str],
+        rows: impl FnOnce(&mut Rows) -> csv::Result<()>,
+    ) -> Result<Rendered> {
         let mut w = Rows(
             csv::WriterBuilder::new()
                 .terminator(csv::Terminator::Any(b'\n'))
@@ -161,11 +164,11 @@ impl Sink<'_> {
 }
 
 /// The rows of an output CSV file being written.
-struct Rows(csv::Writer<Out>);
+pub(super) struct Rows(csv::Writer<Out>);
 
 impl Rows {
     /// Writes one row, each value made [safe for a spreadsheet](spreadsheet_safe).
-    fn write_record<const N: usize>(&mut self, fields: [&str; N]) -> csv::Result<()> {
+    pub(super) fn write_record<const N: usize>(&mut self, fields: [&str; N]) -> csv::Result<()> {
         if fields.iter().any(|f| is_formula_like(f)) {
             self.0.write_record(fields.map(|f| spreadsheet_safe(f).into_owned()))
         } else {
@@ -196,7 +199,7 @@ fn is_formula_like(value: &str) -> bool {
 }
 
 /// Clears `buf` and fills it with `parts` joined by `sep`.
-fn join_into<'a>(buf: &mut String, sep: &str, parts: impl IntoIterator<Item = &'a str>) {
+pub(super) fn join_into<'a>(buf: &mut String, sep: &str, parts: impl IntoIterator<Item = &'a str>) {
     buf.clear();
     for (k, part) in parts.into_iter().enumerate() {
         if k > 0 {
@@ -379,298 +382,11 @@ pub(super) fn render_into(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: 
     // back once (on every core), unless the caller has (while the visits
     // were dated).
     let visited: Vec<usize> = joint.visits.iter().map(|v| v.entity).collect();
-    let selection = || {
-        sink.csv(
-            "selection.csv",
-            &["task_id", "department", "entity_id", "class", "stratum", "key", "rank"],
-            |w| {
-                let (mut hex, mut rank) = ([0u8; 64], String::new());
-                for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for (department, c, stratum) in draw.strata() {
-                        let label = stratum.label();
-                        for (k, s) in stratum.selected.iter().enumerate() {
-                            // The selected come in key order, spread over the library.
-                            population.prefetch_ahead(&stratum.selected, k, |s| s.entity);
-                            rank.clear();
-                            // OK because writing to a String cannot fail.
-                            let _ = write!(rank, "{}", s.rank);
-                            w.write_record([
-                                task.inputs.plan.task_id.as_str(),
-                                department,
-                                population.id(s.entity),
-                                c.class.as_str(),
-                                &label,
-                                s.key.hex_into(&mut hex),
-                                &rank,
-                            ])?;
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )
-    };
-    let strata = || {
-        sink.csv(
-            "strata.csv",
-            &[
-                "task_id",
-                "department",
-                "class",
-                "stratum",
-                "base",
-                "eligible",
-                "quota_share",
-                "allocated",
-                "selected",
-                "threshold",
-            ],
-            |w| {
-                for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    for (department, c, s) in draw.strata() {
-                        w.write_record([
-                            task.inputs.plan.task_id.as_str(),
-                            department,
-                            c.class.as_str(),
-                            &s.label(),
-                            &s.base.to_string(),
-                            &s.eligible.to_string(),
-                            &fraction(s.share_numerator, c.eligible),
-                            &s.allocated.to_string(),
-                            &s.selected.len().to_string(),
-                            &s.threshold().map(|t| t.to_hex()).unwrap_or_default(),
-                        ])?;
-                    }
-                }
-                Ok(())
-            },
-        )
-    };
-    let exclusions = || {
-        sink.csv(
-            "exclusions.csv",
-            &["task_id", "department", "entity_id", "class", "reason"],
-            |w| {
-                for (task, draw) in tasks.iter().zip(&joint.draws) {
-                    let plan = &task.inputs.plan;
-                    let exclusions = &draw.frame.exclusions;
-                    for (k, x) in exclusions.iter().enumerate() {
-                        population.prefetch_ahead(exclusions, k, |x| x.entity);
-                        w.write_record([
-                            plan.task_id.as_str(),
-                            plan.departments[x.department].id.as_str(),
-                            population.id(x.entity),
-                            x.class.as_str(),
-                            x.reason.as_str(),
-                        ])?;
-                    }
-                }
-                Ok(())
-            },
-        )
-    };
-    let visits = |names: &[&str]| {
-        sink.csv(
-            "visits.csv",
-            &[
-                "visit_id",
-                "entity_id",
-                "entity_name",
-                "key",
-                "tasks",
-                "date",
-                "departments",
-                "items",
-                "basis",
-                "inspectors",
-                "leader",
-            ],
-            |w| {
-                let mut dates: BTreeMap<chrono::NaiveDate, String> = BTreeMap::new();
-                // Each row's joined fields, in buffers kept across rows.
-                let (mut task_ids, mut departments, mut items, mut basis, mut team) = (
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                );
-                let mut ids: Vec<usize> = Vec::new();
-                let mut hex = [0u8; 64];
-                for (k, (v, name)) in joint.visits.iter().zip(names).enumerate() {
-                    // The visits come in key order, spread over the library.
-                    population.prefetch_ahead(joint.visits, k, |v| v.entity);
-                    ids.clear();
-                    ids.extend(v.parts.iter().flat_map(|p| p.tasks.iter().copied()));
-                    ids.sort_unstable();
-                    ids.dedup();
-                    join_into(
-                        &mut task_ids,
-                        ";",
-                        ids.iter().map(|&t| tasks[t].inputs.plan.task_id.as_str()),
-                    );
-                    join_into(&mut departments, ";", v.parts.iter().map(|p| p.department.as_str()));
-                    join_into(
-                        &mut items,
-                        ";",
-                        v.parts.iter().flat_map(|p| p.items.iter().map(String::as_str)),
-                    );
-                    basis.clear();
-                    team.clear();
-                    let staffed = v.parts.iter().any(|p| !p.inspectors.is_empty());
-                    for (k, p) in v.parts.iter().enumerate() {
-                        let sep = if k == 0 { "" } else { ";" };
-                        basis.push_str(sep);
-                        basis.push_str(&p.department);
-                        basis.push(':');
-                        for (j, b) in p.basis.iter().enumerate() {
-                            basis.push_str(if j == 0 { "" } else { "+" });
-                            basis.push_str(b.as_str());
-                        }
-                        if staffed {
-                            team.push_str(sep);
-                            team.push_str(&p.department);
-                            team.push(':');
-                            team.push_str(&p.inspectors.join("+"));
-                        }
-                    }
-                    let date = match v.date {
-                        Some(d) => dates.entry(d).or_insert_with(|| d.to_string()).as_str(),
-                        None => "",
-                    };
-                    w.write_record([
-                        v.id.as_str(),
-                        population.id(v.entity),
-                        name,
-                        v.key.hex_into(&mut hex),
-                        &task_ids,
-                        date,
-                        &departments,
-                        &items,
-                        &basis,
-                        &team,
-                        v.leader.as_deref().unwrap_or(""),
-                    ])?;
-                }
-                Ok(())
-            },
-        )
-    };
-    // 一公开: one record per task, department and visit, with no inspector data.
-    let public = |names: &[&str]| {
-        sink.csv(
-            "public.csv",
-            &[
-                "plan_id",
-                "task_id",
-                "department",
-                "visit_id",
-                "entity_id",
-                "entity_name",
-                "items",
-                "visit_date",
-                "result",
-                "deadline",
-            ],
-            |w| {
-                let mut items = String::new();
-                for (t, task) in tasks.iter().enumerate() {
-                    let plan = &task.inputs.plan;
-                    // Each visit date once: as text, and the task's publication deadline.
-                    let mut dates: BTreeMap<chrono::NaiveDate, (String, String)> = BTreeMap::new();
-                    // Per department (plan position), the entities it drew, one bit
-                    // per entity: the visits come in key order, and a search of a
-                    // sorted list would miss the cache at every step.
-                    let words = population.len().div_ceil(64);
-                    let drawn: Vec<Vec<u64>> = joint.draws[t]
-                        .departments
-                        .iter()
-                        .map(|dep| {
-                            let mut bits = vec![0u64; words];
-                            for s in dep.selected() {
-                                bits[s.entity / 64] |= 1 << (s.entity % 64);
-                            }
-                            bits
-                        })
-                        .collect();
-                    // This task's directed items per (entity, department).
-                    let mut directed: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-                    for c in &task.inputs.directed {
-                        directed
-                            .entry((c.entity_id.as_str(), c.department.as_str()))
-                            .or_default()
-                            .extend(c.item_ids.iter().map(String::as_str));
-                    }
-                    // Per department (plan position), the visits it takes part in for
-                    // this task, with its part of each: one pass over the visits.
-                    let mut taking: Vec<Vec<(usize, &crate::VisitPart)>> = vec![Vec::new(); plan.departments.len()];
-                    for (k, v) in joint.visits.iter().enumerate() {
-                        for p in v.parts.iter().filter(|p| p.tasks.contains(&t)) {
-                            let Some(di) = plan.departments.iter().position(|d| d.id == p.department) else {
-                                continue;
-                            };
-                            // A department's first part of the visit.
-                            if taking[di].last().is_none_or(|&(last, _)| last != k) {
-                                taking[di].push((k, p));
-                            }
-                        }
-                    }
-                    for ((di, d), taking) in plan.departments.iter().enumerate().zip(&taking) {
-                        for (j, &(k, p)) in taking.iter().enumerate() {
-                            population.prefetch_ahead(taking, j, |&(ahead, _)| joint.visits[ahead].entity);
-                            let (v, name) = (&joint.visits[k], names[k]);
-                            // This task's items: the department's plan items if it drew the
-                            // entity, and the items of this task's directed checks.
-                            let drew = drawn[di][v.entity / 64] & (1 << (v.entity % 64)) != 0;
-                            let named = if p.basis.contains(&crate::Basis::Directed) {
-                                directed.get(&(population.id(v.entity), d.id.as_str()))
-                            } else {
-                                None
-                            };
-                            join_into(
-                                &mut items,
-                                ";",
-                                p.items
-                                    .iter()
-                                    .filter(|i| {
-                                        (drew && d.items.contains(i))
-                                            || named.is_some_and(|items| items.contains(i.as_str()))
-                                    })
-                                    .map(String::as_str),
-                            );
-                            let (date, deadline) = match v.date {
-                                Some(date) => {
-                                    let (date, deadline) = dates.entry(date).or_insert_with(|| {
-                                        let deadline = base
-                                            .calendar
-                                            .add_working_days(date, plan.teams.publication_days)
-                                            .map(|d| d.to_string())
-                                            .unwrap_or_default();
-                                        (date.to_string(), deadline)
-                                    });
-                                    (date.as_str(), deadline.as_str())
-                                }
-                                None => ("", ""),
-                            };
-                            w.write_record([
-                                plan.plan_id.as_str(),
-                                &plan.task_id,
-                                &d.id,
-                                &v.id,
-                                population.id(v.entity),
-                                name,
-                                &items,
-                                date,
-                                "",
-                                deadline,
-                            ])?;
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )
-    };
+    let selection = || super::files::selection(tasks, joint, sink);
+    let strata = || super::files::strata(tasks, joint, sink);
+    let exclusions = || super::files::exclusions(tasks, joint, sink);
+    let visits = |names: &[&str]| super::files::visits(tasks, joint, names, sink);
+    let public = |names: &[&str]| super::publish::public(tasks, joint, names, sink);
     let read;
     let names: Vec<&str> = match joint.names.and_then(|n| n.of(&visited)) {
         Some(names) => names,
