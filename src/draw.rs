@@ -1,13 +1,15 @@
-//! The draw: frames, quotas, allocation over strata, selection, and the
-//! merged visits (DR1 steps 3 to 8 and 10).
+//! The selection: keys, quotas, allocation over strata and the smallest
+//! keys per stratum (DR1 steps 3 to 7). The visits a draw holds are made in
+//! `visit`, which also defines [`Draw::run`], the whole draw.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
 use crate::population::Population;
+use crate::visit::Visit;
 
 /// Whether the departments of a task share one salt (DR1) or, for
 /// fairness comparisons only, each use their own.
@@ -114,61 +116,6 @@ impl DepartmentDraw {
             .iter()
             .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
     }
-}
-
-/// Why a department visits an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Basis {
-    /// Selected by the draw.
-    Random,
-    /// Named by a directed check.
-    Directed,
-}
-
-impl Basis {
-    /// The name used in outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::Random => "random",
-            Basis::Directed => "directed",
-        }
-    }
-}
-
-/// One department's part of a visit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VisitPart {
-    /// The department.
-    pub department: String,
-    /// The tasks (positions in the draw's task list) whose calls this part
-    /// serves; one unless several tasks of the department were merged.
-    pub tasks: Vec<usize>,
-    /// Random, directed, or both.
-    pub basis: BTreeSet<Basis>,
-    /// The items it checks, in plan order, then directed items in file order.
-    pub items: Vec<String>,
-    /// The department's inspectors on the team, by id (empty without an inspector library).
-    pub inspectors: Vec<String>,
-}
-
-/// One visit: an entity and every department that goes there (进一次门、查多项事).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Visit {
-    /// The visit id, `V` and a 6-digit number in key order.
-    pub id: String,
-    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
-    pub entity: usize,
-    /// The entity's DR1 key; visits are numbered in key order.
-    pub key: Digest,
-    /// The window the date must fall in: the common window of the tasks merged into the visit.
-    pub window: crate::plan::Window,
-    /// The departments, in plan order.
-    pub parts: Vec<VisitPart>,
-    /// The visit date, a working day of the window.
-    pub date: Option<chrono::NaiveDate>,
-    /// The team leader (主检), chosen by key among the team.
-    pub leader: Option<String>,
 }
 
 /// A complete draw: salts, per-department results, exclusions and visits.
@@ -312,23 +259,6 @@ fn smallest(mut members: Vec<Packed>, n: usize, salt: &Salt, population: &Popula
 }
 
 impl Draw {
-    /// Runs DR1 on loaded inputs with a seed: selection, visits, dates and,
-    /// when the plan names an inspector library, teams. The result is a pure
-    /// function of the inputs' contents (not their row order) and the seed
-    /// text.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Unstaffable`](crate::ErrorKind::Unstaffable) when no
-    /// complete team assignment exists, naming each visit and department
-    /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)
-    /// when the window has no working day for the visits.
-    pub fn run(inputs: &Inputs, seed: &Seed) -> crate::Result<Draw> {
-        let mut draw = Draw::select(inputs, seed);
-        draw.visits = crate::visit::schedule(&[(inputs, &draw)], &draw.salt)?;
-        Ok(draw)
-    }
-
     /// DR1 steps 1 to 8 alone: the selection of every department, without
     /// visits (`visits` is empty).
     pub fn select(inputs: &Inputs, seed: &Seed) -> Draw {

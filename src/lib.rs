@@ -108,7 +108,6 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-mod assign;
 mod audit;
 mod calendar;
 mod compare;
@@ -123,7 +122,6 @@ mod inspector;
 mod io;
 mod json;
 mod key;
-mod merge;
 mod model;
 #[cfg(feature = "fairness")]
 mod observed;
@@ -133,7 +131,6 @@ mod plan;
 #[cfg(feature = "svg")]
 mod plot;
 mod population;
-mod schedule;
 mod synth;
 mod visit;
 
@@ -143,7 +140,7 @@ pub use crate::audit::{
     draw_to_dir_logged, verify, verify_log, verify_with_progress,
 };
 pub use crate::calendar::{Calendar, DayKind};
-pub use crate::draw::{Basis, ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, Visit, VisitPart, allocate};
+pub use crate::draw::{ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, allocate};
 pub use crate::drawlog::{DrawLog, LogEntry};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 #[cfg(feature = "fairness")]
@@ -153,7 +150,6 @@ pub use crate::inputs::{InputFile, Inputs};
 pub use crate::inspector::{Conflict, Inspector};
 pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
-pub use crate::merge::merge_windows;
 pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
     VisitKind,
@@ -168,7 +164,7 @@ pub use crate::plan::{
 pub use crate::plot::fairness_svg;
 pub use crate::population::{ENTITY_COLUMNS, Entity, Population};
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
-pub use crate::visit::JointDraw;
+pub use crate::visit::{Basis, JointDraw, Visit, VisitPart, merge_windows};
 
 // The integration tests' helpers, for the unit tests that measure the assigner.
 #[cfg(test)]

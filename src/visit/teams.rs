@@ -32,16 +32,16 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use crate::draw::Visit;
+use super::Visit;
 use crate::error::{ErrorKind, Result};
 use crate::inputs::Inputs;
 use crate::inspector::Inspector;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+use crate::key::below;
 use crate::key::{Hasher, Salt};
 use crate::plan::{CrossStation, Rotation};
-use crate::synth::below;
 
 /// Capacity of edges that never bind.
 const INF: u32 = u32::MAX / 4;

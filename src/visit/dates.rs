@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::draw::{Visit, allocate};
+use super::Visit;
+use crate::draw::allocate;
 use crate::error::{Error, Location, Result};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher, Salt};

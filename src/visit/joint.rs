@@ -1,15 +1,16 @@
-//! Visits: every department's selections and directed checks, over one or
-//! more task draws, merged into one visit per entity and common window
-//! (进一次门、查多项事), then dated and staffed.
+//! The visits of one or more task draws: every department's calls
+//! gathered per entity, merged into the fewest visits, numbered in key
+//! order, then dated and staffed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::draw::{Basis, Draw, Independence, Visit, VisitPart};
+use super::merge::merge_windows_with;
+use super::{Basis, Visit, VisitPart};
+use crate::draw::{Draw, Independence};
 use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher, Salt, Seed};
-use crate::merge::merge_windows_with;
 use crate::plan::Window;
 
 /// One department of one task that must visit one entity.
@@ -215,9 +216,9 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         v.id = format!("V{:06}", n + 1);
     }
 
-    crate::schedule::assign_dates(base, salt, &mut visits)?;
+    super::dates::assign_dates(base, salt, &mut visits)?;
     if !base.inspectors.is_empty() {
-        let staffing = crate::assign::assign(base, salt, &visits)?;
+        let staffing = super::teams::assign(base, salt, &visits)?;
         for (v, teams) in visits.iter_mut().zip(staffing) {
             let entity_id = population.id(v.entity);
             for (part, team) in v.parts.iter_mut().zip(teams) {
@@ -239,6 +240,25 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
         }
     }
     Ok(visits)
+}
+
+impl Draw {
+    /// Runs DR1 on loaded inputs with a seed: selection, visits, dates and,
+    /// when the plan names an inspector library, teams. The result is a pure
+    /// function of the inputs' contents (not their row order) and the seed
+    /// text.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unstaffable`](crate::ErrorKind::Unstaffable) when no
+    /// complete team assignment exists, naming each visit and department
+    /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)
+    /// when the window has no working day for the visits.
+    pub fn run(inputs: &Inputs, seed: &Seed) -> crate::Result<Draw> {
+        let mut draw = Draw::select(inputs, seed);
+        draw.visits = schedule(&[(inputs, &draw)], &draw.salt)?;
+        Ok(draw)
+    }
 }
 
 /// Several task draws of the same period, drawn together: each task's
