@@ -195,7 +195,7 @@ fn read_history(file: &str, bytes: &[u8]) -> Result<HistoryRead> {
         for k in 1..parts {
             let guess = body_start + (bytes.len() - body_start) * k / parts;
             let from = *cuts.last().unwrap_or(&body_start);
-            if let Some(end) = crate::population::record_boundary(&bytes[from..guess.max(from)]) {
+            if let Some(end) = crate::io::record_boundary(&bytes[from..guess.max(from)]) {
                 cuts.push(from + end);
             }
         }

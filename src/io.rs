@@ -394,6 +394,24 @@ pub(crate) fn one_of(names: &[&str]) -> String {
     }
 }
 
+/// The end of the last newline in `bytes` that is outside quotes, given
+/// that `bytes` starts on a record boundary. In CSV a quote is either a
+/// field's opening or closing quote or half of an escaped `""`, so a
+/// newline is outside quotes exactly when an even number of quotes precede it.
+pub(crate) fn record_boundary(bytes: &[u8]) -> Option<usize> {
+    let quotes = memchr::memchr_iter(b'"', bytes).count();
+    let mut after = 0usize;
+    let mut end = bytes.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &bytes[..end]) {
+        after += memchr::memchr_iter(b'"', &bytes[nl..end]).count();
+        if (quotes - after).is_multiple_of(2) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
 /// Splits a part of a CSV file that starts on a record boundary into rows,
 /// calling `row` with each row's fields and the offset of its first byte,
 /// when the part is plain: valid UTF-8 with no quote, no carriage return,
