@@ -65,6 +65,9 @@
 //!   [`verify`] replays a record and reports each difference.
 //! - [`synth`] writes a realistic synthetic dataset of any size.
 //!
+//! `ARCHITECTURE.md` in the repository maps the modules to these steps and
+//! follows a draw and a verification through them.
+//!
 //! # The DR1 draw
 //!
 //! `H` is SHA-256, `enc(s)` the 4-byte big-endian length of `s` then its
