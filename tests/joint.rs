@@ -230,3 +230,25 @@ fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
         v.differences
     );
 }
+
+/// `Outputs::render_joint` is public: given the wrong number of tasks (none
+/// at all, or one for a draw of two) it says so instead of panicking.
+#[test]
+fn rendering_a_joint_draw_needs_one_task_inputs_per_task() {
+    let (_dir, mut inputs) = tasks();
+    let joint = JointDraw::run(&mut inputs, &Seed::new(SEED).unwrap()).unwrap();
+    let err = double_random::Outputs::render_joint(&[], &joint).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "outputs: rendering a draw of {} task(s) needs one TaskInputs per task, and 0 were given",
+            inputs.len()
+        )
+    );
+    let one = [double_random::TaskInputs {
+        inputs: &inputs[0],
+        plan_path: "plan.json",
+        commitment: None,
+    }];
+    assert!(double_random::Outputs::render_joint(&one, &joint).is_err());
+}

@@ -299,12 +299,24 @@ impl Outputs {
     }
 
     /// Renders every output of a draw of one or more tasks; `tasks` are in
-    /// the order of `joint.draws`.
+    /// the order of `joint.draws`, one for each.
     ///
     /// # Errors
     ///
-    /// As [`Outputs::render`].
+    /// As [`Outputs::render`]; a [`Policy`](crate::ErrorKind::Policy)
+    /// error when `tasks` does not hold one entry per task of the draw (an
+    /// empty slice included).
     pub fn render_joint(tasks: &[TaskInputs<'_>], joint: &JointDraw) -> crate::Result<Outputs> {
+        if tasks.is_empty() || tasks.len() != joint.draws.len() {
+            return Err(Error::policy(
+                crate::Location::file("outputs"),
+                format!(
+                    "rendering a draw of {} task(s) needs one TaskInputs per task, and {} were given",
+                    joint.draws.len(),
+                    tasks.len()
+                ),
+            ));
+        }
         Outputs::render_view(tasks, &DrawView::joint(joint, None))
     }
 
