@@ -268,19 +268,15 @@ impl OpenLog {
         let name = path.display().to_string();
         let io = |e: std::io::Error| Error::io(path, e);
         loop {
-            let (file, created) = match OpenOptions::new().read(true).append(true).create_new(true).open(path) {
+            let mut options = OpenOptions::new();
+            options.read(true).append(true);
+            let (file, created) = match options.clone().create_new(true).open(path) {
                 Ok(file) => (file, true),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    (crate::io::open_regular(path).map_err(io)?, false)
+                    crate::io::check_regular(path).map_err(io)?;
+                    (options.open(path).map_err(io)?, false)
                 }
                 Err(e) => return Err(io(e)),
-            };
-            let file = if created {
-                file
-            } else {
-                // Reopened for appending, once known to be a regular file.
-                drop(file);
-                OpenOptions::new().read(true).append(true).open(path).map_err(io)?
             };
             let mut open = OpenLog {
                 file,

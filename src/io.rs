@@ -35,13 +35,19 @@ pub(crate) fn open_input(path: &Path, name: &str) -> Result<std::fs::File> {
 
 /// [`open_input`] with the bare I/O error.
 pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file (a directory, device or pipe cannot be read as an input)",
-        ));
-    }
+    check_regular(path)?;
     std::fs::File::open(path)
+}
+
+/// An error unless `path` is a regular file (links followed).
+pub(crate) fn check_regular(path: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(path)?.is_file() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file (a directory, device or pipe cannot be read as an input)",
+    ))
 }
 
 /// Reads a whole input file (a regular file, see [`open_input`]), naming it

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::Rng as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{ErrorKind, Result};
@@ -387,22 +389,22 @@ impl Salt {
     }
 }
 
-/// DR1 step 9: the documented, unbiased mapping of a ChaCha20 stream (read
-/// through `next_u64` only) to a range, for every random choice other
-/// than the selection (team tie order, synthetic data).
-///
 /// An unbiased integer in `0..n` from a `next_u64` stream (Lemire's
 /// multiply-and-reject: draw `x`, form the 128-bit product `x × n`, reject
 /// when its low half is below `2^64 mod n`, return the high half).
 ///
+/// This is DR1 step 9's documented mapping of a ChaCha20 stream (read
+/// through `next_u64` only) to a range, for every random choice other than
+/// the selection (the team tie order, and synthetic data).
+///
 /// `n` must be positive.
-pub(crate) fn below(rng: &mut rand_chacha::ChaCha20Rng, n: u64) -> u64 {
+pub(crate) fn below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
     debug_assert!(n > 0);
     // The threshold `2^64 mod n` is below n, so a low half of at least n
     // passes without computing it (the division is the slow step).
     let mut threshold = None;
     loop {
-        let m = u128::from(rand_chacha::rand_core::Rng::next_u64(rng)) * u128::from(n);
+        let m = u128::from(rng.next_u64()) * u128::from(n);
         // OK because the low half of a u128 fits in u64 by construction.
         let low = m as u64;
         if low >= n || low >= *threshold.get_or_insert_with(|| n.wrapping_neg() % n) {
