@@ -58,14 +58,14 @@ impl Tail {
     /// kept: a file found with one endless line costs no more memory, and
     /// a line that long differs from every line an output has.
     ///
-    /// [`MAX_LINE_BYTES`]: crate::io::MAX_LINE_BYTES
+    /// [`MAX_LINE_BYTES`]: crate::inputs::io::MAX_LINE_BYTES
     fn push(&mut self, bytes: &[u8]) {
         if !self.ended {
             let (part, ended) = match memchr::memchr(b'\n', bytes) {
                 Some(end) => (&bytes[..end], true),
                 None => (bytes, false),
             };
-            let room = crate::io::MAX_LINE_BYTES.saturating_sub(self.line.len());
+            let room = crate::inputs::io::MAX_LINE_BYTES.saturating_sub(self.line.len());
             self.line.extend_from_slice(&part[..part.len().min(room)]);
             self.ended = ended;
         }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
+use crate::inputs::population::Population;
 use crate::key::{Digest, Salt, Seed};
 use crate::model::{Mode, Ratio, RiskClass};
-use crate::population::Population;
 use crate::visit::Visit;
 
 /// Whether the departments of a task share one salt (DR1) or, for

@@ -155,7 +155,7 @@ impl DrawLog {
         {
             return Ok(DrawLog::default());
         }
-        let bytes = crate::io::read_rows(path, &name)?;
+        let bytes = crate::inputs::io::read_rows(path, &name)?;
         Ok(DrawLog::parse(&name, &bytes))
     }
 
@@ -273,7 +273,7 @@ impl OpenLog {
             let (file, created) = match options.clone().create_new(true).open(path) {
                 Ok(file) => (file, true),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    crate::io::check_regular(path).map_err(io)?;
+                    crate::inputs::io::check_regular(path).map_err(io)?;
                     (options.open(path).map_err(io)?, false)
                 }
                 Err(e) => return Err(io(e)),

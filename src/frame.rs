@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::inputs::Inputs;
+use crate::inputs::population::{Codes, Narrowed, Population};
 use crate::key::{Digest, StreamHasher};
 use crate::model::{Mode, RiskClass, Status};
-use crate::population::{Codes, Narrowed, Population};
 
 /// Why an entity is not in a department's eligible frame.
 ///
@@ -194,7 +194,7 @@ fn inside_from(start: NaiveDate, days: u32) -> Option<NaiveDate> {
 }
 
 impl EntityRules {
-    fn new(plan: &crate::plan::Plan) -> EntityRules {
+    fn new(plan: &crate::inputs::plan::Plan) -> EntityRules {
         let start = plan.window.start;
         EntityRules {
             observed_from: plan.observation.as_ref().and_then(|o| {

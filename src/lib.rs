@@ -112,7 +112,6 @@
 #![warn(missing_debug_implementations)]
 
 mod audit;
-mod calendar;
 mod compare;
 mod draw;
 mod drawlog;
@@ -121,19 +120,14 @@ mod error;
 mod fairness;
 mod frame;
 mod inputs;
-mod inspector;
-mod io;
-mod json;
 mod key;
 mod model;
 #[cfg(feature = "fairness")]
 mod observed;
 mod par;
 mod place;
-mod plan;
 #[cfg(feature = "svg")]
 mod plot;
-mod population;
 mod synth;
 mod visit;
 
@@ -142,16 +136,20 @@ pub use crate::audit::{
     RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir,
     draw_to_dir_logged, verify, verify_log, verify_with_progress,
 };
-pub use crate::calendar::{Calendar, DayKind};
 pub use crate::draw::{ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, allocate};
 pub use crate::drawlog::{DrawLog, LogEntry};
 pub use crate::error::{Error, ErrorKind, Location, Result};
 #[cfg(feature = "fairness")]
 pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
 pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
+pub use crate::inputs::calendar::{Calendar, DayKind};
+pub use crate::inputs::inspector::{Conflict, Inspector};
+pub use crate::inputs::io::MAX_FIELD_BYTES;
+pub use crate::inputs::plan::{
+    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
+};
+pub use crate::inputs::population::{ENTITY_COLUMNS, Entity, Population};
 pub use crate::inputs::{InputFile, Inputs};
-pub use crate::inspector::{Conflict, Inspector};
-pub use crate::io::MAX_FIELD_BYTES;
 pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
 pub use crate::model::{
     CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
@@ -160,12 +158,8 @@ pub use crate::model::{
 #[cfg(feature = "fairness")]
 pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
 pub use crate::place::{check_output_file, write_output_file};
-pub use crate::plan::{
-    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
-};
 #[cfg(feature = "svg")]
 pub use crate::plot::fairness_svg;
-pub use crate::population::{ENTITY_COLUMNS, Entity, Population};
 pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
 pub use crate::visit::{Basis, JointDraw, Visit, VisitPart, merge_windows};
 

@@ -12,7 +12,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use statrs::function::gamma::ln_gamma;
 
 use crate::error::{Error, Location, Result};
-use crate::io::{CsvFile, check_unique, read_rows};
+use crate::inputs::io::{CsvFile, check_unique, read_rows};
 use crate::model::Ratio;
 
 /// Positions are grouped into this many bins for the positional test.

@@ -215,7 +215,7 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
         return Err(refused(out, format!("{only}, and this one has no record.json")));
     }
     let record = out.join("record.json");
-    let file = crate::io::open_input(&record, &record.display().to_string())?;
+    let file = crate::inputs::io::open_input(&record, &record.display().to_string())?;
     match serde_json::from_reader::<_, RecordHead>(std::io::BufReader::new(file)) {
         Ok(head) if head.spec.starts_with("DR") && !head.crate_version.is_empty() => Ok(()),
         _ => Err(refused(

@@ -86,7 +86,7 @@ impl Commitment {
     ///
     /// [`ErrorKind::Syntax`](crate::ErrorKind::Syntax) for anything that is not a commitment.
     pub fn from_json(file: &str, bytes: &[u8]) -> Result<Commitment> {
-        crate::json::parse(file, bytes)
+        crate::inputs::json::parse(file, bytes)
     }
 
     /// The commitment as pretty JSON with a final newline.

@@ -7,9 +7,9 @@ use crate::draw::Draw;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
+use crate::inputs::population::NameList;
 use crate::key::{Digest, Seed};
 use crate::place;
-use crate::population::NameList;
 use crate::visit::JointDraw;
 
 use super::commitment::Commitment;
@@ -94,8 +94,8 @@ impl Sink<'_> {
                 Target::File(std::io::BufWriter::with_capacity(1 << 20, f))
             }
             Sink::Compare(dir) => {
-                let found =
-                    crate::io::open_regular(&dir.join(name)).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+                let found = crate::inputs::io::open_regular(&dir.join(name))
+                    .map(|f| std::io::BufReader::with_capacity(1 << 20, f));
                 Target::Compare(Box::new(crate::compare::Comparer::new(name, found)))
             }
         };

@@ -242,7 +242,7 @@ impl AuditRecord {
     ///
     /// [`ErrorKind::Syntax`](crate::ErrorKind::Syntax) for anything that is not a record.
     pub fn from_json(file: &str, bytes: &[u8]) -> Result<AuditRecord> {
-        crate::json::parse(file, bytes)
+        crate::inputs::json::parse(file, bytes)
     }
 
     /// The record as pretty JSON with a final newline.

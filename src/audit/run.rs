@@ -134,7 +134,7 @@ fn draw_inner(
     let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
     for &path in commitments {
         let name = path.display().to_string();
-        let bytes = crate::io::read_file(path, &name)?;
+        let bytes = crate::inputs::io::read_file(path, &name)?;
         committed.push((
             name.clone(),
             Commitment::from_json(&name, &bytes)?,

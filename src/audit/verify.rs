@@ -41,7 +41,7 @@ impl Verification {
 /// record is not a record.
 pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
     let record_name = record_path.display().to_string();
-    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let bytes = crate::inputs::io::read_file(record_path, &record_name)?;
     let record = AuditRecord::from_json(&record_name, &bytes)?;
     let digest = Digest::of_bytes(&bytes).to_hex();
     let log = crate::DrawLog::read(log_path)?;
@@ -113,7 +113,7 @@ pub fn verify_with_progress(
         || record_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let bytes = crate::io::read_file(record_path, &record_name)?;
+    let bytes = crate::inputs::io::read_file(record_path, &record_name)?;
     let record = AuditRecord::from_json(&record_name, &bytes)?;
     let dir = record_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut v = Verification::default();
@@ -176,7 +176,7 @@ pub fn verify_with_progress(
                     } else {
                         plan_dir.join(&f.path)
                     };
-                    crate::io::open_regular(&path).and_then(Digest::of_reader)
+                    crate::inputs::io::open_regular(&path).and_then(Digest::of_reader)
                 }
             };
             match digest.map(|d| d.to_hex()) {

@@ -10,8 +10,8 @@ use crate::draw::{Draw, Independence};
 use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
+use crate::inputs::plan::Window;
 use crate::key::{Digest, Hasher, Salt, Seed};
-use crate::plan::Window;
 
 /// One department of one task that must visit one entity.
 struct Call<'a> {

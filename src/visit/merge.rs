@@ -2,7 +2,7 @@
 //! of the same period become the fewest visits whose dates fall inside all
 //! of their windows.
 
-use crate::plan::Window;
+use crate::inputs::plan::Window;
 
 /// Groups windows into the fewest groups that share a common day: the
 /// minimum number of points stabbing every window, found greedily by window

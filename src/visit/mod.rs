@@ -71,7 +71,7 @@ pub struct Visit {
     /// The entity's DR1 key; visits are numbered in key order.
     pub key: Digest,
     /// The window the date must fall in: the common window of the tasks merged into the visit.
-    pub window: crate::plan::Window,
+    pub window: crate::inputs::plan::Window,
     /// The departments, in plan order.
     pub parts: Vec<VisitPart>,
     /// The visit date, a working day of the window.

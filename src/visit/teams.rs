@@ -35,13 +35,13 @@ use chrono::NaiveDate;
 use super::Visit;
 use crate::error::{ErrorKind, Result};
 use crate::inputs::Inputs;
-use crate::inspector::Inspector;
+use crate::inputs::inspector::Inspector;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+use crate::inputs::plan::{CrossStation, Rotation};
 use crate::key::below;
 use crate::key::{Hasher, Salt};
-use crate::plan::{CrossStation, Rotation};
 
 /// Capacity of edges that never bind.
 const INF: u32 = u32::MAX / 4;
@@ -294,7 +294,7 @@ pub(crate) fn assign_with(
 
     // Each department is its own problem: staff them independently (in
     // parallel where allowed) and combine in plan order.
-    let staff = |dep: &crate::plan::DepartmentPolicy, mut observe: Option<Observer<'_>>| -> Result<Outcome> {
+    let staff = |dep: &crate::inputs::plan::DepartmentPolicy, mut observe: Option<Observer<'_>>| -> Result<Outcome> {
         let mut out = Outcome::default();
         // The roster in id order, so the input's row order never matters.
         let mut roster: Vec<usize> = (0..inspectors.len())

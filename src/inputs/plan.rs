@@ -9,8 +9,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
-use crate::io::parse_date;
-use crate::json::{Step, line_of, render};
+use crate::inputs::io::parse_date;
+use crate::inputs::json::{Step, line_of, render};
 use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass};
 
 /// A validated plan: a task round, its window, and the policy of every
@@ -305,11 +305,11 @@ struct DepartmentFile {
     id: String,
     #[serde(default)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "crate::json::unique_map")]
+    #[serde(default, deserialize_with = "crate::inputs::json::unique_map")]
     scope: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     items: Vec<String>,
-    #[serde(deserialize_with = "crate::json::unique_map")]
+    #[serde(deserialize_with = "crate::inputs::json::unique_map")]
     classes: BTreeMap<String, ClassFile>,
 }
 
@@ -454,7 +454,7 @@ impl Plan {
     /// # Ok::<(), double_random::Error>(())
     /// ```
     pub fn from_json(file: &str, text: &str) -> Result<Plan> {
-        let raw: PlanFile = crate::json::parse(file, text.as_bytes())?;
+        let raw: PlanFile = crate::inputs::json::parse(file, text.as_bytes())?;
         let loc = |path: &[Step<'_>]| {
             let at = match line_of(text, path) {
                 Some(line) => Location::line(file, line),

@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Location, Result};
-use crate::io::{CsvFile, one_of};
+use crate::inputs::io::{CsvFile, one_of};
 use crate::key::Digest;
 use crate::model::{RiskClass, Status};
 
@@ -21,7 +21,7 @@ use super::{Coded, Codes, ENTITY_COLUMNS, Ids, Keep, Offsets, Origin, Population
 const PART_BYTES: usize = 4 << 20;
 
 use super::order::in_id_order;
-use crate::io::record_boundary;
+use crate::inputs::io::record_boundary;
 
 /// Reads a file and cuts it into parts that end on record boundaries:
 /// every byte is in one part, in order, so hashing the parts in turn
@@ -35,14 +35,14 @@ struct Parts<R> {
 }
 
 /// The error of [`Parts::next`] for a record longer than
-/// [`MAX_LINE_BYTES`](crate::io::MAX_LINE_BYTES), which starts the part
+/// [`MAX_LINE_BYTES`](crate::inputs::io::MAX_LINE_BYTES), which starts the part
 /// that could not be cut.
 #[derive(Debug)]
 struct RowTooLong;
 
 impl std::fmt::Display for RowTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::io::line_too_long())
+        f.write_str(&crate::inputs::io::line_too_long())
     }
 }
 
@@ -108,7 +108,7 @@ impl<R: Read> Parts<R> {
             }
             // The first record fills the whole buffer (no line end, or a
             // quote left open): read more, up to the longest row accepted.
-            if self.buf.len() > crate::io::MAX_LINE_BYTES {
+            if self.buf.len() > crate::inputs::io::MAX_LINE_BYTES {
                 return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RowTooLong));
             }
             want = self.buf.len() * 2;
@@ -295,9 +295,9 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
         ..Parsed::default()
     };
     let rows = &part.bytes[skip..];
-    crate::io::plain_rows(rows, layout.headers.len(), |fields, start| {
+    crate::inputs::io::plain_rows(rows, layout.headers.len(), |fields, start| {
         let id = fields[layout.id];
-        if !crate::io::is_id(id) {
+        if !crate::inputs::io::is_id(id) {
             return None;
         }
         let class = match fields[layout.class] {
@@ -306,7 +306,7 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
         };
         let established = match fields[layout.established] {
             "" => None,
-            v => Some(crate::io::parse_date(v)?),
+            v => Some(crate::inputs::io::parse_date(v)?),
         };
         out.ids.push(id);
         out.classes.push(class);
@@ -376,7 +376,7 @@ pub(super) fn load<R: Read + Send>(
     // starts on the line after the `lines` newlines read before it.
     let read_error = |e: std::io::Error, lines: u64| match e.get_ref() {
         Some(inner) if inner.is::<RowTooLong>() => {
-            Error::syntax(Location::line(file, lines + 1), crate::io::line_too_long())
+            Error::syntax(Location::line(file, lines + 1), crate::inputs::io::line_too_long())
         }
         _ => Error::io(file, e),
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::error::{Error, Result};
-use crate::io::{CsvFile, check_unique};
+use crate::inputs::io::{CsvFile, check_unique};
 
 /// What a calendar file says about one date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

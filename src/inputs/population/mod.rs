@@ -277,7 +277,7 @@ impl Population {
     /// Reads an entity file from disk in parts on every core, keeping the
     /// columns of `keep`; returns the population and the SHA-256 of the file.
     pub(crate) fn open(file: &str, path: PathBuf, keep: Keep<'_>) -> Result<(Population, Digest)> {
-        let reader = crate::io::open_input(&path, file)?;
+        let reader = crate::inputs::io::open_input(&path, file)?;
         let source = Source::File(path);
         let (population, digest) = load(file, reader, source.origin(), keep)?;
         Ok((Population { source, ..population }, digest))

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::io::{CsvFile, check_unique, parse_date};
-use crate::population::Population;
+use crate::inputs::io::{CsvFile, check_unique, parse_date};
+use crate::inputs::population::Population;
 
 /// An enforcement inspector.
 #[derive(Debug, Clone, PartialEq, Eq)]
