@@ -15,7 +15,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use double_random::{Draw, Frame, Inputs, Outputs, Salt, Seed, allocate, draw_to_dir, synth, verify};
+use double_random::audit::Outputs;
+use double_random::draw::allocate;
+use double_random::frame::Frame;
+use double_random::key::Salt;
+use double_random::synth::synth;
+use double_random::{Draw, Drawer, Inputs, Seed, Verifier};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
 
@@ -68,10 +73,10 @@ fn benches(c: &mut Criterion) {
             selection_plan(&dir)
         };
         let inputs = Inputs::load(&plan).unwrap();
-        let n = inputs.population.len();
+        let n = inputs.population().len();
         let seed = Seed::new(SEED).unwrap();
-        let salt = Salt::derive(&seed, &inputs.plan.task_id, &inputs.plan.round_id);
-        let ids: Vec<&str> = inputs.population.iter().map(|e| e.id()).collect();
+        let salt = Salt::derive(&seed, inputs.plan().task_id(), inputs.plan().round_id());
+        let ids: Vec<&str> = inputs.population().iter().map(|e| e.id()).collect();
 
         let mut g = c.benchmark_group(format!("draw/{label}"));
         g.sample_size(10).measurement_time(Duration::from_secs(3));
@@ -89,7 +94,7 @@ fn benches(c: &mut Criterion) {
             })
         });
 
-        assert_eq!(Inputs::load(&plan).unwrap().population.len(), n);
+        assert_eq!(Inputs::load(&plan).unwrap().population().len(), n);
         g.bench_function("load", |b| b.iter(|| Inputs::load(black_box(&plan)).unwrap()));
 
         let frame = Frame::build(&inputs);
@@ -115,7 +120,7 @@ fn benches(c: &mut Criterion) {
         });
 
         let outputs = Outputs::render(&inputs, &draw, "plan.json", None).unwrap();
-        assert_eq!(outputs.files.len(), double_random::OUTPUT_FILES.len());
+        assert_eq!(outputs.files.len(), double_random::audit::OUTPUT_FILES.len());
         g.bench_function("render", |b| {
             b.iter(|| Outputs::render(black_box(&inputs), &draw, "plan.json", None).unwrap())
         });
@@ -123,18 +128,20 @@ fn benches(c: &mut Criterion) {
         // An auditor's replay: a draw written to disk, verified from its record.
         let written = tempfile::tempdir().unwrap();
         let out = written.path().join("out");
-        draw_to_dir(&[&plan], &seed, &[], &out, false).unwrap();
+        Drawer::new(seed.clone(), &out).plan(&plan).run().unwrap();
         let record = out.join("record.json");
-        let v = verify(&record, None).unwrap();
+        let v = Verifier::new(&record).run().unwrap();
         assert!(v.is_verified(), "{:?}", v.differences);
-        g.bench_function("verify", |b| b.iter(|| verify(black_box(&record), None).unwrap()));
+        g.bench_function("verify", |b| {
+            b.iter(|| Verifier::new(black_box(&record)).run().unwrap())
+        });
         g.finish();
     }
 
     // Allocation alone: 100 000 strata.
     let sizes: Vec<u64> = (0..100_000u64).map(|i| 1 + i * 7919 % 97).collect();
     let total: u64 = sizes.iter().sum();
-    let out = allocate(total / 20, &sizes, 0x612ca9597a202968);
+    let out = allocate(total / 20, &sizes, 0x612ca9597a202968).unwrap();
     assert_eq!(out.iter().sum::<u64>(), total / 20);
     c.bench_function("allocate/100k-strata", |b| {
         b.iter(|| allocate(black_box(total / 20), black_box(&sizes), 0x612ca9597a202968))
@@ -149,7 +156,7 @@ fn team_benches(c: &mut Criterion) {
         let (plan, files) = common::team_instance(entities, per_department, 1);
         let inputs = common::load(&plan, &files).unwrap();
         let no_teams = common::load(&plan.replace(r#", "inspectors": "inspectors.csv""#, ""), &files).unwrap();
-        assert!(no_teams.inspectors.is_empty());
+        assert!(no_teams.inspectors().is_empty());
         let seed = Seed::new("bench").unwrap();
         let draw = Draw::run(&inputs, &seed).unwrap();
         assert_eq!(draw.visits.len(), entities);

@@ -20,8 +20,8 @@ fn main() -> Result<(), double_random::Error> {
     let broken = common::broken_team_rules(&inputs, &draw);
     println!(
         "{} entities, {} inspectors, {} visits: loaded in {loaded:.2} s, drawn with dates and teams in {drawn:.2} s; rules broken: {}",
-        inputs.population.len(),
-        inputs.inspectors.len(),
+        inputs.population().len(),
+        inputs.inspectors().len(),
         draw.visits.len(),
         broken.len()
     );

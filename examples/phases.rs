@@ -2,7 +2,9 @@
 //! far: `cargo run --release --example phases -- PLAN SEED`.
 use std::time::Instant;
 
-use double_random::{Draw, Frame, Inputs, Outputs, Seed};
+use double_random::audit::Outputs;
+use double_random::frame::Frame;
+use double_random::{Draw, Inputs, Seed};
 
 /// The peak resident set so far, from /proc (Linux), in MB.
 fn peak_mb() -> String {
@@ -39,7 +41,7 @@ fn main() -> Result<(), double_random::Error> {
     println!(
         "load    {:>8.3} s ({} entities) {} {}",
         t.elapsed().as_secs_f64(),
-        inputs.population.len(),
+        inputs.population().len(),
         peak_mb(),
         cpu()
     );

@@ -21,7 +21,7 @@ fn main() -> Result<(), double_random::Error> {
     println!(
         "{} visits ({parts} department parts), {} inspectors: draw with dates and teams in {:.3} s",
         draw.visits.len(),
-        inputs.inspectors.len(),
+        inputs.inspectors().len(),
         t.elapsed().as_secs_f64()
     );
     let broken = common::broken_team_rules(&inputs, &draw);

@@ -25,8 +25,9 @@ pub(crate) enum Independence {
 
 /// One selected entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Selected {
-    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
+    /// The entity's position in the [`Population`] (see [`Population::entity`]).
     pub entity: usize,
     /// Its DR1 key.
     pub key: Digest,
@@ -36,6 +37,7 @@ pub struct Selected {
 
 /// The draw of one stratum of one department and class.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StratumDraw {
     /// The values of the plan's stratum columns.
     pub values: Vec<String>,
@@ -65,6 +67,7 @@ impl StratumDraw {
 
 /// The draw of one department and class.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClassDraw {
     /// The class.
     pub class: RiskClass,
@@ -102,14 +105,20 @@ impl ClassDraw {
 
 /// The draw of one department.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DepartmentDraw {
     /// The department id.
     pub department: String,
-    /// The classes A to D.
-    pub classes: Vec<ClassDraw>,
+    /// The classes A to D; [`class`](DepartmentDraw::class) picks one.
+    pub classes: [ClassDraw; 4],
 }
 
 impl DepartmentDraw {
+    /// The draw of one class.
+    pub fn class(&self, class: RiskClass) -> &ClassDraw {
+        &self.classes[class.index()]
+    }
+
     /// Every entity the department selected, class by class, stratum by stratum.
     pub(crate) fn selected(&self) -> impl Iterator<Item = &Selected> {
         self.classes
@@ -123,7 +132,7 @@ impl DepartmentDraw {
 /// # Example
 ///
 /// ```
-/// use double_random::{Draw, Inputs, Seed};
+/// use double_random::{Draw, Inputs, RiskClass, Seed};
 /// let plan = br#"{"plan_id": "P", "task_id": "T", "round_id": "1",
 ///   "window": {"start": "2024-04-01", "end": "2024-06-30"}, "lead_department": "S",
 ///   "inputs": {"entities": "e.csv", "items": "i.csv"},
@@ -135,12 +144,13 @@ impl DepartmentDraw {
 ///     _ => b"id,department,name,kind,max_ratio\nI1,S,licence,key,\n".to_vec(),
 /// }))?;
 /// let draw = Draw::run(&inputs, &Seed::new("7 3 1 9")?)?;
-/// let b = &draw.departments[0].classes[1];
+/// let b = draw.departments[0].class(RiskClass::B);
 /// assert_eq!((b.base, b.eligible, b.drawn, b.selected()), (4, 4, 2, 2));
 /// assert_eq!(draw.visits.len(), 2);
 /// # Ok::<(), double_random::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Draw {
     /// The seed.
     pub seed: Seed,
@@ -152,33 +162,35 @@ pub struct Draw {
     pub frame: Frame,
     /// The visits, in key order (empty from [`Draw::select`] and in a [`JointDraw`](crate::JointDraw)).
     pub visits: Vec<Visit>,
+    /// The inputs drawn from ([`Inputs::fingerprint`]), so that the
+    /// outputs are never rendered with other inputs.
+    pub(crate) made_from: Digest,
 }
 
 /// DR1 step 6: systematic rounding of the shares `n × sizes[k] / Σ sizes`
 /// with offset `v / 2^64`. Returns one count per stratum, in order; they sum
-/// to `n`, and each is the floor or the ceiling of its share.
+/// to `n`, and each is the floor or the ceiling of its share. `None` when
+/// the sizes sum to more than `u64::MAX`, which no frame held in memory can
+/// reach.
 ///
 /// In integers: with `S_k` the running sum of sizes and `t = Σ sizes`,
 /// `floor(C_k + v) = floor(n × S_k / t) + [v × t ≥ (t − (n × S_k mod t)) × 2^64]`.
 ///
-/// # Panics
-///
-/// When the sizes sum to more than `u64::MAX`, which no frame held in
-/// memory can reach.
-///
 /// # Example
 ///
 /// ```
-/// use double_random::allocate;
-/// assert_eq!(allocate(3, &[5, 5, 5, 5], 0), [0, 1, 1, 1]);
-/// assert_eq!(allocate(3, &[5, 5, 5, 5], u64::MAX), [1, 1, 1, 0]);
+/// use double_random::draw::allocate;
+/// assert_eq!(allocate(3, &[5, 5, 5, 5], 0), Some(vec![0, 1, 1, 1]));
+/// assert_eq!(allocate(3, &[5, 5, 5, 5], u64::MAX), Some(vec![1, 1, 1, 0]));
+/// assert_eq!(allocate(1, &[u64::MAX, 1], 0), None);
 /// ```
-#[track_caller]
-pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
+pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Option<Vec<u64>> {
     let total: u128 = sizes.iter().map(|&s| u128::from(s)).sum();
-    assert!(total <= u128::from(u64::MAX), "stratum sizes sum to more than u64::MAX");
+    if total > u128::from(u64::MAX) {
+        return None;
+    }
     if total == 0 {
-        return vec![0; sizes.len()];
+        return Some(vec![0; sizes.len()]);
     }
     let v = u128::from(v);
     // floor(n × S / total + v / 2^64), exactly.
@@ -199,7 +211,14 @@ pub fn allocate(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
         out.push((cur - prev) as u64);
         prev = cur;
     }
-    out
+    Some(out)
+}
+
+/// [`allocate`] over sizes that count entities or days held in memory,
+/// which sum to far less than `u64::MAX`.
+pub(crate) fn allocate_held(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
+    // OK because the sizes count things held in memory: their sum fits in a u64.
+    allocate(n, sizes, v).expect("sizes held in memory sum to less than 2^64")
 }
 
 /// A member of a stratum with its key packed: the first 8 bytes of its
@@ -290,8 +309,7 @@ impl Draw {
                         .finish(),
                 ),
             };
-            let mut classes = Vec::with_capacity(4);
-            for class in RiskClass::ALL {
+            let classes = RiskClass::ALL.map(|class| {
                 let c = class.index();
                 let policy = dep.class(class);
                 let cf = &frame.departments[di].classes[c];
@@ -300,7 +318,7 @@ impl Draw {
                 let drawn = quota.min(eligible);
                 let offset = salt.alloc_offset(&dep.id, class.as_str());
                 let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();
-                let counts = allocate(drawn, &sizes, offset);
+                let counts = allocate_held(drawn, &sizes, offset);
                 // Each stratum on its own, on every core, in order.
                 let out = crate::par::map_range(cf.strata.len(), |k| {
                     let (sf, n_h) = (&cf.strata[k], counts[k]);
@@ -335,7 +353,7 @@ impl Draw {
                         selected,
                     }
                 });
-                classes.push(ClassDraw {
+                ClassDraw {
                     class,
                     ratio: policy.ratio.clone(),
                     mode: policy.mode,
@@ -346,8 +364,8 @@ impl Draw {
                     offset,
                     excluded: cf.excluded.clone(),
                     strata: out,
-                });
-            }
+                }
+            });
             departments.push(DepartmentDraw {
                 department: dep.id.clone(),
                 classes,
@@ -360,6 +378,7 @@ impl Draw {
             departments,
             frame,
             visits: Vec::new(),
+            made_from: inputs.fingerprint(),
         }
     }
 
@@ -388,7 +407,7 @@ mod tests {
         let sizes = [7, 0, 13, 1, 29];
         for n in 0..=50 {
             for v in [0, 1, u64::MAX / 3, u64::MAX / 2, u64::MAX] {
-                let out = allocate(n, &sizes, v);
+                let out = allocate(n, &sizes, v).unwrap();
                 assert_eq!(out.iter().sum::<u64>(), n, "n={n} v={v}");
                 for (&c, &s) in out.iter().zip(&sizes) {
                     let q_num = u128::from(n) * u128::from(s);

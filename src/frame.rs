@@ -51,10 +51,11 @@ impl ExclusionReason {
 
 /// One entity left out of one department's frame, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Exclusion {
     /// The department's position in the plan.
     pub department: usize,
-    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
+    /// The entity's position in the [`Population`] (see [`Population::entity`]).
     pub entity: usize,
     /// The entity's class after the plan's unclassified rule.
     pub class: RiskClass,
@@ -64,6 +65,7 @@ pub struct Exclusion {
 
 /// One stratum of a class frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StratumFrame {
     /// The values of the plan's stratum columns.
     pub values: Vec<String>,
@@ -75,6 +77,7 @@ pub struct StratumFrame {
 
 /// The frame of one department and class.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ClassFrame {
     /// `|B(d,c)|`.
     pub base: u64,
@@ -93,13 +96,22 @@ impl ClassFrame {
 
 /// The frame of one department: one [`ClassFrame`] per class, A to D.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DepartmentFrame {
-    /// The classes, A to D.
+    /// The classes, A to D; [`class`](DepartmentFrame::class) picks one.
     pub classes: [ClassFrame; 4],
+}
+
+impl DepartmentFrame {
+    /// The frame of one class.
+    pub fn class(&self, class: RiskClass) -> &ClassFrame {
+        &self.classes[class.index()]
+    }
 }
 
 /// The frames of every department of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Frame {
     /// Per department, in plan order.
     pub departments: Vec<DepartmentFrame>,

@@ -276,7 +276,8 @@ const SHA256_IV: [u32; 8] = [
 /// # Example
 ///
 /// ```
-/// use double_random::{Seed, Salt};
+/// use double_random::Seed;
+/// use double_random::key::Salt;
 /// let salt = Salt::derive(&Seed::new("2024")?, "T1", "1");
 /// let key = salt.entity_key("91140930MA0K0001X1");
 /// assert_eq!(key.to_hex().len(), 64);

@@ -10,7 +10,7 @@
 //! with this crate or with a short script in any language.
 //!
 //! ```
-//! use double_random::{Draw, Inputs, Seed};
+//! use double_random::{Draw, Inputs, RiskClass, Seed};
 //!
 //! let plan = br#"{"plan_id": "P1", "task_id": "T1", "round_id": "1",
 //!   "window": {"start": "2027-03-01", "end": "2027-05-31"}, "lead_department": "SCJG",
@@ -30,12 +30,12 @@
 //! }))?;
 //!
 //! let draw = Draw::run(&inputs, &Seed::new("0417 2953 8861")?)?;
-//! let a = &draw.departments[0].classes[0];
+//! let a = draw.departments[0].class(RiskClass::A);
 //! // E4 is deregistered: the base population of class A is E1–E3 and
 //! // the quota is ceil(0.25 × 3) = 1, given to North or South by systematic rounding.
 //! assert_eq!((a.base, a.eligible, a.drawn, a.selected()), (3, 3, 1, 1));
 //! // Class D is drawn at 100 %.
-//! assert_eq!(draw.departments[0].classes[3].selected(), 1);
+//! assert_eq!(draw.departments[0].class(RiskClass::D).selected(), 1);
 //! // One visit per selected entity, numbered in key order.
 //! assert_eq!(draw.visits.len(), 2);
 //! // The same inputs and seed give the same draw, always.
@@ -45,25 +45,35 @@
 //!
 //! # Overview
 //!
-//! - [`Inputs`] loads a [`Plan`] (JSON) and the files it names: the entity
-//!   library ([`Population`] of [`Entity`]), the check-item list
-//!   ([`CheckItem`]), past visits ([`PastVisit`]) and directed checks
-//!   ([`DirectedCheck`]). Every error is an [`Error`] that names the file,
-//!   the 1-based line and the field ([`Location`]).
-//! - [`Frame::build`] forms, per department and class, the base population
-//!   and the eligible frame split into strata, recording every
-//!   [`Exclusion`] with its [`ExclusionReason`]. It does not depend on the
-//!   seed, so [`Commitment::compute`] can hash it before the seed exists.
-//! - [`Draw::run`] derives the draw [`Salt`] from the [`Seed`], computes a
-//!   key per entity, sets each quota from the exact [`Ratio`], allocates it
-//!   over strata ([`allocate`]), takes the smallest keys, and merges every
-//!   department's selection and the directed checks into one [`Visit`] per
-//!   entity.
-//! - [`Outputs::render`] turns a draw into `selection.csv`, `strata.csv`,
-//!   `exclusions.csv`, `visits.csv` and the [`AuditRecord`]
-//!   (`record.json`); [`draw_to_dir`] writes them atomically, and
-//!   [`verify`] replays a record and reports each difference.
-//! - [`synth`] writes a realistic synthetic dataset of any size.
+//! Most programs need only the types at the root:
+//!
+//! - [`Drawer`] runs a draw from plan files into an output folder, checked
+//!   against its commitments and recorded in the draw log, and returns
+//!   what it [`Drawn`]; [`Verifier`] replays a written draw and returns a
+//!   [`Verification`] listing each difference. Both report their steps to
+//!   one [`OnProgress`] callback.
+//! - [`Inputs`] loads a [`Plan`] (JSON) and the files it names, checked
+//!   against each other; [`Draw::run`] draws one task in memory, and
+//!   [`JointDraw::run`] several tasks together with their visits merged.
+//!   Results are read by risk class with [`RiskClass`]
+//!   (`draw.departments[0].class(RiskClass::D)`).
+//! - Every error is an [`Error`] whose [`ErrorKind`] names the file, the
+//!   1-based line and the field ([`Location`]).
+//!
+//! The rest lives in a module per step of a draw:
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`inputs`] | the plan's parts, the entity library ([`inputs::Population`]), the calendar, inspectors |
+//! | [`model`] | the shared vocabulary: [`model::Ratio`], statuses, check items, past visits, directed checks |
+//! | [`frame`] | base populations, eligible frames, strata and every exclusion with its reason |
+//! | [`key`] | DR1's hashing: [`key::Salt`], entity keys, [`key::Digest`] |
+//! | [`draw`] | quotas, allocation over strata ([`draw::allocate`]), the selected entities |
+//! | [`visit`] | merged visits, their dates and inspector teams |
+//! | [`audit`] | the commitment, the output files, the audit record and the draw log |
+//! | [`place`] | writing an output file safely (never over an input, never half-written) |
+//! | [`synth`] | a realistic synthetic dataset of any size |
+//! | `fairness` | fairness over many seeds, and audits of other systems' draws (feature `fairness`) |
 //!
 //! `ARCHITECTURE.md` in the repository maps the modules to these steps and
 //! follows a draw and a verification through them.
@@ -74,14 +84,14 @@
 //! UTF-8 bytes, and a digest is read as a big-endian integer.
 //!
 //! 1. `S = H(enc("DR1/seed") ‖ enc(seed_text))` ([`Seed::digest`]).
-//! 2. `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))` ([`Salt::derive`]),
+//! 2. `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))` ([`key::Salt::derive`]),
 //!    one per task round, shared by all its departments so their samples nest.
-//! 3. `K(e) = H(T ‖ enc(entity_id))` ([`Salt::entity_key`]).
-//! 4. Base population and eligible frame per department and class ([`Frame::build`]).
-//! 5. Quota `n = ceil(r × |B|)` in integers ([`Ratio::quota`]), capped at `|E|`.
+//! 3. `K(e) = H(T ‖ enc(entity_id))` ([`key::Salt::entity_key`]).
+//! 4. Base population and eligible frame per department and class ([`frame::Frame::build`]).
+//! 5. Quota `n = ceil(r × |B|)` in integers ([`model::Ratio::quota`]), capped at `|E|`.
 //! 6. Systematic rounding of `q_h = n × |E_h| / |E|` over strata ordered by
 //!    their values, with offset `v` = the first 8 bytes of
-//!    `H(T ‖ enc("DR1/alloc") ‖ enc(d) ‖ enc(c))` ([`allocate`], [`Salt::alloc_offset`]).
+//!    `H(T ‖ enc("DR1/alloc") ‖ enc(d) ‖ enc(c))` ([`draw::allocate`], [`key::Salt::alloc_offset`]).
 //! 7. In each stratum, the `n_h` entities with the smallest keys (ties by id bytes).
 //! 8. Directed checks are visited regardless of the draw and never count toward a quota.
 //!
@@ -111,57 +121,30 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-mod audit;
+pub mod audit;
 mod compare;
-mod draw;
-mod drawlog;
+pub mod draw;
 mod error;
 #[cfg(feature = "fairness")]
-mod fairness;
-mod frame;
-mod inputs;
-mod key;
-mod model;
-#[cfg(feature = "fairness")]
-mod observed;
+pub mod fairness;
+pub mod frame;
+pub mod inputs;
+pub mod key;
+pub mod model;
 mod par;
-mod place;
-#[cfg(feature = "svg")]
-mod plot;
-mod synth;
-mod visit;
+pub mod place;
+mod progress;
+pub mod synth;
+pub mod visit;
 
-pub use crate::audit::{
-    AuditRecord, CRATE_VERSION, Commitment, FileDigest, LogOptions, OUTPUT_FILES, Outputs, RecordClass,
-    RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask, TaskInputs, Verification, draw_to_dir,
-    draw_to_dir_logged, verify, verify_log, verify_with_progress,
-};
-pub use crate::draw::{ClassDraw, DepartmentDraw, Draw, Selected, StratumDraw, allocate};
-pub use crate::drawlog::{DrawLog, LogEntry};
+pub use crate::audit::{Drawer, Drawn, Verification, Verifier};
+pub use crate::draw::Draw;
 pub use crate::error::{Error, ErrorKind, Location, Result};
-#[cfg(feature = "fairness")]
-pub use crate::fairness::{DepartmentWorkload, FairnessReport, StratumInclusion, run_seed, simulate};
-pub use crate::frame::{ClassFrame, DepartmentFrame, Exclusion, ExclusionReason, Frame, StratumFrame};
-pub use crate::inputs::calendar::{Calendar, DayKind};
-pub use crate::inputs::inspector::{Conflict, Inspector};
-pub use crate::inputs::io::MAX_FIELD_BYTES;
-pub use crate::inputs::plan::{
-    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
-};
-pub use crate::inputs::population::{ENTITY_COLUMNS, Entity, Population};
-pub use crate::inputs::{InputFile, Inputs};
-pub use crate::key::{Digest, SPEC_ID, Salt, Seed};
-pub use crate::model::{
-    CheckItem, DirectedCheck, DirectedReason, History, ItemKind, Mode, PastVisit, Ratio, RatioError, RiskClass, Status,
-    VisitKind,
-};
-#[cfg(feature = "fairness")]
-pub use crate::observed::{ObservedAudit, ObservedTest, audit_observed};
-pub use crate::place::{check_output_file, write_output_file};
-#[cfg(feature = "svg")]
-pub use crate::plot::fairness_svg;
-pub use crate::synth::{SynthSummary, is_valid_uscc, synth};
-pub use crate::visit::{Basis, JointDraw, Visit, VisitPart, merge_windows};
+pub use crate::inputs::{Inputs, Plan};
+pub use crate::key::Seed;
+pub use crate::model::RiskClass;
+pub use crate::progress::{OnProgress, Progress};
+pub use crate::visit::JointDraw;
 
 // The integration tests' helpers, for the unit tests that measure the assigner.
 #[cfg(test)]

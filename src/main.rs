@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use double_random::{
-    Commitment, Inputs, LogOptions, Seed, draw_to_dir_logged, synth, verify_log, verify_with_progress,
-};
+use double_random::audit::Commitment;
+use double_random::place::{check_output_file, write_output_file};
+use double_random::{Drawer, Inputs, Progress, Seed, Verifier};
 
 #[derive(Parser)]
 #[command(
@@ -134,7 +134,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
     match cli.command {
         Command::Commit { plan, out, force } => {
             if let Some(path) = &out {
-                double_random::check_output_file(path, force, &[])?;
+                check_output_file(path, force, &[])?;
             }
             let spinner = spinner();
             let committed = || -> Result<(Inputs, String), double_random::Error> {
@@ -147,13 +147,11 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             let committed = committed();
             spinner.finish_and_clear();
             let (inputs, json) = committed?;
-            for w in inputs.plan.warnings() {
+            for w in inputs.plan().warnings() {
                 eprintln!("warning: {w}");
             }
             match out {
-                Some(path) => {
-                    double_random::write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?
-                }
+                Some(path) => write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?,
                 None => print!("{json}"),
             }
         }
@@ -166,29 +164,32 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             log,
             redraw_reason,
         } => {
-            let seed = Seed::new(seed)?;
-            let plans: Vec<&std::path::Path> = plan.iter().map(PathBuf::as_path).collect();
-            let commitments: Vec<&std::path::Path> = commitment.iter().map(PathBuf::as_path).collect();
             let log = log.unwrap_or_else(|| {
                 let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
                 parent.map_or_else(|| PathBuf::from("draw-log.jsonl"), |p| p.join("draw-log.jsonl"))
             });
             let spinner = spinner();
-            let step = |msg: &str| spinner.set_message(msg.to_string());
-            let options = LogOptions {
-                path: &log,
-                redraw_reason: redraw_reason.as_deref(),
-                progress: Some(&step),
-            };
-            let drawn = draw_to_dir_logged(&plans, &seed, &commitments, &out, force, options);
+            let step = |p: Progress<'_>| show(&spinner, p);
+            let mut drawer = Drawer::new(Seed::new(seed)?, &out);
+            for path in &plan {
+                drawer.plan(path);
+            }
+            for path in &commitment {
+                drawer.commitment(path);
+            }
+            drawer.replace(force).log(&log).progress(&step);
+            if let Some(reason) = redraw_reason {
+                drawer.redraw_reason(reason);
+            }
+            let drawn = drawer.run();
             spinner.finish_and_clear();
-            let (inputs, joint, entries) = drawn?;
-            for w in inputs.iter().flat_map(|i| i.plan.warnings()) {
+            let drawn = drawn?;
+            for w in drawn.inputs.iter().flat_map(|i| i.plan().warnings()) {
                 eprintln!("warning: {w}");
             }
-            print!("{}", joint.summary(&inputs));
+            print!("{}", drawn.summary());
             println!("wrote {}", out.display());
-            for e in &entries {
+            for e in &drawn.log_entries {
                 println!(
                     "logged entry {} of {} ({} {}): {}",
                     e.seq,
@@ -201,19 +202,21 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             // The process ends here and the system takes its memory back at
             // once; freeing a large draw piece by piece took half a second
             // at 10 million entities.
-            std::mem::forget((inputs, joint));
+            std::mem::forget(drawn);
         }
         Command::Verify { record, plan, log } => {
             let spinner = spinner();
-            let step = |msg: &str| spinner.set_message(msg.to_string());
-            let v = verify_with_progress(&record, plan.as_deref(), &step);
-            spinner.finish_and_clear();
-            let mut v = v?;
-            if let Some(log) = log {
-                let l = verify_log(&record, &log)?;
-                v.differences.extend(l.differences);
-                v.notes.extend(l.notes);
+            let step = |p: Progress<'_>| show(&spinner, p);
+            let mut verifier = Verifier::new(&record);
+            if let Some(plan) = plan {
+                verifier.plan(plan);
             }
+            if let Some(log) = log {
+                verifier.log(log);
+            }
+            let v = verifier.progress(&step).run();
+            spinner.finish_and_clear();
+            let v = v?;
             for n in &v.notes {
                 println!("note: {n}");
             }
@@ -242,14 +245,14 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             #[cfg(not(feature = "svg"))]
             let svg: Option<PathBuf> = None;
             for path in json.iter().chain(&svg) {
-                double_random::check_output_file(path, force, &[])?;
+                check_output_file(path, force, &[])?;
             }
             if let (Some(observed), Some(frame)) = (observed, frame) {
-                let audit = double_random::audit_observed(&observed, &frame, claims.as_deref())?;
+                let audit = double_random::fairness::audit_observed(&observed, &frame, claims.as_deref())?;
                 print!("{audit}");
                 if let Some(path) = json {
                     let read = [observed, frame].into_iter().chain(claims).collect::<Vec<_>>();
-                    double_random::write_output_file(&path, audit.to_json().as_bytes(), force, &read)?;
+                    write_output_file(&path, audit.to_json().as_bytes(), force, &read)?;
                 }
                 return Ok(if audit.is_flagged() {
                     ExitCode::from(1)
@@ -267,21 +270,30 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {eta} left")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = double_random::simulate(&inputs, &seed, runs, &|done| bar.set_position(done))?;
+            let report = double_random::fairness::simulate(&inputs, &seed, runs, &|p| {
+                if let Progress::Count { done, .. } = p {
+                    bar.set_position(done);
+                }
+            })?;
             bar.finish_and_clear();
             print!("{report}");
             let read = inputs.file_paths(&plan);
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
-                double_random::write_output_file(&path, text.as_bytes(), force, &read)?;
+                write_output_file(&path, text.as_bytes(), force, &read)?;
             }
             #[cfg(feature = "svg")]
             if let Some(path) = svg {
-                double_random::write_output_file(&path, double_random::fairness_svg(&report).as_bytes(), force, &read)?;
+                write_output_file(
+                    &path,
+                    double_random::fairness::fairness_svg(&report).as_bytes(),
+                    force,
+                    &read,
+                )?;
             }
         }
         Command::Synth { entities, seed, out } => {
-            let s = synth(&out, entities, &seed)?;
+            let s = double_random::synth::synth(&out, entities, &seed)?;
             println!(
                 "wrote {}: {} entities, {} past visits, {} directed checks, plan.json",
                 out.display(),
@@ -305,6 +317,13 @@ fn spinner() -> indicatif::ProgressBar {
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     spinner
+}
+
+/// Shows a step of a long command on the spinner.
+fn show(spinner: &indicatif::ProgressBar, progress: Progress<'_>) {
+    if let Progress::Step(step) = progress {
+        spinner.set_message(step.to_string());
+    }
 }
 
 fn main() -> ExitCode {

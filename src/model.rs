@@ -140,12 +140,12 @@ impl Mode {
 /// # Example
 ///
 /// ```
-/// use double_random::Ratio;
+/// use double_random::model::Ratio;
 /// let r: Ratio = "0.05".parse()?;
 /// assert_eq!((r.numerator(), r.denominator()), (5, 100));
 /// assert_eq!(r.quota(101), 6); // ceil(0.05 × 101)
 /// assert!("1.5".parse::<Ratio>().is_err());
-/// # Ok::<(), double_random::RatioError>(())
+/// # Ok::<(), double_random::model::RatioError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ratio {
@@ -419,8 +419,8 @@ impl History {
 }
 
 impl<'a> PastVisit<'a> {
-    /// The entity's position in the [`Population`](crate::Population)
-    /// (its id is [`Population::id`](crate::Population::id)).
+    /// The entity's position in the [`Population`](crate::inputs::Population)
+    /// (its id is [`Population::id`](crate::inputs::Population::id)).
     pub fn entity(&self) -> usize {
         self.history.entities[self.index] as usize
     }

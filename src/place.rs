@@ -201,7 +201,7 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
     }
     names.sort();
     for (name, is_file) in &names {
-        if !crate::OUTPUT_FILES.contains(&name.as_str()) {
+        if !crate::audit::OUTPUT_FILES.contains(&name.as_str()) {
             return Err(refused(
                 out,
                 format!("{only}, and this one holds {}", crate::error::quote(name)),
@@ -320,10 +320,10 @@ pub fn check_output_file(path: &Path, replace: bool, inputs: &[PathBuf]) -> Resu
 /// ```
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("reports/commitment.json");
-/// double_random::write_output_file(&path, b"{}\n", false, &[])?;
-/// let again = double_random::write_output_file(&path, b"{}\n", false, &[]).unwrap_err();
+/// double_random::place::write_output_file(&path, b"{}\n", false, &[])?;
+/// let again = double_random::place::write_output_file(&path, b"{}\n", false, &[]).unwrap_err();
 /// assert!(again.to_string().ends_with("commitment.json: the file exists already (use --force to replace it)"));
-/// double_random::write_output_file(&path, b"{ }\n", true, &[])?;
+/// double_random::place::write_output_file(&path, b"{ }\n", true, &[])?;
 /// assert_eq!(std::fs::read(&path)?, b"{ }\n");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -255,6 +255,7 @@ fn window() -> (NaiveDate, NaiveDate) {
 
 /// What [`synth`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SynthSummary {
     /// Entities written.
     pub entities: u64,
@@ -325,7 +326,7 @@ fn synth_into(dir: &Path, entities: u64, seed: &str) -> Result<SynthSummary> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     let csv_err = |e: csv::Error| Error::io(&path, std::io::Error::other(e));
-    w.write_record(crate::ENTITY_COLUMNS.iter().chain(&["scale"]))
+    w.write_record(crate::inputs::ENTITY_COLUMNS.iter().chain(&["scale"]))
         .map_err(csv_err)?;
     let mut ids = Vec::with_capacity(entities as usize);
     let mut industries = Vec::with_capacity(entities as usize);

@@ -104,7 +104,7 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut documented = double_random::OUTPUT_FILES.to_vec();
+    let mut documented = double_random::audit::OUTPUT_FILES.to_vec();
     documented.sort();
     assert_eq!(names, documented);
     // No temporary directory is left beside the output, only the draw log.
@@ -168,10 +168,10 @@ fn the_draw_log_chains_every_draw_and_redraws_need_a_reason() {
 
     let o = draw(&first, None);
     assert!(o.status.success(), "{}", stderr(&o));
-    let entries = double_random::DrawLog::read(&log).unwrap();
+    let entries = double_random::audit::DrawLog::read(&log).unwrap();
     assert!(entries.is_intact());
     assert_eq!(entries.entries.len(), 1);
-    let record = double_random::Digest::of_bytes(&std::fs::read(first.join("record.json")).unwrap()).to_hex();
+    let record = double_random::key::Digest::of_bytes(&std::fs::read(first.join("record.json")).unwrap()).to_hex();
     assert_eq!(entries.entries[0].record_sha256, record);
     assert!(stdout(&o).contains(&format!("logged entry 1 of {}", log.display())));
 
@@ -188,7 +188,7 @@ fn the_draw_log_chains_every_draw_and_redraws_need_a_reason() {
 
     let o = draw(&second, Some("the published seed had a typo"));
     assert!(o.status.success(), "{}", stderr(&o));
-    let after = double_random::DrawLog::read(&log).unwrap();
+    let after = double_random::audit::DrawLog::read(&log).unwrap();
     assert!(after.is_intact());
     assert_eq!(after.entries.len(), 2);
     assert_eq!(

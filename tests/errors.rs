@@ -796,7 +796,7 @@ fn teams_that_cannot_exist_are_named() {
 /// The commitment, record and draw-log parsers name the file and line.
 #[test]
 fn commitments_records_and_logs_that_are_not_one() {
-    use double_random::{AuditRecord, Commitment, DrawLog};
+    use double_random::audit::{AuditRecord, Commitment, DrawLog};
     let commitment = |t: &str| {
         Commitment::from_json("commitment.json", t.as_bytes())
             .unwrap_err()
@@ -979,5 +979,5 @@ bad_input!(
 fn a_plan_with_a_byte_order_mark_loads() {
     let p = format!("\u{feff}{}", plan(ratios(), ""));
     let inputs = common::load(&p, &files(GOOD)).unwrap();
-    assert_eq!(inputs.plan.task_id, "T1");
+    assert_eq!(inputs.plan().task_id(), "T1");
 }

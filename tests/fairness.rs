@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use double_random::{Inputs, audit_observed, simulate};
+use double_random::Inputs;
+use double_random::fairness::{audit_observed, simulate};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

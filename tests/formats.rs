@@ -3,7 +3,8 @@
 
 mod common;
 
-use double_random::{Draw, Outputs, Seed};
+use double_random::audit::Outputs;
+use double_random::{Draw, Seed};
 
 const ROWS: &str = "E1,Shop 1,A,North,retail,active,2015-01-01
 E2,Shop 2,B,North,travel,active,2016-01-01

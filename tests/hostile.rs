@@ -57,7 +57,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
                 format!(
                     "{} bytes, sha256 {}",
                     bytes.len(),
-                    double_random::Digest::of_bytes(&bytes).to_hex()
+                    double_random::key::Digest::of_bytes(&bytes).to_hex()
                 )
             } else {
                 "special file".to_string()
@@ -91,7 +91,7 @@ fn log_of(n: u64) -> String {
     let mut previous = "0".repeat(64);
     let mut text = String::new();
     for seq in 1..=n {
-        let mut e = double_random::LogEntry {
+        let mut e = double_random::audit::LogEntry {
             seq,
             time: "2027-01-01T00:00:00Z".into(),
             plan_id: "P".into(),
@@ -987,7 +987,7 @@ fn two_draws_at_once_cannot_both_be_first() {
         stderr(loser)
     );
     assert!(!dir.path().join(lost_out).exists());
-    let log = double_random::DrawLog::read(&dir.path().join("log.jsonl")).unwrap();
+    let log = double_random::audit::DrawLog::read(&dir.path().join("log.jsonl")).unwrap();
     assert!(log.is_intact());
     assert_eq!(log.entries.len(), 1);
 }

@@ -30,7 +30,7 @@ fn every_entity_has_inclusion_probability_n_over_e() {
     }
     rows.push_str(&common::entity_row(i, "B", "North", "retail", "suspended"));
     let inputs = common::load(&common::plan(["0", "0.25", "0.5", "1"], ""), &common::files(&rows)).unwrap();
-    let n = inputs.population.len();
+    let n = inputs.population().len();
     let mut counts = vec![0u32; n];
     for s in 0..SEEDS {
         let draw = Draw::run(&inputs, &Seed::new(format!("seed {s}")).unwrap()).unwrap();
@@ -45,13 +45,13 @@ fn every_entity_has_inclusion_probability_n_over_e() {
             }
         }
     }
-    let pop = &inputs.population;
+    let pop = &inputs.population();
     for class in ["B", "C", "D"] {
         let members: Vec<usize> = (0..n)
             .filter(|&e| {
                 pop.entity(e).class().map(|c| c.as_str()) == Some(class) && pop.entity(e).status().is_registered()
             })
-            .filter(|&e| pop.entity(e).status() == double_random::Status::Active)
+            .filter(|&e| pop.entity(e).status() == double_random::model::Status::Active)
             .collect();
         let p = match class {
             "B" => 11.0 / 40.0,

@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use double_random::{Draw, Inputs, JointDraw, Seed, Window};
+use double_random::inputs::Window;
+use double_random::{Draw, Inputs, JointDraw, Seed};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
 
@@ -82,13 +83,13 @@ fn tasks() -> (tempfile::TempDir, Vec<Inputs>) {
 /// The fewest points stabbing a set of windows, by brute force over the
 /// windows' ends (an optimal point can always be moved to some window's end).
 fn fewest_points(windows: &[Window]) -> usize {
-    let ends: Vec<_> = windows.iter().map(|w| w.end).collect();
+    let ends: Vec<_> = windows.iter().map(|w| w.end()).collect();
     let n = ends.len();
     (0u32..1 << n)
         .filter(|mask| {
             windows
                 .iter()
-                .all(|w| (0..n).any(|b| mask & (1 << b) != 0 && w.start <= ends[b] && ends[b] <= w.end))
+                .all(|w| (0..n).any(|b| mask & (1 << b) != 0 && w.start() <= ends[b] && ends[b] <= w.end()))
         })
         .map(|m| m.count_ones() as usize)
         .min()
@@ -100,7 +101,7 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     let (_dir, mut inputs) = tasks();
     let joint = JointDraw::run(&mut inputs, &Seed::new(SEED).unwrap()).unwrap();
     // Tasks are ordered by task id.
-    let ids: Vec<&str> = inputs.iter().map(|i| i.plan.task_id.as_str()).collect();
+    let ids: Vec<&str> = inputs.iter().map(|i| i.plan().task_id()).collect();
     assert_eq!(ids, ["140930202703011001", "140930202704011002", "140930202706011003"]);
 
     // Every (task, department, entity) call, independently of the merge.
@@ -108,11 +109,11 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     for (t, (i, d)) in inputs.iter().zip(&joint.draws).enumerate() {
         for (dep, _, _, s) in d.selections() {
             calls
-                .entry(i.population.id(s.entity).to_string())
+                .entry(i.population().id(s.entity).to_string())
                 .or_default()
                 .push((t, dep.to_string()));
         }
-        for c in &i.directed {
+        for c in i.directed() {
             calls
                 .entry(c.entity_id.clone())
                 .or_default()
@@ -122,7 +123,7 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     let lower_bound: usize = calls
         .values()
         .map(|c| {
-            let mut windows: Vec<Window> = c.iter().map(|(t, _)| inputs[*t].plan.window).collect();
+            let mut windows: Vec<Window> = c.iter().map(|(t, _)| inputs[*t].plan().window()).collect();
             windows.dedup();
             fewest_points(&windows)
         })
@@ -135,11 +136,15 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     let base = &inputs[0];
     for v in &joint.visits {
         let date = v.date.unwrap();
-        assert!(base.calendar.is_working_day(date));
+        assert!(base.calendar().is_working_day(date));
         for p in &v.parts {
             for &t in &p.tasks {
-                let w = inputs[t].plan.window;
-                assert!(w.start <= date && date <= w.end, "{} on {date} outside task {t}", v.id);
+                let w = inputs[t].plan().window();
+                assert!(
+                    w.start() <= date && date <= w.end(),
+                    "{} on {date} outside task {t}",
+                    v.id
+                );
             }
         }
     }
@@ -198,10 +203,16 @@ fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
     let plan_refs: Vec<&Path> = plans.iter().map(|p| p.as_path()).collect();
     let out = dir.path().join("out");
     let seed = Seed::new(SEED).unwrap();
-    let (inputs, joint) = double_random::draw_to_dir(&plan_refs, &seed, &[], &out, false).unwrap();
+    let mut drawer = double_random::Drawer::new(seed.clone(), &out);
+    for plan in &plan_refs {
+        drawer.plan(plan);
+    }
+    let double_random::Drawn {
+        inputs, draw: joint, ..
+    } = drawer.run().unwrap();
     let summary = joint.summary(&inputs);
     assert_eq!(summary.matches("DR1 draw: plan ").count(), 3);
-    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
     assert_eq!(v.differences, Vec::<String>::new());
     let record = std::fs::read_to_string(out.join("record.json")).unwrap();
     assert!(record.contains(r#""path": "../special-q2.json""#));
@@ -223,7 +234,7 @@ fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
     let path = dir.path().join("special-q2.json");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("2027-06-30", "2027-06-29")).unwrap();
-    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
     assert!(
         v.differences[0].starts_with("special-q2.json: sha256 "),
         "{:?}",
@@ -237,7 +248,7 @@ fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
 fn rendering_a_joint_draw_needs_one_task_inputs_per_task() {
     let (_dir, mut inputs) = tasks();
     let joint = JointDraw::run(&mut inputs, &Seed::new(SEED).unwrap()).unwrap();
-    let err = double_random::Outputs::render_joint(&[], &joint).unwrap_err();
+    let err = double_random::audit::Outputs::render_joint(&[], &joint).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -245,10 +256,10 @@ fn rendering_a_joint_draw_needs_one_task_inputs_per_task() {
             inputs.len()
         )
     );
-    let one = [double_random::TaskInputs {
+    let one = [double_random::audit::TaskInputs {
         inputs: &inputs[0],
         plan_path: "plan.json",
         commitment: None,
     }];
-    assert!(double_random::Outputs::render_joint(&one, &joint).is_err());
+    assert!(double_random::audit::Outputs::render_joint(&one, &joint).is_err());
 }

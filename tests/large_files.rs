@@ -5,7 +5,7 @@
 //! The history file is read in parts too (one per core), with the same
 //! guarantees.
 
-use double_random::Population;
+use double_random::inputs::Population;
 
 const HEADER: &str = "id,name,risk_class,region,industry,status,established";
 
@@ -160,24 +160,25 @@ fn a_large_file_on_disk_reads_as_from_bytes() {
     .unwrap();
     let inputs = double_random::Inputs::load(dir.path().join("plan.json")).unwrap();
     let from_bytes = Population::from_csv("entities.csv", text.as_bytes()).unwrap();
-    assert_eq!(inputs.population.len(), rows);
+    assert_eq!(inputs.population().len(), rows);
     for i in (0..rows).step_by(4999) {
         let id = format!("E{i:07}");
-        let (a, b) = (inputs.population.get(&id).unwrap(), from_bytes.get(&id).unwrap());
+        let (a, b) = (inputs.population().get(&id).unwrap(), from_bytes.get(&id).unwrap());
         assert_eq!((a.index(), a.region(), a.class()), (b.index(), b.region(), b.class()));
-        assert_eq!(inputs.population.names(&[a.index()]).unwrap(), [names[i].clone()]);
+        assert_eq!(inputs.population().names(&[a.index()]).unwrap(), [names[i].clone()]);
     }
     // Many names at once are read back in blocks on every core, in the order asked.
     let ids: Vec<String> = (0..rows).rev().step_by(3).map(|i| format!("E{i:07}")).collect();
-    let wanted: Vec<usize> = ids.iter().map(|id| inputs.population.index_of(id).unwrap()).collect();
+    let wanted: Vec<usize> = ids.iter().map(|id| inputs.population().index_of(id).unwrap()).collect();
     let expected: Vec<String> = (0..rows).rev().step_by(3).map(|i| names[i].clone()).collect();
     assert!(wanted.len() > 3 << 14, "several blocks");
-    assert_eq!(inputs.population.names(&wanted).unwrap(), expected);
-    assert_eq!(one_thread(|| inputs.population.names(&wanted).unwrap()), expected);
+    assert_eq!(inputs.population().names(&wanted).unwrap(), expected);
+    assert_eq!(one_thread(|| inputs.population().names(&wanted).unwrap()), expected);
     assert_eq!(from_bytes.names(&wanted).unwrap(), expected);
-    let digest = double_random::Digest::of_bytes(text.as_bytes());
+    let digest = double_random::key::Digest::of_bytes(text.as_bytes());
     assert_eq!(
-        inputs.files[1].digest, digest,
+        inputs.files()[1].digest,
+        digest,
         "the file's digest is taken while it is read"
     );
 }
@@ -225,9 +226,9 @@ fn a_history_read_in_parts_is_the_history_read_whole() {
     let rows = 80_000;
     let many = with_history(rows, |_, row| row).unwrap();
     let one = one_thread(|| with_history(rows, |_, row| row).unwrap());
-    assert_eq!(many.history.len(), rows);
+    assert_eq!(many.history().len(), rows);
     let visits = |i: &double_random::Inputs| -> Vec<String> {
-        i.history
+        i.history()
             .iter()
             .map(|v| {
                 format!(
@@ -244,7 +245,7 @@ fn a_history_read_in_parts_is_the_history_read_whole() {
     assert_eq!(visits(&many), visits(&one));
     // Row 40,000 is on line 2 + 40,000 + 8,000 (every fifth row before it spans two lines),
     // in the second part.
-    let v = many.history.iter().nth(40_000).unwrap();
+    let v = many.history().iter().nth(40_000).unwrap();
     assert_eq!(v.line(), 2 + 40_000 + 8_000);
     assert_eq!(v.inspectors().collect::<Vec<_>>(), ["S-12", "S-16"]);
 }
@@ -260,7 +261,7 @@ fn plain_history_parts_read_as_the_csv_reader_reads_them() {
     let quoted = |_: usize, row: String| row.replace("; \n", "; ");
     let (fast, slow) = (with_history(rows, plain).unwrap(), with_history(rows, quoted).unwrap());
     let visits = |i: &double_random::Inputs| -> Vec<String> {
-        i.history
+        i.history()
             .iter()
             .map(|v| {
                 format!(
@@ -275,9 +276,9 @@ fn plain_history_parts_read_as_the_csv_reader_reads_them() {
             })
             .collect()
     };
-    assert_eq!(fast.history.len(), rows);
+    assert_eq!(fast.history().len(), rows);
     assert_eq!(visits(&fast), visits(&slow));
-    let v = fast.history.iter().nth(40_000).unwrap();
+    let v = fast.history().iter().nth(40_000).unwrap();
     assert_eq!(
         (v.line(), v.inspectors().collect::<Vec<_>>()),
         (2 + 40_000, vec!["S-12", "S-16"])

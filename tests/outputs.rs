@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use double_random::{
-    DrawLog, LogOptions, Seed, draw_to_dir, draw_to_dir_logged, verify, verify_log, verify_with_progress,
-};
+use double_random::audit::DrawLog;
+use double_random::{Drawer, Progress, Seed, Verifier};
 
 #[test]
 fn concurrent_draws_into_one_directory() {
@@ -18,7 +17,7 @@ fn concurrent_draws_into_one_directory() {
                 let (fixtures, out) = (&fixtures, &out);
                 scope.spawn(move || {
                     let seed = Seed::new(format!("seed {i}")).unwrap();
-                    draw_to_dir(&[&fixtures.join("plan.json")], &seed, &[], out, false).is_ok()
+                    Drawer::new(seed, out).plan(fixtures.join("plan.json")).run().is_ok()
                 })
             })
             .collect();
@@ -26,7 +25,7 @@ fn concurrent_draws_into_one_directory() {
     });
     assert!(results.iter().any(|&ok| ok), "no draw succeeded");
     // Whichever draw won, the directory is complete and consistent.
-    let v = verify(&out.join("record.json"), None).unwrap();
+    let v = Verifier::new(out.join("record.json")).run().unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
     let names: Vec<String> = std::fs::read_dir(work.path())
         .unwrap()
@@ -49,13 +48,11 @@ fn concurrent_draws_with_one_log_make_one_entry() {
                 let (fixtures, work, log) = (&fixtures, work.path(), &log);
                 scope.spawn(move || {
                     let seed = Seed::new(format!("seed {i}")).unwrap();
-                    let options = LogOptions {
-                        path: log,
-                        redraw_reason: None,
-                        progress: None,
-                    };
                     let out = work.join(format!("out{i}"));
-                    draw_to_dir_logged(&[&fixtures.join("plan.json")], &seed, &[], &out, false, options)
+                    Drawer::new(seed, &out)
+                        .plan(fixtures.join("plan.json"))
+                        .log(log)
+                        .run()
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })
@@ -71,7 +68,7 @@ fn concurrent_draws_with_one_log_make_one_entry() {
     assert!(read.is_intact(), "{:?}", read.problems);
     assert_eq!(read.entries.len(), 1);
     let out = Path::new(&read.entries[0].out);
-    let v = verify_log(&out.join("record.json"), &log).unwrap();
+    let v = Verifier::new(out.join("record.json")).log(&log).run().unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
 }
 
@@ -84,19 +81,23 @@ fn a_draw_and_its_replay_report_their_steps() {
     let out = work.path().join("out");
     let plan = fixtures.join("plan.json");
     let steps = std::sync::Mutex::new(Vec::new());
-    let step = |s: &str| steps.lock().unwrap().push(s.to_string());
-    let options = LogOptions {
-        path: &work.path().join("draws.jsonl"),
-        redraw_reason: None,
-        progress: Some(&step),
+    let step = |p: Progress<'_>| {
+        if let Progress::Step(s) = p {
+            steps.lock().unwrap().push(s.to_string());
+        }
     };
-    draw_to_dir_logged(&[&plan], &Seed::new("steps").unwrap(), &[], &out, false, options).unwrap();
+    Drawer::new(Seed::new("steps").unwrap(), &out)
+        .plan(&plan)
+        .log(work.path().join("draws.jsonl"))
+        .progress(&step)
+        .run()
+        .unwrap();
     let reading = format!("reading {} and its inputs", plan.display());
     assert_eq!(
         std::mem::take(&mut *steps.lock().unwrap()),
         [&reading, "building the frames", "drawing", "writing the outputs"]
     );
-    let v = verify_with_progress(&out.join("record.json"), None, &step).unwrap();
+    let v = Verifier::new(out.join("record.json")).progress(&step).run().unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
     // The record names the plan relative to the output directory.
     let replayed = format!("reading {} and its inputs", out.join(recorded_plan(&out)).display());

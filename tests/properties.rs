@@ -4,7 +4,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use double_random::{Draw, ExclusionReason, Inputs, Outputs, Seed};
+use double_random::audit::Outputs;
+use double_random::frame::ExclusionReason;
+use double_random::{Draw, Inputs, Seed};
 use proptest::prelude::*;
 
 const RATIOS: [&str; 8] = ["0", "0.05", "0.1", "0.25", "0.333", "0.5", "0.75", "1"];
@@ -115,7 +117,7 @@ proptest! {
     fn quotas_allocations_and_selections_hold(case in case()) {
         let inputs = load(&case, &case.rows);
         let draw = Draw::run(&inputs, &Seed::new(case.seed.clone()).unwrap()).unwrap();
-        let pop = &inputs.population;
+        let pop = &inputs.population();
         for (di, d) in draw.departments.iter().enumerate() {
             let excluded: BTreeSet<usize> = draw
                 .frame
@@ -159,8 +161,8 @@ proptest! {
         for (dep, _, _, sel) in draw.selections() {
             visited.entry(sel.entity).or_default().insert(dep.to_string());
         }
-        for d in &inputs.directed {
-            let e = inputs.population.index_of(&d.entity_id).unwrap();
+        for d in inputs.directed() {
+            let e = inputs.population().index_of(&d.entity_id).unwrap();
             visited.entry(e).or_default().insert(d.department.clone());
         }
         prop_assert_eq!(draw.visits.len(), visited.len());
@@ -250,7 +252,7 @@ proptest! {
         for id in held.iter().rev() {
             csv.push_str(&format!("{id},n,B,R,x,active,\n"));
         }
-        let population = double_random::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
+        let population = double_random::inputs::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
         let mut queries: Vec<String> = held.iter().chain(held.iter().take(3)).cloned().collect();
         queries.extend(extra.iter().filter(|&q| !q.is_empty()).cloned());
         queries.extend(held.iter().map(|h| format!("{h}A")));
@@ -300,7 +302,7 @@ proptest! {
             let (region, class, established) = fields(id);
             csv.push_str(&format!("{id},name of {id},{class},{region},x{id},active,{established}\n"));
         }
-        let population = double_random::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
+        let population = double_random::inputs::Population::from_csv("e.csv", csv.as_bytes()).unwrap();
         prop_assert_eq!(population.len(), ids.len());
         for (i, id) in ids.iter().enumerate() {
             let e = population.entity(i);
@@ -328,7 +330,7 @@ proptest! {
         id in "[0-9A-Z]{1,24}|\\PC{1,12}",
     ) {
         use sha2::Digest as _;
-        let salt = double_random::Salt::derive(&Seed::new(seed).unwrap(), "T", "1");
+        let salt = double_random::key::Salt::derive(&Seed::new(seed).unwrap(), "T", "1");
         let salt_digest = salt.digest();
         let mut message = salt_digest.as_bytes().to_vec();
         message.extend_from_slice(&(id.len() as u32).to_be_bytes());

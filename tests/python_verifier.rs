@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use double_random::{Seed, draw_to_dir, synth};
+use double_random::synth::synth;
+use double_random::{Drawer, Seed};
 
 fn python(plan: &Path, seed: &str, dir: &Path) -> (i32, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/dr1_verify.py");
@@ -40,7 +41,10 @@ fn python_verifies_a_synthetic_draw_and_catches_a_change() {
     synth(&data, 20_000, "python check").unwrap();
     let out = dir.path().join("out");
     let seed = "ceremony 2027-04-01 / 31 07 19 44";
-    draw_to_dir(&[&data.join("plan.json")], &Seed::new(seed).unwrap(), &[], &out, false).unwrap();
+    Drawer::new(Seed::new(seed).unwrap(), &out)
+        .plan(data.join("plan.json"))
+        .run()
+        .unwrap();
     let (code, text) = python(&data.join("plan.json"), seed, &out);
     assert_eq!((code, text.as_str()), (0, "verified\n"));
 
@@ -86,7 +90,10 @@ fn formula_like_values_are_neutralised_the_same_way_everywhere() {
     std::fs::write(&plan_path, plan).unwrap();
     let out = dir.path().join("out");
     let seed = "formulas";
-    draw_to_dir(&[&plan_path], &Seed::new(seed).unwrap(), &[], &out, false).unwrap();
+    Drawer::new(Seed::new(seed).unwrap(), &out)
+        .plan(&plan_path)
+        .run()
+        .unwrap();
 
     let mut cells = 0;
     for name in [
@@ -124,7 +131,7 @@ fn formula_like_values_are_neutralised_the_same_way_everywhere() {
     );
     assert!(selection.contains("'=T1,'=S,'-E2,D,'\tNorth,"), "{selection}");
 
-    let v = double_random::verify(&out.join("record.json"), None).unwrap();
+    let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
     let (code, text) = python(&plan_path, seed, &out);
     assert_eq!((code, text.as_str()), (0, "verified\n"));

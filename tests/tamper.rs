@@ -6,7 +6,8 @@ mod common;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use double_random::{OUTPUT_FILES, Seed, draw_to_dir, verify};
+use double_random::audit::OUTPUT_FILES;
+use double_random::{Drawer, Seed, Verifier};
 use proptest::prelude::*;
 
 /// Every input and output of a draw, outputs under `out/`.
@@ -22,14 +23,10 @@ fn drawn() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         common::copy_fixture_inputs(dir.path(), &[]);
         let seed = Seed::new("tamper test").unwrap();
-        draw_to_dir(
-            &[&dir.path().join("plan.json")],
-            &seed,
-            &[],
-            &dir.path().join("out"),
-            false,
-        )
-        .unwrap();
+        Drawer::new(seed, dir.path().join("out"))
+            .plan(dir.path().join("plan.json"))
+            .run()
+            .unwrap();
         dir
     })
     .path()
@@ -57,7 +54,7 @@ proptest! {
         std::fs::write(&target, &bytes).unwrap();
 
         let name = Path::new(&FILES[file]).file_name().unwrap().to_str().unwrap();
-        match verify(&work.path().join("out/record.json"), None) {
+        match Verifier::new(work.path().join("out/record.json")).run() {
             Ok(v) => {
                 prop_assert!(!v.is_verified(), "{} byte {} changed, still verified", FILES[file], at);
                 prop_assert!(
@@ -72,7 +69,7 @@ proptest! {
 
 #[test]
 fn an_untouched_copy_verifies() {
-    let v = verify(&drawn().join("out/record.json"), None).unwrap();
+    let v = Verifier::new(drawn().join("out/record.json")).run().unwrap();
     assert_eq!(v.differences, Vec::<String>::new());
 }
 
@@ -93,7 +90,7 @@ fn every_byte_of_the_record_head_is_guarded() {
         let mut bytes = record.clone();
         bytes[at] ^= 0x01;
         std::fs::write(&target, &bytes).unwrap();
-        match verify(&target, None) {
+        match Verifier::new(&target).run() {
             Ok(v) => assert!(
                 v.differences.iter().any(|d| d.contains("record.json")),
                 "byte {at}: {:?}",
@@ -105,10 +102,9 @@ fn every_byte_of_the_record_head_is_guarded() {
 }
 
 /// Every single-byte change to a draw log of two entries (a draw and a
-/// redraw) makes `verify_log` report a difference naming the log.
+/// redraw) makes a log-only `Verifier` report a difference naming the log.
 #[test]
 fn every_byte_of_the_draw_log_is_guarded() {
-    use double_random::{LogOptions, draw_to_dir_logged, verify_log};
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &[]);
     let log = dir.path().join("draws.jsonl");
@@ -117,23 +113,15 @@ fn every_byte_of_the_draw_log_is_guarded() {
         ("first", "one", None),
         ("second", "two", Some("the first seed was misread")),
     ] {
-        let options = LogOptions {
-            path: &log,
-            redraw_reason: reason,
-            progress: None,
-        };
-        draw_to_dir_logged(
-            &[&plan],
-            &Seed::new(seed).unwrap(),
-            &[],
-            &dir.path().join(out),
-            false,
-            options,
-        )
-        .unwrap();
+        let mut drawer = Drawer::new(Seed::new(seed).unwrap(), dir.path().join(out));
+        drawer.plan(&plan).log(&log);
+        if let Some(reason) = reason {
+            drawer.redraw_reason(reason);
+        }
+        drawer.run().unwrap();
     }
     let record = dir.path().join("second/record.json");
-    let clean = verify_log(&record, &log).unwrap();
+    let clean = Verifier::new(&record).log(&log).replay(false).run().unwrap();
     assert!(clean.is_verified(), "{:?}", clean.differences);
     assert_eq!(clean.notes.len(), 1);
     let bytes = std::fs::read(&log).unwrap();
@@ -142,7 +130,7 @@ fn every_byte_of_the_draw_log_is_guarded() {
         let mut changed = bytes.clone();
         changed[at] ^= 0x01;
         std::fs::write(&log, &changed).unwrap();
-        let v = verify_log(&record, &log).unwrap();
+        let v = Verifier::new(&record).log(&log).replay(false).run().unwrap();
         assert!(
             v.differences.iter().any(|d| d.contains(&name)),
             "byte {at} ({:?}): {:?}",
@@ -167,13 +155,13 @@ fn a_plan_naming_another_file_is_reported_with_the_file_the_record_names() {
     let text = std::fs::read_to_string(&plan).unwrap();
     std::fs::write(&plan, text.replacen("\"items.csv\"", "\"items-2.csv\"", 1)).unwrap();
     std::fs::rename(work.path().join("items.csv"), work.path().join("items-2.csv")).unwrap();
-    let v = verify(&work.path().join("out/record.json"), None).unwrap();
+    let v = Verifier::new(work.path().join("out/record.json")).run().unwrap();
 
     let record = std::fs::read_to_string(work.path().join("out/record.json")).unwrap();
     let at = record.find("\"path\": \"plan.json\"").unwrap();
     let sha = record[at..].find("\"sha256\": \"").unwrap() + at + 11;
     let recorded = &record[sha..sha + 64];
-    let plan_sha = double_random::Digest::of_bytes(&std::fs::read(&plan).unwrap()).to_hex();
+    let plan_sha = double_random::key::Digest::of_bytes(&std::fs::read(&plan).unwrap()).to_hex();
     let missing = std::fs::File::open(work.path().join("items.csv")).unwrap_err();
     assert_eq!(
         v.differences[..2],

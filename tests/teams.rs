@@ -77,7 +77,7 @@ fn loads_are_balanced_among_interchangeable_inspectors() {
     assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
     // Department S: every inspector is eligible for every visit, so loads differ by at most 1.
     let mut load: BTreeMap<&str, u32> = BTreeMap::new();
-    for i in inputs.inspectors.iter().filter(|i| i.department == "S") {
+    for i in inputs.inspectors().iter().filter(|i| i.department == "S") {
         load.insert(&i.id, 0);
     }
     for v in &draw.visits {
@@ -232,16 +232,16 @@ W1,W,travel agency,key,,,,
             seats: usize,
             tag: bool,
         }
-        let insp = &inputs.inspectors;
+        let insp = &inputs.inspectors();
         let mut parts = Vec::new();
         for v in &draw.visits {
-            let e = inputs.population.entity(v.entity);
+            let e = inputs.population().entity(v.entity);
             let date = v.date.unwrap();
             for p in &v.parts {
                 let tag = p.items.iter().any(|i| i == "S3");
                 let seats = if v.parts.len() == 1 { 2 } else { 1 }.max(usize::from(tag));
                 let previous: Vec<&str> = inputs
-                    .history
+                    .history()
                     .iter()
                     .filter(|h| h.entity() == e.index() && h.department() == p.department)
                     .flat_map(|h| h.inspectors())
@@ -251,7 +251,7 @@ W1,W,travel agency,key,,,,
                     .filter(|&i| insp[i].certificate_valid_until >= date && !insp[i].unavailable.contains(&date))
                     .filter(|&i| {
                         !inputs
-                            .conflicts
+                            .conflicts()
                             .iter()
                             .any(|c| c.inspector_id == insp[i].id && c.entity_id == e.id())
                     })
@@ -268,7 +268,7 @@ W1,W,travel agency,key,,,,
         fn search(
             k: usize,
             parts: &[Seat],
-            insp: &[double_random::Inspector],
+            insp: &[double_random::inputs::Inspector],
             load: &mut Vec<u32>,
             day: &mut BTreeMap<(usize, chrono::NaiveDate), u32>,
         ) -> bool {
@@ -358,7 +358,7 @@ fn inspector_row_order_does_not_change_teams() {
     let visits = |files: &BTreeMap<&'static str, String>| {
         let inputs = common::load(&plan, files).unwrap();
         let draw = Draw::run(&inputs, &seed).unwrap();
-        let files = double_random::Outputs::render(&inputs, &draw, "plan.json", None)
+        let files = double_random::audit::Outputs::render(&inputs, &draw, "plan.json", None)
             .unwrap()
             .files;
         files.into_iter().find(|(n, _)| n == "visits.csv").unwrap().1
@@ -378,7 +378,7 @@ fn city_scale_every_visit_is_staffed_by_the_rules() {
     // 20,000 visits, 600 inspectors, 4 departments.
     let (plan, files) = common::team_instance(20_000, 150, 11);
     let inputs = common::load(&plan, &files).unwrap();
-    assert_eq!(inputs.inspectors.len(), 600);
+    assert_eq!(inputs.inspectors().len(), 600);
     let draw = Draw::run(&inputs, &Seed::new("city").unwrap()).unwrap();
     assert_eq!(draw.visits.len(), 20_000);
     assert_eq!(common::broken_team_rules(&inputs, &draw), Vec::<String>::new());
@@ -391,7 +391,7 @@ fn city_scale_every_visit_is_staffed_by_the_rules() {
         }
     }
     assert_eq!(
-        double_random::Digest::of_bytes(teams.as_bytes()).to_hex(),
+        double_random::key::Digest::of_bytes(teams.as_bytes()).to_hex(),
         "8f1bd8fce10db996fa4acb5bf7e404e0f98bae2cd3873d4fbad26d5925a9d350"
     );
 }

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(p) = double_random::Population::from_csv("entities.csv", data) {
+    if let Ok(p) = double_random::inputs::Population::from_csv("entities.csv", data) {
         let all: Vec<usize> = (0..p.len()).collect();
         let _ = p.names(&all);
         for e in p.iter() {

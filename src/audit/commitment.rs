@@ -27,7 +27,8 @@ pub struct FileDigest {
 /// # Example
 ///
 /// ```no_run
-/// use double_random::{Commitment, Inputs};
+/// use double_random::Inputs;
+/// use double_random::audit::Commitment;
 /// let inputs = Inputs::load("fixtures/plan.json")?;
 /// let commitment = Commitment::compute(&inputs);
 /// assert!(commitment.differences(&inputs).is_empty());

@@ -1,12 +1,23 @@
-//! The audit trail: the commitment published before the seed
-//! ([`commitment`]), the output files ([`outputs`] renders them, one
-//! function per CSV file in [`files`], and the publication records 一公开
-//! in [`publish`]), the audit record ([`record`]), a draw from plan files
-//! to a written folder ([`run`]), verification by replay ([`verify`]) and
-//! the summary the command line prints ([`summary`]).
+//! The audit trail of a draw, and the two ways to run one from files.
+//!
+//! - [`Drawer`] runs a draw from plan files into an output folder and the
+//!   draw log; [`Verifier`] replays a written draw and reports each
+//!   difference ([`Verification`]).
+//! - [`Commitment`]: the digests of the inputs and of each frame, published
+//!   before the seed is drawn.
+//! - [`Outputs`]: the output files ([`OUTPUT_FILES`]): the selection,
+//!   strata, exclusions, visits, the public records (一公开) and the
+//!   [`AuditRecord`] (`record.json`) that binds them to their inputs.
+//! - [`DrawLog`]: the append-only, hash-chained list of every draw made.
+//!
+//! In the source, one file per part: `commitment.rs`, `outputs.rs` (one
+//! renderer per CSV file in `files.rs`, the public records in
+//! `publish.rs`), `record.rs`, `log.rs`, `run.rs` (the drawer), `verify.rs`
+//! and `summary.rs` (the table the command line prints).
 
 mod commitment;
 mod files;
+pub(crate) mod log;
 mod outputs;
 mod publish;
 mod record;
@@ -15,12 +26,12 @@ mod summary;
 mod verify;
 
 pub use commitment::{Commitment, FileDigest};
+pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
 pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};
-pub use run::{LogOptions, draw_to_dir, draw_to_dir_logged};
-pub use verify::{Verification, verify, verify_log, verify_with_progress};
-
+pub use run::{Drawer, Drawn};
 use serde::Serialize;
+pub use verify::{Verification, Verifier};
 
 /// The crate version written into records.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -240,7 +240,7 @@ pub struct TaskInputs<'a> {
 pub(super) struct DrawView<'a> {
     pub(super) draws: Vec<&'a Draw>,
     pub(super) salt: crate::key::Salt,
-    pub(super) visits: &'a [crate::Visit],
+    pub(super) visits: &'a [crate::visit::Visit],
     /// Each task's frame digest when the caller has taken it already (it
     /// reads every eligible id: at national scale, seconds).
     pub(super) frame_digests: Option<&'a [Digest]>,
@@ -276,7 +276,9 @@ impl Outputs {
     ///
     /// An [`Io`](crate::ErrorKind::Io) or [`Syntax`](crate::ErrorKind::Syntax)
     /// error when the names of the visited entities cannot be read back from
-    /// the entity file (see [`Population::names`](crate::Population::names)).
+    /// the entity file (see [`Population::names`](crate::inputs::Population::names));
+    /// a [`Policy`](crate::ErrorKind::Policy) error when the draw was not
+    /// made from these inputs.
     pub fn render(
         inputs: &Inputs,
         draw: &Draw,
@@ -321,6 +323,17 @@ impl Outputs {
     }
 
     fn render_view(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>) -> crate::Result<Outputs> {
+        for (task, draw) in tasks.iter().zip(&joint.draws) {
+            if draw.made_from != task.inputs.fingerprint() {
+                return Err(Error::policy(
+                    crate::Location::file(task.plan_path),
+                    format!(
+                        "the draw of task {} round {} was not made from these inputs",
+                        task.inputs.plan.task_id, task.inputs.plan.round_id
+                    ),
+                ));
+            }
+        }
         let rendered = render_into(tasks, joint, Sink::Memory)?;
         Ok(Outputs {
             files: rendered.into_iter().map(|r| (r.name, r.bytes)).collect(),

@@ -63,7 +63,7 @@ pub(super) fn public(
                 }
                 // Per department (plan position), the visits it takes part in for
                 // this task, with its part of each: one pass over the visits.
-                let mut taking: Vec<Vec<(usize, &crate::VisitPart)>> = vec![Vec::new(); plan.departments.len()];
+                let mut taking: Vec<Vec<(usize, &crate::visit::VisitPart)>> = vec![Vec::new(); plan.departments.len()];
                 for (k, v) in joint.visits.iter().enumerate() {
                     for p in v.parts.iter().filter(|p| p.tasks.contains(&t)) {
                         let Some(di) = plan.departments.iter().position(|d| d.id == p.department) else {
@@ -82,7 +82,7 @@ pub(super) fn public(
                         // This task's items: the department's plan items if it drew the
                         // entity, and the items of this task's directed checks.
                         let drew = drawn[di][v.entity / 64] & (1 << (v.entity % 64)) != 0;
-                        let named = if p.basis.contains(&crate::Basis::Directed) {
+                        let named = if p.basis.contains(&crate::visit::Basis::Directed) {
                             directed.get(&(population.id(v.entity), d.id.as_str()))
                         } else {
                             None

@@ -1,108 +1,220 @@
 //! A draw from plan files to a written output folder, checked against
 //! its commitments and recorded in the draw log.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::drawlog::{NewEntry, OpenLog};
+use crate::audit::log::{LogEntry, NewEntry, OpenLog};
 use crate::error::{Error, ErrorKind, Location, Result, quote};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, Seed};
 use crate::place;
+use crate::progress::{OnProgress, Progress};
 use crate::visit::JointDraw;
 
 use super::commitment::Commitment;
 use super::outputs::{DrawView, Names, Sink, TaskInputs, render_into};
 
-/// Runs a draw of one or more tasks from their plan files and writes the
-/// outputs.
+/// A draw from plan files to an output folder: the library's form of
+/// `double-random draw`.
 ///
-/// Loads every plan's inputs, checks each against its commitment (the
-/// commitment files are matched to plans by task and round; when any is
-/// given, every plan needs one, and each must name a task drawn), draws
-/// the tasks together ([`JointDraw::run`]), and writes every output into
-/// `out` atomically (missing folders above it are created, and removed
-/// again if the draw fails). Returns the inputs (in task order) and the
-/// draw, for a summary.
+/// Give it the seed and the output folder, add one plan per task (and
+/// their commitments), then [`run`](Drawer::run) it:
 ///
-/// With `replace`, an existing `out` is replaced only when a draw wrote it
-/// (it holds a draw's `record.json` and nothing but the draw's output
-/// files) and it holds none of the draw's inputs; anything else is
-/// refused before anything is drawn.
+/// ```no_run
+/// use double_random::{Drawer, Seed};
 ///
-/// # Errors
+/// let seed = Seed::new("2027-03-01 lottery 0417 2953")?;
+/// let drawn = Drawer::new(seed, "out")
+///     .plan("fixtures/plan.json")
+///     .commitment("commitment.json")
+///     .log("draw-log.jsonl")
+///     .run()?;
+/// print!("{}", drawn.summary());
+/// # Ok::<(), double_random::Error>(())
+/// ```
 ///
-/// Every loading error, [`ErrorKind::CommitmentMismatch`](crate::ErrorKind::CommitmentMismatch) when inputs
-/// differ from their commitment or a commitment is missing, a
-/// [`Policy`](crate::ErrorKind::Policy) error for a commitment that names no task
-/// of the draw or a task another one names, the errors of
-/// [`JointDraw::run`], and those of [`Outputs::write_dir`](crate::Outputs::write_dir).
-pub fn draw_to_dir(
-    plans: &[&Path],
-    seed: &Seed,
-    commitments: &[&Path],
-    out: &Path,
+/// [`run`](Drawer::run):
+///
+/// 1. loads every plan's inputs and checks each against its commitment
+///    (commitments are matched to plans by task and round; when any is
+///    given, every plan needs one, and each must name a task drawn);
+/// 2. with a [log](Drawer::log), checks it: its chain must be intact, a
+///    task and round already in it is drawn again only with a
+///    [reason](Drawer::redraw_reason), and a reason needs an earlier draw;
+/// 3. draws the tasks together ([`JointDraw::run`]) and writes every output
+///    into a staging folder beside the output folder;
+/// 4. with a log, locks it, checks it again, appends one entry per task
+///    and flushes it to disk;
+/// 5. renames the staging folder into place.
+///
+/// No installed output is ever unlogged: if the entries cannot be written
+/// (a full disk) nothing is installed, and if the outputs cannot be
+/// installed the entries are taken back. A draw that fails leaves no
+/// output, leaves the log as it was (creating none), and removes the
+/// folders it created above the output folder.
+#[derive(Clone)]
+pub struct Drawer<'a> {
+    seed: Seed,
+    out: PathBuf,
+    plans: Vec<PathBuf>,
+    commitments: Vec<PathBuf>,
     replace: bool,
-) -> Result<(Vec<Inputs>, JointDraw)> {
-    draw_inner(plans, seed, commitments, out, replace, &|_| {}, None).map(|(inputs, joint, _)| (inputs, joint))
+    log: Option<PathBuf>,
+    redraw_reason: Option<String>,
+    progress: OnProgress<'a>,
+}
+
+impl std::fmt::Debug for Drawer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drawer")
+            .field("seed", &self.seed)
+            .field("out", &self.out)
+            .field("plans", &self.plans)
+            .field("commitments", &self.commitments)
+            .field("replace", &self.replace)
+            .field("log", &self.log)
+            .field("redraw_reason", &self.redraw_reason)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Drawer<'a> {
+    /// A draw with this seed into the folder `out`, which must not exist
+    /// yet (see [`replace`](Drawer::replace)); missing folders above it are
+    /// created.
+    pub fn new(seed: Seed, out: impl Into<PathBuf>) -> Drawer<'a> {
+        Drawer {
+            seed,
+            out: out.into(),
+            plans: Vec::new(),
+            commitments: Vec::new(),
+            replace: false,
+            log: None,
+            redraw_reason: None,
+            progress: &crate::progress::silent,
+        }
+    }
+
+    /// Adds a task's plan (its input files are read relative to it).
+    /// Tasks are drawn in (task id, round id) order whatever the order
+    /// they are added in.
+    pub fn plan(&mut self, path: impl Into<PathBuf>) -> &mut Drawer<'a> {
+        self.plans.push(path.into());
+        self
+    }
+
+    /// Adds a commitment published before the seed was drawn.
+    pub fn commitment(&mut self, path: impl Into<PathBuf>) -> &mut Drawer<'a> {
+        self.commitments.push(path.into());
+        self
+    }
+
+    /// Whether an existing output folder may be replaced (`--force`); off
+    /// by default. Only a folder a draw wrote is ever replaced: a folder,
+    /// not a link, holding a draw's `record.json` and nothing but the
+    /// draw's output files, and none of this draw's inputs. Anything else
+    /// is refused before anything is read.
+    pub fn replace(&mut self, yes: bool) -> &mut Drawer<'a> {
+        self.replace = yes;
+        self
+    }
+
+    /// Records the draw in this hash-chained [draw log](crate::audit::DrawLog),
+    /// created when missing. The log may not lie inside the output folder
+    /// (a later replacement would delete it with the outputs) and may not
+    /// be an input of the draw.
+    pub fn log(&mut self, path: impl Into<PathBuf>) -> &mut Drawer<'a> {
+        self.log = Some(path.into());
+        self
+    }
+
+    /// Why a task and round already in the log is drawn again; at most
+    /// 1,000 characters. Given without a log, the draw is refused.
+    pub fn redraw_reason(&mut self, reason: impl Into<String>) -> &mut Drawer<'a> {
+        self.redraw_reason = Some(reason.into());
+        self
+    }
+
+    /// Tells `progress` each step as it begins.
+    pub fn progress(&mut self, progress: OnProgress<'a>) -> &mut Drawer<'a> {
+        self.progress = progress;
+        self
+    }
+
+    /// Runs the draw and writes its outputs.
+    ///
+    /// # Errors
+    ///
+    /// - A [`Policy`](crate::ErrorKind::Policy) error when no plan was
+    ///   added, when a redraw reason is given without a log, and those of
+    ///   [`JointDraw::run`];
+    /// - every loading error of [`Inputs::load`];
+    /// - [`CommitmentMismatch`](crate::ErrorKind::CommitmentMismatch) when
+    ///   inputs differ from their commitment or a commitment is missing; a
+    ///   `Policy` error for a commitment that names no task of the draw or
+    ///   a task another one names;
+    /// - a `Policy` error when the log's chain is broken, when a task and
+    ///   round was drawn already and no reason is given, or when a reason
+    ///   is given for a first draw;
+    /// - [`OutputRefused`](crate::ErrorKind::OutputRefused) when the output
+    ///   folder exists and may not be replaced, or the log lies inside it
+    ///   or is an input;
+    /// - [`Io`](crate::ErrorKind::Io) errors from writing.
+    pub fn run(&self) -> Result<Drawn> {
+        if self.plans.is_empty() {
+            return Err(Error::policy(Location::file("plan"), "there is no task to draw"));
+        }
+        if self.log.is_none() && self.redraw_reason.is_some() {
+            return Err(Error::policy(
+                Location::file("draw log"),
+                "a redraw reason is given, but no draw log to check it against",
+            ));
+        }
+        let plans: Vec<&Path> = self.plans.iter().map(PathBuf::as_path).collect();
+        let commitments: Vec<&Path> = self.commitments.iter().map(PathBuf::as_path).collect();
+        let step = |text: &str| (self.progress)(Progress::Step(text));
+        let log = self.log.as_deref().map(|path| LogOptions {
+            path,
+            redraw_reason: self.redraw_reason.as_deref(),
+        });
+        let (inputs, draw, log_entries) =
+            draw_inner(&plans, &self.seed, &commitments, &self.out, self.replace, &step, log)?;
+        Ok(Drawn {
+            inputs,
+            draw,
+            log_entries,
+        })
+    }
+}
+
+/// What a [`Drawer`] drew and wrote.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Drawn {
+    /// Every task's inputs, in (task id, round id) order.
+    pub inputs: Vec<Inputs>,
+    /// The draw, its tasks in the same order.
+    pub draw: JointDraw,
+    /// The entries appended to the draw log, one per task; empty without
+    /// a log.
+    pub log_entries: Vec<LogEntry>,
+}
+
+impl Drawn {
+    /// The table `double-random draw` prints: per department and class,
+    /// the base, eligible, quota, drawn and shortfall counts, then the
+    /// visits.
+    pub fn summary(&self) -> String {
+        self.draw.summary(&self.inputs)
+    }
 }
 
 /// Where a draw is logged, and why it is drawn again when it is.
 #[derive(Clone, Copy)]
-pub struct LogOptions<'a> {
-    /// The draw log (created when missing).
-    pub path: &'a Path,
-    /// Why a task and round already in the log is drawn again.
-    pub redraw_reason: Option<&'a str>,
-    /// Told what the draw is doing as it goes ("reading plan.json",
-    /// "building the frames", "drawing", "writing the outputs"), for a
-    /// progress display.
-    pub progress: Option<&'a (dyn Fn(&str) + Sync)>,
-}
-
-impl std::fmt::Debug for LogOptions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogOptions")
-            .field("path", &self.path)
-            .field("redraw_reason", &self.redraw_reason)
-            .field("progress", &self.progress.map(|_| "Fn(&str)"))
-            .finish()
-    }
-}
-
-/// [`draw_to_dir`], recorded in a hash-chained [draw log](crate::DrawLog).
-///
-/// The log is checked before anything is drawn: its chain must be intact,
-/// a task and round already in it is drawn again only with a reason, and
-/// a reason needs an earlier draw. Once the outputs are written (in a
-/// temporary folder), the log is locked and checked again, one entry per
-/// task is appended and flushed to disk, and only then are the outputs
-/// renamed into place: no installed output is ever unlogged. If the
-/// entries cannot be written (a full disk) nothing is installed, and if
-/// the outputs cannot be installed the entries are taken back; a draw that
-/// fails leaves the log as it was, and creates none. Returns the new
-/// entries too.
-///
-/// The log may not lie inside `out` (a later `--force` would delete it
-/// with the outputs) and may not be an input of the draw.
-///
-/// # Errors
-///
-/// Those of [`draw_to_dir`]; a [`Policy`](crate::ErrorKind::Policy) error
-/// when the log's chain is broken, when a task and round was drawn already
-/// and no reason is given, or when a reason is given for a first draw; an
-/// [`OutputRefused`](crate::ErrorKind::OutputRefused) error when the log lies
-/// inside `out` or is an input.
-pub fn draw_to_dir_logged(
-    plans: &[&Path],
-    seed: &Seed,
-    commitments: &[&Path],
-    out: &Path,
-    replace: bool,
-    log: LogOptions<'_>,
-) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
-    let progress = log.progress.unwrap_or(&|_| {});
-    draw_inner(plans, seed, commitments, out, replace, progress, Some(log))
+struct LogOptions<'a> {
+    path: &'a Path,
+    redraw_reason: Option<&'a str>,
 }
 
 /// Loads, checks, draws and writes; with a log, checks it before drawing
@@ -115,7 +227,7 @@ fn draw_inner(
     replace: bool,
     progress: &(dyn Fn(&str) + Sync),
     log: Option<LogOptions<'_>>,
-) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::LogEntry>)> {
+) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::audit::LogEntry>)> {
     place::check_new_draw_folder(out, replace)?;
     let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(plans.len());
     // What no output may replace: the plans, their inputs, the commitments.
@@ -164,8 +276,8 @@ fn draw_inner(
     // The log is checked before the draw, so that a redraw without a
     // reason fails at once; it is locked and checked again before writing.
     if let Some(log) = &log {
-        let read = crate::DrawLog::read(log.path)?;
-        crate::drawlog::check_draws(&read, &log.path.display().to_string(), &tasks_drawn, log.redraw_reason)?;
+        let read = crate::audit::DrawLog::read(log.path)?;
+        crate::audit::log::check_draws(&read, &log.path.display().to_string(), &tasks_drawn, log.redraw_reason)?;
     }
     // One frame per task serves both the commitment check and the draw.
     progress("building the frames");

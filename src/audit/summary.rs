@@ -49,7 +49,7 @@ impl JointDraw {
         let directed = self
             .visits
             .iter()
-            .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::Basis::Directed)))
+            .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::visit::Basis::Directed)))
             .count();
         let (separate, merged) = self.visits_saved();
         let _ = writeln!(

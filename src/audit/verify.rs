@@ -1,20 +1,22 @@
 //! Verification by replay: a record and its inputs, and a record against
 //! a draw log.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::{Digest, SPEC_ID, Seed};
+use crate::progress::{OnProgress, Progress};
 use crate::visit::JointDraw;
 
 use super::CRATE_VERSION;
 use super::outputs::{DrawView, Names, Sink, TaskInputs, render_into};
 use super::record::AuditRecord;
 
-/// The outcome of [`verify`]: empty `differences` means verified.
+/// The outcome of a [`Verifier`]: empty `differences` means verified.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Verification {
     /// Each difference found, naming the file.
     pub differences: Vec<String>,
@@ -29,7 +31,117 @@ impl Verification {
     }
 }
 
-/// Checks a record against a [draw log](crate::DrawLog): the log's chain
+/// A verification by replay: the library's form of `double-random verify`.
+///
+/// ```no_run
+/// use double_random::Verifier;
+///
+/// let v = Verifier::new("out/record.json").log("draw-log.jsonl").run()?;
+/// for d in &v.differences {
+///     println!("{d}");
+/// }
+/// assert!(v.is_verified());
+/// # Ok::<(), double_random::Error>(())
+/// ```
+///
+/// [`run`](Verifier::run) re-reads the record and every input, checks
+/// their digests, replays the draw and compares every output byte for
+/// byte; with a [log](Verifier::log), it also checks that the record is in
+/// the draw log and was not replaced by a later draw.
+#[derive(Clone)]
+pub struct Verifier<'a> {
+    record: PathBuf,
+    plan: Option<PathBuf>,
+    log: Option<PathBuf>,
+    replay: bool,
+    progress: OnProgress<'a>,
+}
+
+impl std::fmt::Debug for Verifier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("record", &self.record)
+            .field("plan", &self.plan)
+            .field("log", &self.log)
+            .field("replay", &self.replay)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Verifier<'a> {
+    /// A verification of the draw whose `record.json` is at `record`;
+    /// the record names its plans relative to its own folder.
+    pub fn new(record: impl Into<PathBuf>) -> Verifier<'a> {
+        Verifier {
+            record: record.into(),
+            plan: None,
+            log: None,
+            replay: true,
+            progress: &crate::progress::silent,
+        }
+    }
+
+    /// The plan's path when it is no longer where the record says: a path
+    /// as any other, which may have another file name; its input files
+    /// are read relative to it, and its bytes must still match the
+    /// record's digest. Only for a single-task record.
+    pub fn plan(&mut self, path: impl Into<PathBuf>) -> &mut Verifier<'a> {
+        self.plan = Some(path.into());
+        self
+    }
+
+    /// Also checks the record against this [draw log](crate::audit::DrawLog):
+    /// the log's chain must be intact, the record must be in it, and no
+    /// later draw of the same task and round may have replaced it. Every
+    /// redraw of the record's tasks is reported in
+    /// [`Verification::notes`].
+    pub fn log(&mut self, path: impl Into<PathBuf>) -> &mut Verifier<'a> {
+        self.log = Some(path.into());
+        self
+    }
+
+    /// Whether the draw is replayed (on by default). Off, only the
+    /// [log](Verifier::log) is checked: for an auditor who holds the record
+    /// and the log but not the inputs.
+    pub fn replay(&mut self, yes: bool) -> &mut Verifier<'a> {
+        self.replay = yes;
+        self
+    }
+
+    /// Tells `progress` each step as it begins: at national scale a
+    /// replay takes minutes.
+    pub fn progress(&mut self, progress: OnProgress<'a>) -> &mut Verifier<'a> {
+        self.progress = progress;
+        self
+    }
+
+    /// Runs the verification.
+    ///
+    /// # Errors
+    ///
+    /// An error only when the record itself cannot be read or parsed, or
+    /// the log cannot be read; everything else, tampered inputs included,
+    /// is a difference in the returned [`Verification`].
+    pub fn run(&self) -> Result<Verification> {
+        let step = |text: &str| (self.progress)(Progress::Step(text));
+        let mut v = if self.replay {
+            replay(&self.record, self.plan.as_deref(), &step)?
+        } else {
+            // Without a replay the record must still be one.
+            let name = self.record.display().to_string();
+            AuditRecord::from_json(&name, &crate::inputs::io::read_file(&self.record, &name)?)?;
+            Verification::default()
+        };
+        if let Some(log) = &self.log {
+            let l = against_log(&self.record, log)?;
+            v.differences.extend(l.differences);
+            v.notes.extend(l.notes);
+        }
+        Ok(v)
+    }
+}
+
+/// Checks a record against a [draw log](crate::audit::DrawLog): the log's chain
 /// must be intact, the record must be in it, and no later draw of the same
 /// task and round may have replaced it. Every redraw of the record's tasks
 /// is reported in [`Verification::notes`].
@@ -39,19 +151,19 @@ impl Verification {
 /// An [`Io`](crate::ErrorKind::Io) error when the record or the log cannot
 /// be read, and a [`Syntax`](crate::ErrorKind::Syntax) error when the
 /// record is not a record.
-pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
+fn against_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
     let record_name = record_path.display().to_string();
     let bytes = crate::inputs::io::read_file(record_path, &record_name)?;
     let record = AuditRecord::from_json(&record_name, &bytes)?;
     let digest = Digest::of_bytes(&bytes).to_hex();
-    let log = crate::DrawLog::read(log_path)?;
+    let log = crate::audit::DrawLog::read(log_path)?;
     let mut v = Verification {
         differences: log.problems.clone(),
         ..Verification::default()
     };
     for task in &record.tasks {
         let (task_id, round_id) = (&task.plan.task_id, &task.plan.round_id);
-        let draws: Vec<&crate::LogEntry> = log.draws_of(task_id, round_id).collect();
+        let draws: Vec<&crate::audit::LogEntry> = log.draws_of(task_id, round_id).collect();
         for e in draws.iter().filter(|e| e.redraw_reason.is_some()) {
             v.notes.push(format!(
                 "task {task_id} round {round_id} was redrawn (log entry {}, {}): {}",
@@ -79,36 +191,10 @@ pub fn verify_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
     Ok(v)
 }
 
-/// Verifies a draw: re-reads the record and every input, checks their
-/// digests, replays the draw and compares every output byte for byte.
-///
-/// `plan` is the plan's path when it is no longer where the record says
-/// (the record names it relative to the record's directory): a path as
-/// any other, which may have another file name; its input files are read
-/// relative to it, and its bytes must still match the record's digest.
-///
-/// # Errors
-///
-/// An error only when the record itself cannot be read or parsed;
-/// everything else, tampered inputs included, is a difference in the
-/// returned [`Verification`].
-pub fn verify(record_path: &Path, plan: Option<&Path>) -> Result<Verification> {
-    verify_with_progress(record_path, plan, &|_| {})
-}
-
-/// [`verify`], telling `progress` what it is doing as it goes ("reading
-/// plan.json and its inputs", "building the frames", "replaying the draw",
-/// "comparing the outputs"), for a progress display: at national scale a
-/// replay takes minutes.
-///
-/// # Errors
-///
-/// As [`verify`].
-pub fn verify_with_progress(
-    record_path: &Path,
-    plan: Option<&Path>,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<Verification> {
+/// Replays a record: re-reads it and every input, checks their digests,
+/// replays the draw and compares every output, telling `progress` each
+/// step.
+fn replay(record_path: &Path, plan: Option<&Path>, progress: &(dyn Fn(&str) + Sync)) -> Result<Verification> {
     let record_name = record_path.file_name().map_or_else(
         || record_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

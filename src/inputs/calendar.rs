@@ -23,7 +23,7 @@ pub enum DayKind {
 /// # Example
 ///
 /// ```
-/// use double_random::Calendar;
+/// use double_random::inputs::Calendar;
 /// use chrono::NaiveDate;
 /// let cal = Calendar::from_csv("calendar.csv", b"date,kind,name\n2027-04-05,holiday,Qingming\n2027-04-25,workday,make-up\n")?;
 /// let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

@@ -2,7 +2,7 @@
 //! checked against each other.
 //!
 //! The submodules are the loaders, one per kind of file, and all of them
-//! read CSV through one engine, [`io`]'s `CsvFile` (the entity library adds
+//! read CSV through one engine, `io`'s `CsvFile` (the entity library adds
 //! its own parallel pass over the same engine's record boundaries):
 //!
 //! - `io`: opening regular files, the CSV reader, line and field limits;
@@ -23,15 +23,20 @@ pub(crate) mod plan;
 pub(crate) mod population;
 mod tables;
 
+pub use calendar::{Calendar, DayKind};
+pub use inspector::{Conflict, Inspector};
+pub use io::{MAX_FIELD_BYTES, MAX_LINE_BYTES};
+pub use plan::{
+    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
+};
+pub use population::{ENTITY_COLUMNS, Entity, Population};
 use tables::{load_directed, load_items, read_history};
 
 use crate::error::{Error, Location, Result, quote};
-use crate::inputs::calendar::Calendar;
-use crate::inputs::inspector::{Conflict, Inspector, load_conflicts, load_inspectors};
+use crate::inputs::inspector::{load_conflicts, load_inspectors};
 use crate::inputs::io::{read_file, read_rows};
 use crate::inputs::json::{Step, line_of, render};
-use crate::inputs::plan::Plan;
-use crate::inputs::population::{Keep, Population};
+use crate::inputs::population::Keep;
 use crate::key::Digest;
 use crate::model::{CheckItem, DirectedCheck, History, ItemKind, Mode, RiskClass};
 
@@ -54,6 +59,7 @@ impl Opened {
 
 /// One input file of a draw, named by its path relative to the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputFile {
     /// What the file holds: `plan`, `entities`, `items`, `history` or `directed`.
     pub role: &'static str,
@@ -68,26 +74,71 @@ pub struct InputFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
     /// The plan.
-    pub plan: Plan,
+    pub(crate) plan: Plan,
     /// The entity library.
-    pub population: Population,
+    pub(crate) population: Population,
     /// The check-item list.
-    pub items: Vec<CheckItem>,
+    pub(crate) items: Vec<CheckItem>,
     /// Past visits.
-    pub history: History,
+    pub(crate) history: History,
     /// Directed checks.
-    pub directed: Vec<DirectedCheck>,
+    pub(crate) directed: Vec<DirectedCheck>,
     /// The working-day calendar (Monday to Friday when the plan names none).
-    pub calendar: Calendar,
+    pub(crate) calendar: Calendar,
     /// The inspector library; empty when the plan names none.
-    pub inspectors: Vec<Inspector>,
+    pub(crate) inspectors: Vec<Inspector>,
     /// Recusal pairs.
-    pub conflicts: Vec<Conflict>,
+    pub(crate) conflicts: Vec<Conflict>,
     /// The plan and every input file with its digest, plan first.
-    pub files: Vec<InputFile>,
+    pub(crate) files: Vec<InputFile>,
 }
 
 impl Inputs {
+    /// The plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The entity library.
+    pub fn population(&self) -> &Population {
+        &self.population
+    }
+
+    /// The check-item list.
+    pub fn items(&self) -> &[CheckItem] {
+        &self.items
+    }
+
+    /// Past visits.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Directed checks.
+    pub fn directed(&self) -> &[DirectedCheck] {
+        &self.directed
+    }
+
+    /// The working-day calendar (Monday to Friday when the plan names none).
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The inspector library; empty when the plan names none.
+    pub fn inspectors(&self) -> &[Inspector] {
+        &self.inspectors
+    }
+
+    /// Recusal pairs.
+    pub fn conflicts(&self) -> &[Conflict] {
+        &self.conflicts
+    }
+
+    /// The plan and every input file with its digest, plan first.
+    pub fn files(&self) -> &[InputFile] {
+        &self.files
+    }
+
     /// Loads a plan file and every file it names (paths relative to the plan).
     ///
     /// # Errors
@@ -278,6 +329,16 @@ impl Inputs {
                 }
             })
             .collect()
+    }
+
+    /// A digest of every input file's role and digest, in order: what a
+    /// draw remembers of the inputs it was made from.
+    pub(crate) fn fingerprint(&self) -> Digest {
+        let mut h = crate::key::Hasher::new();
+        for f in &self.files {
+            h.enc(f.role.as_bytes()).raw(f.digest.as_bytes());
+        }
+        h.finish()
     }
 
     /// The check item with this id.

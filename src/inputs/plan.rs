@@ -24,33 +24,105 @@ use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// The plan id (年度抽查工作计划).
-    pub plan_id: String,
+    pub(crate) plan_id: String,
     /// The task id (抽查任务); part of the draw salt.
-    pub task_id: String,
+    pub(crate) task_id: String,
     /// The round id (批次); part of the draw salt.
-    pub round_id: String,
+    pub(crate) round_id: String,
     /// The task window; every time-dependent rule is evaluated against it.
-    pub window: Window,
+    pub(crate) window: Window,
     /// The lead department (牵头部门).
-    pub lead_department: String,
+    pub(crate) lead_department: String,
     /// The input files, as paths relative to the plan.
-    pub inputs: InputPaths,
+    pub(crate) inputs: InputPaths,
     /// The columns whose values split a frame into strata (default `region`).
-    pub strata: Vec<String>,
+    pub(crate) strata: Vec<String>,
     /// The class given to unclassified entities, if any.
-    pub unclassified_class: Option<RiskClass>,
+    pub(crate) unclassified_class: Option<RiskClass>,
     /// Entities visited (by any department) fewer than this many days before the window start are excluded (0 to 3650).
-    pub cooldown_days: u32,
+    pub(crate) cooldown_days: u32,
     /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
-    pub annual_cap: Option<u32>,
+    pub(crate) annual_cap: Option<u32>,
     /// The observation period (观察期), if any.
-    pub observation: Option<Observation>,
+    pub(crate) observation: Option<Observation>,
     /// Whether ratios must not decrease from A to D.
-    pub ratio_order: RatioOrder,
+    pub(crate) ratio_order: RatioOrder,
     /// The rules for inspector teams.
-    pub teams: TeamRules,
+    pub(crate) teams: TeamRules,
     /// The participating departments, lead included, in plan order.
-    pub departments: Vec<DepartmentPolicy>,
+    pub(crate) departments: Vec<DepartmentPolicy>,
+}
+
+impl Plan {
+    /// The plan id (年度抽查工作计划).
+    pub fn id(&self) -> &str {
+        &self.plan_id
+    }
+
+    /// The task id (抽查任务); part of the draw salt.
+    pub fn task_id(&self) -> &str {
+        &self.task_id
+    }
+
+    /// The round id (批次); part of the draw salt.
+    pub fn round_id(&self) -> &str {
+        &self.round_id
+    }
+
+    /// The task window; every time-dependent rule is evaluated against it.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// The lead department (牵头部门).
+    pub fn lead_department(&self) -> &str {
+        &self.lead_department
+    }
+
+    /// The input files, as paths relative to the plan.
+    pub fn inputs(&self) -> &InputPaths {
+        &self.inputs
+    }
+
+    /// The columns whose values split a frame into strata (default `region`).
+    pub fn strata(&self) -> &[String] {
+        &self.strata
+    }
+
+    /// The class given to unclassified entities, if any.
+    pub fn unclassified_class(&self) -> Option<RiskClass> {
+        self.unclassified_class
+    }
+
+    /// Entities visited (by any department) fewer than this many days before the window start are excluded (0 to 3650).
+    pub fn cooldown_days(&self) -> u32 {
+        self.cooldown_days
+    }
+
+    /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
+    pub fn annual_cap(&self) -> Option<u32> {
+        self.annual_cap
+    }
+
+    /// The observation period (观察期), if any.
+    pub fn observation(&self) -> Option<&Observation> {
+        self.observation.as_ref()
+    }
+
+    /// Whether ratios must not decrease from A to D.
+    pub fn ratio_order(&self) -> RatioOrder {
+        self.ratio_order
+    }
+
+    /// The rules for inspector teams.
+    pub fn teams(&self) -> &TeamRules {
+        &self.teams
+    }
+
+    /// The participating departments, lead included, in plan order.
+    pub fn departments(&self) -> &[DepartmentPolicy] {
+        &self.departments
+    }
 }
 
 /// The task window, both ends included: at most 366 days, in the years
@@ -58,14 +130,39 @@ pub struct Plan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     /// The first day.
-    pub start: NaiveDate,
+    pub(crate) start: NaiveDate,
     /// The last day.
-    pub end: NaiveDate,
+    pub(crate) end: NaiveDate,
+}
+
+impl Window {
+    /// The window from `start` to `end`, both included; `None` unless
+    /// `start <= end`, the window is at most 366 days, and both ends fall
+    /// in the years 1900 to 2999 (the rules a plan's window follows).
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Option<Window> {
+        let years = limits::WINDOW_YEARS;
+        (start <= end
+            && (end - start).num_days() < limits::WINDOW_DAYS
+            && years.contains(&start.year())
+            && years.contains(&end.year()))
+        .then_some(Window { start, end })
+    }
+
+    /// The first day.
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+
+    /// The last day.
+    pub fn end(&self) -> NaiveDate {
+        self.end
+    }
 }
 
 /// The input files of a plan, as paths relative to the plan file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct InputPaths {
     /// The entity library (检查对象名录库).
     pub entities: String,
@@ -110,6 +207,7 @@ impl InputPaths {
 /// established fewer than `days` days before the window start are left out
 /// of proactive draws.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Observation {
     /// The length of the period in days (0 to 3650).
     pub days: u32,
@@ -131,6 +229,7 @@ pub enum RatioOrder {
 /// The rules teams must follow, beyond the hard ones (certificates,
 /// availability, recusal, caps).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TeamRules {
     /// Inspectors each department sends to a joint visit (default 1; 1 to 10).
     pub per_department: u32,
@@ -182,6 +281,7 @@ pub enum CrossStation {
 
 /// One department's part of the task.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DepartmentPolicy {
     /// The department id; part of the allocation hash.
     pub id: String,
@@ -205,6 +305,7 @@ impl DepartmentPolicy {
 
 /// How a department treats one class: ratio, mode and rounds per year.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClassPolicy {
     /// The share of the base population drawn in this round.
     pub ratio: Ratio,
@@ -445,8 +546,8 @@ impl Plan {
     ///     "C": {"ratio": "0.10"}, "D": {"ratio": "0.30"}}}]
     /// }"#;
     /// let plan = Plan::from_json("plan.json", json)?;
-    /// assert_eq!(plan.departments[0].class(RiskClass::D).ratio.as_str(), "0.30");
-    /// assert_eq!(plan.strata, ["region"]);
+    /// assert_eq!(plan.departments()[0].class(RiskClass::D).ratio.as_str(), "0.30");
+    /// assert_eq!(plan.strata(), ["region"]);
     ///
     /// let bad = json.replace(r#""0.30""#, "0.3");
     /// let err = Plan::from_json("plan.json", &bad).unwrap_err();
@@ -533,7 +634,7 @@ fn is_relative_path(path: &str) -> bool {
 impl PlanFile {
     fn validate(self, loc: &dyn Fn(&[Step<'_>]) -> Location) -> Result<Plan> {
         if let Some(spec) = &self.spec
-            && spec != crate::SPEC_ID
+            && spec != crate::key::SPEC_ID
         {
             return Err(Error::invalid(
                 loc(&[Step::Key("spec")]),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::Visit;
-use crate::draw::allocate;
+use crate::draw::allocate_held;
 use crate::error::{Error, Location, Result};
 use crate::inputs::Inputs;
 use crate::key::{Digest, Hasher, Salt};
@@ -77,7 +77,7 @@ pub(crate) fn assign_dates(inputs: &Inputs, salt: &Salt, visits: &mut [Visit]) -
             .collect();
         ranked.sort_unstable();
         let order: Vec<usize> = ranked.into_iter().map(|(_, i)| i).collect();
-        let counts = allocate(order.len() as u64, &vec![1; days.len()], v);
+        let counts = allocate_held(order.len() as u64, &vec![1; days.len()], v);
         let mut next = order.into_iter();
         for (day, count) in days.iter().zip(counts) {
             for _ in 0..count {

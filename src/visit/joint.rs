@@ -274,6 +274,7 @@ impl Draw {
 /// (task id, round id) order; with one task it is that task's `T`, so a
 /// joint draw of one task is exactly its [`Draw`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JointDraw {
     /// Each task's draw, in (task id, round id) order; their `visits` are empty.
     pub draws: Vec<Draw>,

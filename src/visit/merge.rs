@@ -13,9 +13,10 @@ use crate::inputs::plan::Window;
 /// # Example
 ///
 /// ```
-/// use double_random::{Window, merge_windows};
+/// use double_random::inputs::Window;
+/// use double_random::visit::merge_windows;
 /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-/// let w = |a: &str, b: &str| Window { start: d(a), end: d(b) };
+/// let w = |a: &str, b: &str| Window::new(d(a), d(b)).unwrap();
 /// // A quarter-long task, a March task and a May task: two visits suffice.
 /// let groups = merge_windows(&[w("2027-03-01", "2027-05-31"), w("2027-03-01", "2027-03-31"), w("2027-05-01", "2027-05-31")]);
 /// assert_eq!(groups.len(), 2);

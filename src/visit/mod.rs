@@ -22,7 +22,9 @@ mod merge;
 mod teams;
 
 pub use joint::JointDraw;
-pub(crate) use joint::{schedule, visits_saved};
+#[cfg(feature = "fairness")]
+pub(crate) use joint::schedule;
+pub(crate) use joint::visits_saved;
 pub use merge::merge_windows;
 
 /// Why a department visits an entity.
@@ -47,6 +49,7 @@ impl Basis {
 
 /// One department's part of a visit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VisitPart {
     /// The department.
     pub department: String,
@@ -63,10 +66,11 @@ pub struct VisitPart {
 
 /// One visit: an entity and every department that goes there (进一次门、查多项事).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Visit {
     /// The visit id, `V` and a 6-digit number in key order.
     pub id: String,
-    /// The entity's position in the [`Population`](crate::Population) (see [`Population::entity`](crate::Population::entity)).
+    /// The entity's position in the [`Population`](crate::inputs::Population) (see [`Population::entity`](crate::inputs::Population::entity)).
     pub entity: usize,
     /// The entity's DR1 key; visits are numbered in key order.
     pub key: Digest,

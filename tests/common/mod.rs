@@ -165,8 +165,8 @@ G1,G,precursor chemicals,key,,,,chem
 pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<String> {
     let mut broken = broken_team_rules_within(inputs, &draw.visits);
     for v in &draw.visits {
-        let w = inputs.plan.window;
-        if v.date.is_some_and(|d| d < w.start || d > w.end) {
+        let w = inputs.plan().window();
+        if v.date.is_some_and(|d| d < w.start() || d > w.end()) {
             broken.push(format!("{}: outside the task window", v.id));
         }
     }
@@ -176,29 +176,29 @@ pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<Str
 /// [`broken_team_rules`] for visits of one or more tasks sharing `inputs`'
 /// entity library, inspectors and rules; dates are checked against each
 /// visit's own window.
-pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]) -> Vec<String> {
+pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::visit::Visit]) -> Vec<String> {
     use std::collections::BTreeSet;
     let mut broken = Vec::new();
-    let plan = &inputs.plan;
-    let by_id: BTreeMap<&str, &double_random::Inspector> =
-        inputs.inspectors.iter().map(|i| (i.id.as_str(), i)).collect();
+    let plan = &inputs.plan();
+    let by_id: BTreeMap<&str, &double_random::inputs::Inspector> =
+        inputs.inspectors().iter().map(|i| (i.id.as_str(), i)).collect();
     let recused: BTreeSet<(&str, &str)> = inputs
-        .conflicts
+        .conflicts()
         .iter()
         .map(|c| (c.inspector_id.as_str(), c.entity_id.as_str()))
         .collect();
     let mut load: BTreeMap<&str, u32> = BTreeMap::new();
     let mut day_load: BTreeMap<(&str, chrono::NaiveDate), u32> = BTreeMap::new();
     for v in visits {
-        let e = inputs.population.entity(v.entity);
+        let e = inputs.population().entity(v.entity);
         let Some(date) = v.date else {
             broken.push(format!("{}: no date", v.id));
             continue;
         };
-        if date < v.window.start || date > v.window.end || !inputs.calendar.is_working_day(date) {
+        if date < v.window.start() || date > v.window.end() || !inputs.calendar().is_working_day(date) {
             broken.push(format!("{}: {date} is not a working day of the window", v.id));
         }
-        if inputs.inspectors.is_empty() {
+        if inputs.inspectors().is_empty() {
             continue;
         }
         let team: Vec<&str> = v
@@ -217,27 +217,27 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
         }
         for p in &v.parts {
             let need = if v.parts.len() == 1 {
-                plan.teams.single_department
+                plan.teams().single_department
             } else {
-                plan.teams.per_department
+                plan.teams().per_department
             };
             let tags: BTreeSet<&str> = p
                 .items
                 .iter()
-                .filter_map(|id| inputs.items.iter().find(|i| &i.id == id))
+                .filter_map(|id| inputs.items().iter().find(|i| &i.id == id))
                 .filter_map(|i| i.qualification.as_deref())
                 .collect();
             if (p.inspectors.len() as u32) < need.max(tags.len() as u32) {
                 broken.push(format!("{} {}: {} inspectors", v.id, p.department, p.inspectors.len()));
             }
             // Distinct holders for the tags: try every assignment (teams are small).
-            let members: Vec<&double_random::Inspector> = p
+            let members: Vec<&double_random::inputs::Inspector> = p
                 .inspectors
                 .iter()
                 .filter_map(|id| by_id.get(id.as_str()).copied())
                 .collect();
             let tags: Vec<&str> = tags.into_iter().collect();
-            fn cover(tags: &[&str], members: &[&double_random::Inspector], used: &mut Vec<bool>) -> bool {
+            fn cover(tags: &[&str], members: &[&double_random::inputs::Inspector], used: &mut Vec<bool>) -> bool {
                 let Some((first, rest)) = tags.split_first() else {
                     return true;
                 };
@@ -260,13 +260,13 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
             }
             let previous: BTreeSet<&str> = {
                 let last = inputs
-                    .history
+                    .history()
                     .iter()
                     .filter(|h| h.entity() == e.index() && h.department() == p.department)
                     .map(|h| h.date())
                     .max();
                 inputs
-                    .history
+                    .history()
                     .iter()
                     .filter(|h| h.entity() == e.index() && h.department() == p.department && Some(h.date()) == last)
                     .flat_map(|h| h.inspectors())
@@ -290,10 +290,14 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::Visit]
                 if recused.contains(&(id.as_str(), e.id())) {
                     fail("is recused");
                 }
-                if plan.teams.rotation == double_random::Rotation::ExcludePrevious && previous.contains(id.as_str()) {
+                if plan.teams().rotation == double_random::inputs::Rotation::ExcludePrevious
+                    && previous.contains(id.as_str())
+                {
                     fail("inspected the previous visit");
                 }
-                if plan.teams.cross_station == double_random::CrossStation::ExcludeHome && i.station == e.region() {
+                if plan.teams().cross_station == double_random::inputs::CrossStation::ExcludeHome
+                    && i.station == e.region()
+                {
                     fail("is from the entity's own station");
                 }
                 *load.entry(id.as_str()).or_insert(0) += 1;

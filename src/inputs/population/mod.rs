@@ -248,7 +248,8 @@ impl Population {
     /// # Example
     ///
     /// ```
-    /// use double_random::{Population, RiskClass};
+    /// use double_random::RiskClass;
+    /// use double_random::inputs::Population;
     /// let csv = "id,name,risk_class,region,industry,status,established\n\
     ///            E1,Shop,B,North,retail,active,2020-01-02\n\
     ///            E2,Stall,,South,retail,active,\n";

@@ -1,6 +1,24 @@
-//! Fairness benchmarks: Monte Carlo over many seeds on a real plan.
+//! The analyst's tooling (feature `fairness`): how fair a plan's draws
+//! are, and whether another system's draws look random.
+//!
+//! - [`simulate`] runs a plan over many seeds (Monte Carlo) and reports
+//!   inclusion, allocation, coordination, inspector workload, rotation
+//!   and burden ([`FairnessReport`]); [`fairness_svg`] draws it (feature
+//!   `svg`).
+//! - [`audit_observed`] tests another system's published draws for
+//!   equal-probability sampling within the groups it claims
+//!   ([`ObservedAudit`]).
 //!
 //! Statistics here use floating point; nothing here decides a selection.
+//! The draw, its outputs and verification do not need this module.
+
+mod observed;
+#[cfg(feature = "svg")]
+mod plot;
+
+pub use observed::{ObservedAudit, ObservedTest, audit_observed};
+#[cfg(feature = "svg")]
+pub use plot::fairness_svg;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -14,6 +32,7 @@ use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::key::Seed;
 use crate::model::RiskClass;
+use crate::progress::{OnProgress, Progress};
 
 /// What one run contributes to the report.
 struct Run {
@@ -122,6 +141,7 @@ fn one_run(inputs: &Inputs, frame: &Frame, seed: &Seed) -> Result<Run> {
 
 /// Inclusion counts of one department, class and stratum.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct StratumInclusion {
     /// The department.
     pub department: String,
@@ -145,6 +165,7 @@ pub struct StratumInclusion {
 
 /// Per-inspector workload of one department.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct DepartmentWorkload {
     /// The department.
     pub department: String,
@@ -170,6 +191,7 @@ pub struct DepartmentWorkload {
 
 /// The result of [`simulate`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FairnessReport {
     /// The base seed; run `k` uses [`run_seed`]`(base, k)`.
     pub base_seed: String,
@@ -247,7 +269,8 @@ fn overlap(a: &[(u32, u32)], b: &[(u32, u32)]) -> usize {
 
 /// Runs a plan `runs` times with seeds derived from `base_seed` and
 /// measures inclusion, allocation, coordination, inspector workload,
-/// rotation and burden. `progress` is called with the number of runs done.
+/// rotation and burden. `progress` is told the runs done as
+/// [`Progress::Count`].
 ///
 /// The report is identical for any thread count: runs are computed in
 /// parallel (with the `parallel` feature) but combined in run order.
@@ -255,18 +278,16 @@ fn overlap(a: &[(u32, u32)], b: &[(u32, u32)]) -> usize {
 /// # Errors
 ///
 /// Any error of [`Draw::run`] (an unstaffable run) and an invalid base seed.
-pub fn simulate(
-    inputs: &Inputs,
-    base_seed: &str,
-    runs: u64,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<FairnessReport> {
+pub fn simulate(inputs: &Inputs, base_seed: &str, runs: u64, progress: OnProgress<'_>) -> Result<FairnessReport> {
     Seed::new(base_seed)?;
     let frame = Frame::build(inputs);
     let done = std::sync::atomic::AtomicU64::new(0);
     let run = |k: u64| -> Result<Run> {
         let r = one_run(inputs, &frame, &Seed::new(run_seed(base_seed, k))?);
-        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        progress(Progress::Count {
+            done: done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            total: runs,
+        });
         r
     };
     #[cfg(feature = "parallel")]

@@ -24,6 +24,7 @@ const LEVEL: f64 = 0.01;
 
 /// One statistical test of an audit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ObservedTest {
     /// What is tested: `column region`, `claims risk_class`, `position`, `tail`.
     pub name: String,
@@ -41,6 +42,7 @@ pub struct ObservedTest {
 
 /// The result of [`audit_observed`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ObservedAudit {
     /// Entities in the frame.
     pub frame: u64,
