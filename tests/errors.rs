@@ -867,7 +867,7 @@ fn a_missing_history_file_on_disk_comes_after_the_items() {
 // Nothing is accepted silently: text after the plan, a key given twice (a
 // reader sees the first, serde would keep the last), an absolute input path
 // (the record would name the host's directories), and numbers out of their
-// documented range (README, "Input files").
+// documented range (docs/REFERENCE.md, "Input files").
 
 bad_input!(
     plan_text_after_the_object,
@@ -980,4 +980,49 @@ fn a_plan_with_a_byte_order_mark_loads() {
     let p = format!("\u{feff}{}", plan(ratios(), ""));
     let inputs = common::load(&p, &files(GOOD)).unwrap();
     assert_eq!(inputs.plan().task_id(), "T1");
+}
+
+/// The library's entry points refuse what a caller can give them wrong,
+/// with a message, never a panic.
+#[test]
+fn the_public_api_refuses_instead_of_panicking() {
+    use double_random::audit::Outputs;
+    use double_random::draw::allocate;
+    use double_random::inputs::Window;
+    use double_random::{Draw, Drawer, Seed};
+
+    let work = tempfile::tempdir().unwrap();
+    let seed = Seed::new("api").unwrap();
+    let err = Drawer::new(seed.clone(), work.path().join("out")).run().unwrap_err();
+    assert_eq!(err.to_string(), "plan: there is no task to draw");
+    let err = Drawer::new(seed.clone(), work.path().join("out"))
+        .plan("plan.json")
+        .redraw_reason("typo")
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "draw log: a redraw reason is given, but no draw log to check it against"
+    );
+    assert!(!work.path().join("out").exists());
+
+    // A draw rendered with inputs it was not made from.
+    let a = common::load(&plan(ratios(), ""), &files(GOOD)).unwrap();
+    let other = GOOD.replace("E00001", "E00009");
+    let b = common::load(&plan(ratios(), ""), &files(&other)).unwrap();
+    let draw = Draw::run(&a, &seed).unwrap();
+    assert!(Outputs::render(&a, &draw, "plan.json", None).is_ok());
+    let err = Outputs::render(&b, &draw, "plan.json", None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plan.json: the draw of task T1 round 1 was not made from these inputs"
+    );
+
+    assert_eq!(allocate(1, &[u64::MAX, 1], 0), None);
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert!(Window::new(d("2027-03-01"), d("2027-05-31")).is_some());
+    assert_eq!(Window::new(d("2027-05-31"), d("2027-03-01")), None);
+    assert!(Window::new(d("2028-01-01"), d("2028-12-31")).is_some());
+    assert_eq!(Window::new(d("2027-01-01"), d("2028-01-02")), None);
+    assert_eq!(Window::new(d("1899-12-01"), d("1899-12-31")), None);
 }
