@@ -2,6 +2,10 @@
 //! the eligible frame split into strata, and every exclusion with its
 //! reason. The frame does not depend on the seed, so it can be committed
 //! to before the seed exists.
+//!
+//! One file for one step: the exclusion rules, the strata and the frame
+//! digest are read together when checking DR1 step 4, and the last 150
+//! lines are its unit tests.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

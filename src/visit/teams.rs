@@ -26,6 +26,10 @@
 //!    exists, the residual graph's source side is a minimum cut: the parts
 //!    on it cannot all be staffed, and the error names each of them with the
 //!    constraints that bind.
+//!
+//! The greedy pass, the network and the minimum cut stay in one file: the
+//! network is built from the greedy pass's state and the cut explains the
+//! network, so they change together; the last 70 lines are unit tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -316,6 +316,12 @@ impl Population {
     }
 
     /// The id of the entity at position `i`.
+    ///
+    /// # Panics
+    ///
+    /// When `i` is not below [`len`](Population::len), as a slice index
+    /// would: positions come from this library's own results
+    /// ([`index_of`](Population::index_of), a selection, a visit).
     #[inline]
     pub fn id(&self, i: usize) -> &str {
         self.ids.get(i)
