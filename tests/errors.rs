@@ -1005,6 +1005,14 @@ fn the_public_api_refuses_instead_of_panicking() {
         "draw log: a redraw reason is given, but no draw log to check it against"
     );
     assert!(!work.path().join("out").exists());
+    let err = double_random::Verifier::new("out/record.json")
+        .replay(false)
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "out/record.json: nothing to verify: the replay is off and no draw log is given"
+    );
 
     // A draw rendered with inputs it was not made from.
     let a = common::load(&plan(ratios(), ""), &files(GOOD)).unwrap();

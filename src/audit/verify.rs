@@ -102,7 +102,7 @@ impl<'a> Verifier<'a> {
 
     /// Whether the draw is replayed (on by default). Off, only the
     /// [log](Verifier::log) is checked: for an auditor who holds the record
-    /// and the log but not the inputs.
+    /// and the log but not the inputs. Off without a log, `run` refuses.
     pub fn replay(&mut self, yes: bool) -> &mut Verifier<'a> {
         self.replay = yes;
         self
@@ -119,18 +119,23 @@ impl<'a> Verifier<'a> {
     ///
     /// # Errors
     ///
-    /// An error only when the record itself cannot be read or parsed, or
-    /// the log cannot be read; everything else, tampered inputs included,
+    /// An error only when the record itself cannot be read or parsed, the
+    /// log cannot be read, or there is nothing to check (the replay off and
+    /// no log); everything else, tampered inputs included,
     /// is a difference in the returned [`Verification`].
     pub fn run(&self) -> Result<Verification> {
         let step = |text: &str| (self.progress)(Progress::Step(text));
         let mut v = if self.replay {
             replay(&self.record, self.plan.as_deref(), &step)?
-        } else {
-            // Without a replay the record must still be one.
-            let name = self.record.display().to_string();
-            AuditRecord::from_json(&name, &crate::inputs::io::read_file(&self.record, &name)?)?;
+        } else if self.log.is_some() {
+            // The log check reads and parses the record itself.
             Verification::default()
+        } else {
+            // Nothing checked must never read as "verified".
+            return Err(crate::error::Error::policy(
+                crate::error::Location::file(self.record.display().to_string()),
+                "nothing to verify: the replay is off and no draw log is given",
+            ));
         };
         if let Some(log) = &self.log {
             let l = against_log(&self.record, log)?;
