@@ -79,7 +79,8 @@ pub struct ClassDraw {
     pub base: u64,
     /// `|E(d,c)|`, the eligible frame.
     pub eligible: u64,
-    /// `ceil(r × |B|)`, before the cap.
+    /// `ceil(r × |B|)`, before the cap; 0 for a trigger-only class, which
+    /// is never drawn.
     pub quota: u64,
     /// `n(d,c)`, the quota capped at `|E|`.
     pub drawn: u64,
@@ -314,7 +315,12 @@ impl Draw {
                 let policy = dep.class(class);
                 let cf = &frame.departments[di].classes[c];
                 let eligible = cf.eligible();
-                let quota = policy.ratio.quota(cf.base);
+                // A trigger-only class is never drawn: it has no quota to fall short of.
+                let quota = if policy.mode == Mode::TriggerOnly {
+                    0
+                } else {
+                    policy.ratio.quota(cf.base)
+                };
                 let drawn = quota.min(eligible);
                 let offset = salt.alloc_offset(&dep.id, class.as_str());
                 let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();

@@ -88,7 +88,8 @@
 //!    one per task round, shared by all its departments so their samples nest.
 //! 3. `K(e) = H(T ‖ enc(entity_id))` ([`key::Salt::entity_key`]).
 //! 4. Base population and eligible frame per department and class ([`frame::Frame::build`]).
-//! 5. Quota `n = ceil(r × |B|)` in integers ([`model::Ratio::quota`]), capped at `|E|`.
+//! 5. Quota `n = ceil(r × |B|)` in integers ([`model::Ratio::quota`]; 0 for a
+//!    trigger-only class), capped at `|E|`.
 //! 6. Systematic rounding of `q_h = n × |E_h| / |E|` over strata ordered by
 //!    their values, with offset `v` = the first 8 bytes of
 //!    `H(T ‖ enc("DR1/alloc") ‖ enc(d) ‖ enc(c))` ([`draw::allocate`], [`key::Salt::alloc_offset`]).

@@ -80,6 +80,11 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         text.contains("SCJG         C         0.10      on_site       397       369        40        40         0"),
         "{text}"
     );
+    // A trigger-only class is never drawn, so it has no quota to fall short of.
+    assert!(
+        text.contains("WLJ          A         0.01 trigger only       110         0         -         -         -"),
+        "{text}"
+    );
     assert!(
         text.contains("visits: 161 (15 with a directed check); 164 department visits merged into them, 3 visits saved"),
         "{text}"

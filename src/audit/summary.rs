@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::inputs::Inputs;
 use crate::key::SPEC_ID;
+use crate::model::Mode;
 use crate::visit::JointDraw;
 
 impl JointDraw {
@@ -30,18 +31,28 @@ impl JointDraw {
             );
             for d in &draw.departments {
                 for c in &d.classes {
+                    // A trigger-only class is never drawn: no quota, nothing short.
+                    let (mode, quota, selected, shortfall) = match c.mode {
+                        Mode::TriggerOnly => ("trigger only", "-".into(), "-".into(), "-".into()),
+                        mode => (
+                            mode.as_str(),
+                            c.quota.to_string(),
+                            c.selected().to_string(),
+                            c.shortfall().to_string(),
+                        ),
+                    };
                     let _ = writeln!(
                         out,
                         "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
                         d.department,
                         c.class.as_str(),
                         c.ratio.as_str(),
-                        c.mode.as_str(),
+                        mode,
                         c.base,
                         c.eligible,
-                        c.quota,
-                        c.selected(),
-                        c.shortfall()
+                        quota,
+                        selected,
+                        shortfall
                     );
                 }
             }
