@@ -280,7 +280,8 @@ fn smallest(mut members: Vec<Packed>, n: usize, salt: &Salt, population: &Popula
 
 impl Draw {
     /// DR1 steps 1 to 8 alone: the selection of every department, without
-    /// visits (`visits` is empty).
+    /// visits (`visits` is empty). The plan checks that need the frame (item
+    /// floors) are made by [`Draw::run`], not here.
     pub fn select(inputs: &Inputs, seed: &Seed) -> Draw {
         Draw::select_in(inputs, Frame::build(inputs), seed, Independence::Shared)
     }
@@ -316,11 +317,7 @@ impl Draw {
                 let cf = &frame.departments[di].classes[c];
                 let eligible = cf.eligible();
                 // A trigger-only class is never drawn: it has no quota to fall short of.
-                let quota = if policy.mode == Mode::TriggerOnly {
-                    0
-                } else {
-                    policy.ratio.quota(cf.base)
-                };
+                let quota = policy.quota(cf.base);
                 let drawn = quota.min(eligible);
                 let offset = salt.alloc_offset(&dep.id, class.as_str());
                 let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();

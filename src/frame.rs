@@ -529,6 +529,38 @@ fn pass(
 }
 
 impl Frame {
+    /// Checks the floor of every item (`CheckItem::floor`): the class
+    /// quotas of the item's department must add up to at least that share
+    /// of its base population.
+    ///
+    /// # Errors
+    ///
+    /// A [`Policy`](crate::ErrorKind::Policy) error naming the item's line
+    /// in the item file, for the first item whose floor the plan breaks.
+    pub(crate) fn check_floors(&self, inputs: &Inputs) -> crate::Result<()> {
+        let plan = &inputs.plan;
+        for (d, df) in plan.departments.iter().zip(&self.departments) {
+            let base: u64 = df.classes.iter().map(|c| c.base).sum();
+            let drawn: u64 = RiskClass::ALL.iter().map(|&c| d.class(c).quota(df.class(c).base)).sum();
+            for item in d.items.iter().filter_map(|id| inputs.item(id)) {
+                let Some(floor) = item.floor() else { continue };
+                let need = floor.quota(base);
+                if drawn < need {
+                    let field = if item.min_ratio.is_some() { "min_ratio" } else { "kind" };
+                    return Err(crate::Error::policy(
+                        crate::Location::line(&plan.inputs.items, item.line).with_field(field),
+                        format!(
+                            "item {} must be drawn for at least {floor} of department {}'s base population ({need} of {base} entities), and the plan's class ratios draw {drawn}",
+                            crate::error::quote(&item.id),
+                            crate::error::quote(&d.id)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the frames of every department (DR1 step 4).
     ///
     /// The base population `B(d,c)` holds the registered (active or

@@ -141,7 +141,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 spinner.set_message(format!("reading {} and its inputs", plan.display()));
                 let inputs = Inputs::load(&plan)?;
                 spinner.set_message("taking the frame digest");
-                let json = Commitment::compute(&inputs).to_json();
+                let json = Commitment::compute(&inputs)?.to_json();
                 Ok((inputs, json))
             };
             let committed = committed();

@@ -253,6 +253,11 @@ pub enum ItemKind {
     Key,
     /// A general item (一般检查事项): its ratio is strictly limited by `max_ratio`.
     General,
+    /// A key item that checks the information an enterprise publicises
+    /// (企业公示信息抽查): at least 3 % of the department's base population
+    /// must be drawn for it (企业公示信息抽查办法 Art. 4), unless its
+    /// `min_ratio` sets another floor.
+    PublicInformation,
 }
 
 impl ItemKind {
@@ -261,6 +266,7 @@ impl ItemKind {
         match self {
             ItemKind::Key => "key",
             ItemKind::General => "general",
+            ItemKind::PublicInformation => "public_information",
         }
     }
 }
@@ -278,6 +284,9 @@ pub struct CheckItem {
     pub kind: ItemKind,
     /// The highest ratio the item may be drawn at (required for general items).
     pub max_ratio: Option<Ratio>,
+    /// The lowest share of its department's base population the item may
+    /// be drawn for, if any (see [`CheckItem::floor`]).
+    pub min_ratio: Option<Ratio>,
     /// The legal basis, as listed.
     pub legal_basis: String,
     /// The method (on-site, written, online …).
@@ -286,6 +295,21 @@ pub struct CheckItem {
     pub qualification: Option<String>,
     /// The 1-based line of the input.
     pub line: u64,
+}
+
+impl CheckItem {
+    /// The floor of the item: its `min_ratio`, else 3/100 for a
+    /// [public-information](ItemKind::PublicInformation) item, else none.
+    /// A plan whose class quotas for the item's department add up to less
+    /// than this share of its base population is refused when drawn.
+    pub fn floor(&self) -> Option<Ratio> {
+        self.min_ratio.clone().or_else(|| {
+            (self.kind == ItemKind::PublicInformation).then(|| {
+                // OK because the literal is a valid ratio.
+                "0.03".parse().expect("0.03 is a ratio")
+            })
+        })
+    }
 }
 
 /// Whether a past visit was drawn or directed.

@@ -295,7 +295,7 @@ bad_input!(
         "items.csv",
         common::ITEMS.replace("S2,S,public information,key", "S2,S,public information,major")
     ),
-    "items.csv, line 3, field kind: \"major\" is not an item kind (\"key\" or \"general\")"
+    "items.csv, line 3, field kind: \"major\" is not an item kind (\"key\", \"general\" or \"public_information\")"
 );
 bad_input!(
     items_duplicate_id,
@@ -1034,3 +1034,88 @@ fn the_public_api_refuses_instead_of_panicking() {
     assert_eq!(Window::new(d("2027-01-01"), d("2028-01-02")), None);
     assert_eq!(Window::new(d("1899-12-01"), d("1899-12-31")), None);
 }
+
+/// An item's floor: a public-information item needs 3 % of its
+/// department's base population unless its `min_ratio` says otherwise; a
+/// plan whose class quotas add up to less is refused by the commitment, the
+/// draw and the fairness simulation, naming the item's line.
+#[test]
+fn a_plan_under_an_item_floor_is_refused() {
+    use double_random::audit::Commitment;
+    use double_random::{Draw, Seed};
+
+    let rows: String = (0..100)
+        .map(|i| common::entity_row(i, "A", "North", "retail", "active"))
+        .collect();
+    let entities = format!("{HEADER}\n{rows}");
+    let draw_error = |items: String| {
+        let mut f = files(&rows);
+        f.insert("entities.csv", entities.clone());
+        f.insert("items.csv", items);
+        let inputs = common::load(&plan(ratios(), ""), &f).unwrap();
+        let committed = Commitment::compute(&inputs).map(|_| ()).map_err(|e| e.to_string());
+        let drawn = Draw::run(&inputs, &Seed::new("floor").unwrap())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(committed, drawn);
+        #[cfg(feature = "fairness")]
+        assert_eq!(
+            double_random::fairness::simulate(&inputs, "floor", 2, &|_| {})
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            drawn
+        );
+        drawn.err()
+    };
+    // Class A at 0.01 of 100 entities draws 1; a 3 % floor needs 3.
+    let public = common::ITEMS.replace(
+        "S2,S,public information,key,",
+        "S2,S,public information,public_information,",
+    );
+    assert_eq!(
+        draw_error(public.clone()).as_deref(),
+        Some(
+            "items.csv, line 3, field kind: item \"S2\" must be drawn for at least 0.03 of department \"S\"'s base population (3 of 100 entities), and the plan's class ratios draw 1"
+        )
+    );
+    // A stated floor overrides the default, both ways.
+    let with_min = |items: &str, s2: &str| {
+        let mut lines: Vec<String> = items.lines().map(|l| format!("{l},")).collect();
+        lines[0].push_str("min_ratio");
+        lines[2].push_str(s2);
+        lines.join("\n") + "\n"
+    };
+    assert_eq!(draw_error(with_min(&public, "0.01")), None);
+    assert_eq!(
+        draw_error(with_min(common::ITEMS, "0.02")).as_deref(),
+        Some(
+            "items.csv, line 3, field min_ratio: item \"S2\" must be drawn for at least 0.02 of department \"S\"'s base population (2 of 100 entities), and the plan's class ratios draw 1"
+        )
+    );
+    // Without a floor, the same plan draws.
+    assert_eq!(draw_error(common::ITEMS.to_string()), None);
+}
+
+/// `common::ITEMS` with a `min_ratio` column, `s1` and `s2` its values for
+/// S1 and S2.
+fn items_with_min_ratio(s1: &str, s2: &str) -> String {
+    let mut lines: Vec<String> = common::ITEMS.lines().map(|l| format!("{l},")).collect();
+    lines[0].push_str("min_ratio");
+    lines[1].push_str(s1);
+    lines[2].push_str(s2);
+    lines.join("\n") + "\n"
+}
+
+bad_input!(
+    items_min_ratio_not_a_ratio,
+    in_file("items.csv", items_with_min_ratio("", "3%")),
+    "items.csv, line 3, field min_ratio: \"3%\" is not a decimal ratio between 0 and 1 written as a string, like \"0.05\""
+);
+bad_input!(
+    items_min_ratio_above_max_ratio,
+    in_file(
+        "items.csv",
+        items_with_min_ratio("0.6", "").replace("general,1,", "general,0.5,")
+    ),
+    "items.csv, line 2, field min_ratio: \"0.6\" is not a ratio no higher than the max_ratio 0.5"
+);

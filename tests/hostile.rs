@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 64f8d3d83be08a861c6335a7f91cf040308cdbb91265c50f8f20327510f0c2c1); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 8e51a20c711fa78e4a9b39a6ac429c0f6004e48dfd0f8da2a6538a67eeef50d8); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 64f8d3d83be08a861c6335a7f91cf040308cdbb91265c50f8f20327510f0c2c1); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 8e51a20c711fa78e4a9b39a6ac429c0f6004e48dfd0f8da2a6538a67eeef50d8); give --redraw-reason to draw it again\n",
         },
     ]);
 }

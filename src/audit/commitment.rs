@@ -30,7 +30,7 @@ pub struct FileDigest {
 /// use double_random::Inputs;
 /// use double_random::audit::Commitment;
 /// let inputs = Inputs::load("fixtures/plan.json")?;
-/// let commitment = Commitment::compute(&inputs);
+/// let commitment = Commitment::compute(&inputs)?;
 /// assert!(commitment.differences(&inputs).is_empty());
 /// # Ok::<(), double_random::Error>(())
 /// ```
@@ -65,8 +65,15 @@ pub(super) fn input_digests(inputs: &Inputs) -> Vec<FileDigest> {
 
 impl Commitment {
     /// Computes the commitment of loaded inputs.
-    pub fn compute(inputs: &Inputs) -> Commitment {
-        Commitment::with_frame_digest(inputs, &Frame::build(inputs).digest(inputs))
+    ///
+    /// # Errors
+    ///
+    /// A [`Policy`](crate::ErrorKind::Policy) error when the plan breaks an
+    /// item's floor (a plan that cannot be drawn is not committed to).
+    pub fn compute(inputs: &Inputs) -> Result<Commitment> {
+        let frame = Frame::build(inputs);
+        frame.check_floors(inputs)?;
+        Ok(Commitment::with_frame_digest(inputs, &frame.digest(inputs)))
     }
 
     fn with_frame_digest(inputs: &Inputs, frame_digest: &Digest) -> Commitment {
@@ -98,7 +105,8 @@ impl Commitment {
     /// How the inputs differ from this commitment, one sentence each;
     /// empty when they match.
     pub fn differences(&self, inputs: &Inputs) -> Vec<String> {
-        self.differences_from(&Commitment::compute(inputs))
+        let frame_digest = Frame::build(inputs).digest(inputs);
+        self.differences_from(&Commitment::with_frame_digest(inputs, &frame_digest))
     }
 
     /// [`Commitment::differences`] with the digest of the inputs' frame taken already.

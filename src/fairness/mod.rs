@@ -277,10 +277,12 @@ fn overlap(a: &[(u32, u32)], b: &[(u32, u32)]) -> usize {
 ///
 /// # Errors
 ///
-/// Any error of [`Draw::run`] (an unstaffable run) and an invalid base seed.
+/// Any error of [`Draw::run`] (an unstaffable run, an item floor the plan
+/// breaks) and an invalid base seed.
 pub fn simulate(inputs: &Inputs, base_seed: &str, runs: u64, progress: OnProgress<'_>) -> Result<FairnessReport> {
     Seed::new(base_seed)?;
     let frame = Frame::build(inputs);
+    frame.check_floors(inputs)?;
     let done = std::sync::atomic::AtomicU64::new(0);
     let run = |k: u64| -> Result<Run> {
         let r = one_run(inputs, &frame, &Seed::new(run_seed(base_seed, k))?);

@@ -20,16 +20,22 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
     let c_basis = csv.optional("legal_basis");
     let c_method = csv.optional("method");
     let c_qual = csv.optional("qualification");
+    let c_min = csv.optional("min_ratio");
     let mut seen = BTreeMap::new();
     let mut items = Vec::new();
     while let Some(row) = csv.next_row()? {
         let id = row.id(c_id)?;
         check_unique(&mut seen, &id, row.at(c_id))?;
-        let kind = row.parse(c_kind, "an item kind (\"key\" or \"general\")", |v| match v {
-            "key" => Some(ItemKind::Key),
-            "general" => Some(ItemKind::General),
-            _ => None,
-        })?;
+        let kind = row.parse(
+            c_kind,
+            "an item kind (\"key\", \"general\" or \"public_information\")",
+            |v| match v {
+                "key" => Some(ItemKind::Key),
+                "general" => Some(ItemKind::General),
+                "public_information" => Some(ItemKind::PublicInformation),
+                _ => None,
+            },
+        )?;
         let max_ratio = match row.get(c_max) {
             "" if kind == ItemKind::General => {
                 return Err(Error::invalid(
@@ -44,12 +50,32 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
                     .map_err(|e| Error::invalid(row.at(c_max), e.to_string(), v))?,
             ),
         };
+        let min_ratio = match c_min.filter(|&c| !row.get(c).is_empty()) {
+            None => None,
+            Some(c) => {
+                let (v, at) = (row.get(c), row.at(c));
+                let floor = v
+                    .parse::<Ratio>()
+                    .map_err(|e| Error::invalid(at.clone(), e.to_string(), v))?;
+                if let Some(max) = &max_ratio
+                    && floor.cmp_value(max).is_gt()
+                {
+                    return Err(Error::invalid(
+                        at,
+                        format!("a ratio no higher than the max_ratio {max}"),
+                        v,
+                    ));
+                }
+                Some(floor)
+            }
+        };
         let opt = |c: Option<usize>| c.map(|i| row.get(i).to_string()).unwrap_or_default();
         items.push(CheckItem {
             department: row.id(c_dep)?,
             name: row.get(c_name).to_string(),
             kind,
             max_ratio,
+            min_ratio,
             legal_basis: opt(c_basis),
             method: opt(c_method),
             qualification: Some(opt(c_qual)).filter(|q| !q.is_empty()),

@@ -253,9 +253,12 @@ impl Draw {
     /// [`ErrorKind::Unstaffable`](crate::ErrorKind::Unstaffable) when no
     /// complete team assignment exists, naming each visit and department
     /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)
-    /// when the window has no working day for the visits.
+    /// when the window has no working day for the visits, or when the plan
+    /// breaks an item's floor ([`CheckItem::floor`](crate::model::CheckItem::floor)).
     pub fn run(inputs: &Inputs, seed: &Seed) -> crate::Result<Draw> {
-        let mut draw = Draw::select(inputs, seed);
+        let frame = Frame::build(inputs);
+        frame.check_floors(inputs)?;
+        let mut draw = Draw::select_in(inputs, frame, seed, Independence::Shared);
         draw.visits = schedule(&[(inputs, &draw)], &draw.salt)?;
         Ok(draw)
     }
@@ -350,6 +353,9 @@ impl JointDraw {
         seed: &Seed,
         beside: impl FnOnce(&[Draw]) -> T + Send,
     ) -> Result<(JointDraw, T)> {
+        for (i, frame) in inputs.iter().zip(&frames) {
+            frame.check_floors(i)?;
+        }
         let draws: Vec<Draw> = inputs
             .iter()
             .zip(frames)

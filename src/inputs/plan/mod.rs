@@ -298,6 +298,18 @@ pub struct DepartmentPolicy {
     pub classes: [ClassPolicy; 4],
 }
 
+impl ClassPolicy {
+    /// The class's quota on a base population of `base` (DR1 step 5):
+    /// `ceil(ratio × base)`, and 0 for a trigger-only class, which is never
+    /// drawn.
+    pub fn quota(&self, base: u64) -> u64 {
+        match self.mode {
+            Mode::TriggerOnly => 0,
+            _ => self.ratio.quota(base),
+        }
+    }
+}
+
 impl DepartmentPolicy {
     /// The policy of one class.
     pub fn class(&self, class: RiskClass) -> &ClassPolicy {
