@@ -1,10 +1,10 @@
-//! The frame (DR1 step 4): per department and class, the base population,
+//! The frame (DR2 step 4): per department and class, the base population,
 //! the eligible frame split into strata, and every exclusion with its
 //! reason. The frame does not depend on the seed, so it can be committed
 //! to before the seed exists.
 //!
 //! One file for one step: the exclusion rules, the strata and the frame
-//! digest are read together when checking DR1 step 4, and the last 150
+//! digest are read together when checking DR2 step 4, and the last 150
 //! lines are its unit tests.
 
 use std::borrow::Cow;
@@ -33,7 +33,7 @@ pub enum ExclusionReason {
     Suspended,
     /// Inside the observation period (观察期).
     Observation,
-    /// Visited (by any department) within the cooldown.
+    /// Visited (by any department, a visit of a kind the cooldown counts) within the cooldown.
     Cooldown,
     /// The annual visit cap is reached.
     AnnualCap,
@@ -127,17 +127,31 @@ pub struct Frame {
 /// one entry per entity with a past visit, walked beside each run of the
 /// frame's pass (no array over the whole population).
 struct HistoryIndex {
-    /// (position, date of the last visit (any department, any kind),
-    /// distinct visit dates (any department, any kind) in the window's
-    /// calendar year).
-    entities: Vec<(u32, NaiveDate, u32)>,
+    /// (position, date of the last visit the cooldown counts (by any
+    /// department), distinct dates of the visits the annual cap counts (by
+    /// any department) in the window's calendar year).
+    entities: Vec<(u32, Option<NaiveDate>, u32)>,
 }
 
 impl HistoryIndex {
     fn new(inputs: &Inputs) -> HistoryIndex {
-        let year = inputs.plan.window.start.year();
+        let plan = &inputs.plan;
+        let year = plan.window.start.year();
         // OK because populations hold at most u32::MAX entities.
-        let mut visits: Vec<(u32, NaiveDate)> = inputs.history.iter().map(|v| (v.entity() as u32, v.date())).collect();
+        let mut visits: Vec<(u32, NaiveDate, bool, bool)> = inputs
+            .history
+            .iter()
+            .map(|v| {
+                let kind = v.kind();
+                (
+                    v.entity() as u32,
+                    v.date(),
+                    plan.cooldown_counts.counts(kind),
+                    plan.annual_cap_counts.counts(kind),
+                )
+            })
+            .filter(|&(_, _, cooled, capped)| cooled || capped)
+            .collect();
         crate::par::sort_unstable_by(&mut visits, Ord::cmp);
         let entities = visits
             .chunk_by(|a, b| a.0 == b.0)
@@ -145,13 +159,17 @@ impl HistoryIndex {
                 // Sorted by date: a repeated date follows its first.
                 let mut dates = 0;
                 let mut counted = None;
-                for &(_, date) in run {
-                    if date.year() == year && counted != Some(date) {
+                let mut last = None;
+                for &(_, date, cooled, capped) in run {
+                    if cooled {
+                        last = Some(date);
+                    }
+                    if capped && date.year() == year && counted != Some(date) {
                         dates += 1;
                         counted = Some(date);
                     }
                 }
-                (run[0].0, run[run.len() - 1].1, dates)
+                (run[0].0, last, dates)
             })
             .collect();
         HistoryIndex { entities }
@@ -167,12 +185,12 @@ impl HistoryIndex {
 
 /// The history's entries not yet passed, for a pass over entities in
 /// ascending order.
-struct HistoryFrom<'a>(&'a [(u32, NaiveDate, u32)]);
+struct HistoryFrom<'a>(&'a [(u32, Option<NaiveDate>, u32)]);
 
 impl HistoryFrom<'_> {
-    /// Entity `i`'s last visit and visits this year, if the history names
-    /// it; `i` must not be below the last one asked for.
-    fn at(&mut self, i: usize) -> Option<(NaiveDate, u32)> {
+    /// Entity `i`'s last counted visit and counted visit dates this year,
+    /// if the history names it; `i` must not be below the last one asked for.
+    fn at(&mut self, i: usize) -> Option<(Option<NaiveDate>, u32)> {
         let passed = self.0.iter().take_while(|e| (e.0 as usize) < i).count();
         self.0 = &self.0[passed..];
         match self.0.first() {
@@ -189,7 +207,7 @@ struct Rules<'a> {
     scope: Vec<(Cow<'a, Codes>, Vec<bool>)>,
 }
 
-/// The reasons of DR1 step 4 that depend on the entity alone, resolved once
+/// The reasons of DR2 step 4 that depend on the entity alone, resolved once
 /// per entity and then combined with each department's class mode in
 /// [`exclusion`].
 struct EntityRules {
@@ -225,12 +243,13 @@ impl EntityRules {
     }
 
     /// Observation, cooldown or the annual cap, the first that applies.
-    /// `past` is the entity's last visit and visits this year, from the
-    /// history, if it names the entity.
+    /// `past` is the entity's last visit the cooldown counts and the visit
+    /// dates this year the cap counts, from the history, if it names the
+    /// entity.
     fn reason(
         &self,
         population: &Population,
-        past: Option<(NaiveDate, u32)>,
+        past: Option<(Option<NaiveDate>, u32)>,
         i: usize,
         class: RiskClass,
     ) -> Option<ExclusionReason> {
@@ -240,7 +259,7 @@ impl EntityRules {
         {
             Some(ExclusionReason::Observation)
         } else if let Some(from) = self.cooled_from
-            && past.is_some_and(|(last, _)| last >= from)
+            && past.is_some_and(|(last, _)| last.is_some_and(|last| last >= from))
         {
             Some(ExclusionReason::Cooldown)
         } else if self
@@ -292,7 +311,7 @@ fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [Strin
 }
 
 /// Each entity's stratum, numbered in the order of the strata's values
-/// (UTF-8 bytes, column by column, as DR1 step 6 orders strata), and the
+/// (UTF-8 bytes, column by column, as DR2 step 6 orders strata), and the
 /// values of each stratum.
 fn strata_of(population: &Population, columns: &[String]) -> (Vec<u32>, Vec<Vec<String>>) {
     let coded: Vec<_> = columns.iter().map(|c| column_codes(population, c)).collect();
@@ -561,7 +580,7 @@ impl Frame {
         Ok(())
     }
 
-    /// Builds the frames of every department (DR1 step 4).
+    /// Builds the frames of every department (DR2 step 4).
     ///
     /// The base population `B(d,c)` holds the registered (active or
     /// suspended) entities in the department's scope whose class, after
@@ -572,11 +591,13 @@ impl Frame {
     ///
     /// - `observation`: the class is listed and `start − established < days`;
     /// - `cooldown`: the entity's last visit in the history (by any
-    ///   department, of any kind) has `start − date < cooldown_days`;
+    ///   department, of a kind `cooldown_counts` names: every kind by
+    ///   default) has `start − date < cooldown_days`;
     /// - `annual_cap`: the entity has at least `annual_cap` distinct visit
-    ///   dates in the history (any department, any kind; a merged visit, one
-    ///   entity on one date, counts once) in the calendar year of the window
-    ///   start.
+    ///   dates in the history (any department, of a kind
+    ///   `annual_cap_counts` names: random only by default; a merged visit,
+    ///   one entity on one date, counts once) in the calendar year of the
+    ///   window start.
     pub fn build(inputs: &Inputs) -> Frame {
         Frame::build_in_runs(inputs, 1 << 18)
     }
@@ -800,12 +821,16 @@ mod tests {
             }
         })
         .unwrap();
-        let year = inputs.plan.window.start.year();
-        let mut naive: BTreeMap<usize, (NaiveDate, BTreeSet<NaiveDate>)> = BTreeMap::new();
+        let (plan, year) = (&inputs.plan, inputs.plan.window.start.year());
+        // The rules as written: the last visit of a kind the cooldown counts,
+        // and this year's dates of visits of a kind the cap counts.
+        let mut naive: BTreeMap<usize, (Option<NaiveDate>, BTreeSet<NaiveDate>)> = BTreeMap::new();
         for v in inputs.history.iter() {
-            let e = naive.entry(v.entity()).or_insert((v.date(), BTreeSet::new()));
-            e.0 = e.0.max(v.date());
-            if v.date().year() == year {
+            let e = naive.entry(v.entity()).or_insert((None, BTreeSet::new()));
+            if plan.cooldown_counts.counts(v.kind()) {
+                e.0 = e.0.max(Some(v.date()));
+            }
+            if plan.annual_cap_counts.counts(v.kind()) && v.date().year() == year {
                 e.1.insert(v.date());
             }
         }
@@ -818,7 +843,13 @@ mod tests {
         let a = inputs.population.index_of(&ids[0]).unwrap();
         assert_eq!(
             index.from(a).at(a),
-            Some((NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(), 2))
+            Some((Some(NaiveDate::from_ymd_opt(2027, 2, 1).unwrap()), 2))
+        );
+        // A directed visit starts a cooldown but does not count toward the cap.
+        let c = inputs.population.index_of(&ids[2]).unwrap();
+        assert_eq!(
+            index.from(c).at(c),
+            Some((Some(NaiveDate::from_ymd_opt(2027, 2, 20).unwrap()), 0))
         );
     }
 

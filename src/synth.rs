@@ -576,7 +576,7 @@ fn plan_json() -> String {
     }
     format!(
         r#"{{
-  "spec": "DR1",
+  "spec": "DR2",
   "plan_id": "14093020271000",
   "task_id": "140930202703011001",
   "round_id": "2027-1",

@@ -75,7 +75,7 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
     let text = stdout(&o);
-    assert!(text.starts_with("DR1 draw: plan 14093020271000, task 140930202703011001, round 2027-1"));
+    assert!(text.starts_with("DR2 draw: plan 14093020271000, task 140930202703011001, round 2027-1"));
     assert!(
         text.contains("SCJG         C         0.10      on_site       397       369        40        40         0"),
         "{text}"

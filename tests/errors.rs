@@ -254,7 +254,7 @@ bad_input!(
 bad_input!(
     plan_unknown_field,
     in_plan(r#""round_id": "1","#, r#""round_id": "1", "ratios": {},"#),
-    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `observation`, `ratio_order`, `teams`, `departments`"
+    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `cooldown_counts`, `annual_cap_counts`, `observation`, `ratio_order`, `teams`, `departments`"
 );
 bad_input!(
     plan_malformed_json,
@@ -731,8 +731,8 @@ bad_input!(
 );
 bad_input!(
     plan_other_spec,
-    in_plan("{", r#"{"spec": "DR2","#),
-    "plan.json, line 1, field spec: \"DR2\" is not \"DR1\", the spec this crate implements"
+    in_plan("{", r#"{"spec": "DR1","#),
+    "plan.json, line 1, field spec: \"DR1\" is not \"DR2\", the spec this crate implements"
 );
 bad_input!(
     plan_empty_round,
@@ -809,17 +809,17 @@ fn commitments_records_and_logs_that_are_not_one() {
     };
     assert_eq!(commitment("{"), "commitment.json, line 1: EOF while parsing an object");
     assert_eq!(
-        commitment("{\"spec\": \"DR1\"}"),
+        commitment("{\"spec\": \"DR2\"}"),
         "commitment.json, line 1: missing field `plan_id`"
     );
     assert_eq!(
-        commitment("{\"spec\":\"DR1\",\"files\":[]}"),
+        commitment("{\"spec\":\"DR2\",\"files\":[]}"),
         "commitment.json, line 1, field files: unknown field `files`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `inputs`, `frame_sha256`"
     );
     assert_eq!(record("nope"), "record.json, line 1: expected a JSON object");
     assert_eq!(record("[]"), "record.json, line 1: expected a JSON object");
     assert_eq!(
-        record("{\"spec\": \"DR1\"}"),
+        record("{\"spec\": \"DR2\"}"),
         "record.json, line 1: missing field `crate_version`"
     );
     assert_eq!(
@@ -1118,4 +1118,28 @@ bad_input!(
         items_with_min_ratio("0.6", "").replace("general,1,", "general,0.5,")
     ),
     "items.csv, line 2, field min_ratio: \"0.6\" is not a ratio no higher than the max_ratio 0.5"
+);
+bad_input!(
+    plan_annual_cap_counts_unknown_kind,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "annual_cap_counts": ["random", "follow_up"],"#
+    ),
+    "plan.json, line 8, field annual_cap_counts[1]: \"follow_up\" is not a visit kind (\"random\" or \"directed\")"
+);
+bad_input!(
+    plan_cooldown_counts_twice,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "cooldown_counts": ["directed", "directed"],"#
+    ),
+    "plan.json, line 8, field cooldown_counts[1]: \"directed\" is listed twice"
+);
+bad_input!(
+    plan_cooldown_counts_empty,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "cooldown_counts": [],"#
+    ),
+    "plan.json, line 8, field cooldown_counts: the list is empty; leave the field out, or name the kinds of visit that count"
 );

@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 8e51a20c711fa78e4a9b39a6ac429c0f6004e48dfd0f8da2a6538a67eeef50d8); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record c70a0fa5a1e62154de64ed6802441bcedb1702db3d7bc8d81496ab9522126f9b); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 8e51a20c711fa78e4a9b39a6ac429c0f6004e48dfd0f8da2a6538a67eeef50d8); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record c70a0fa5a1e62154de64ed6802441bcedb1702db3d7bc8d81496ab9522126f9b); give --redraw-reason to draw it again\n",
         },
     ]);
 }

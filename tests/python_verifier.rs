@@ -9,7 +9,7 @@ use double_random::synth::synth;
 use double_random::{Drawer, Seed};
 
 fn python(plan: &Path, seed: &str, dir: &Path) -> (i32, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/dr1_verify.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/verify_draw.py");
     let out = Command::new("python3")
         .arg(script)
         .arg(plan)
@@ -135,4 +135,67 @@ fn formula_like_values_are_neutralised_the_same_way_everywhere() {
     assert!(v.is_verified(), "{:?}", v.differences);
     let (code, text) = python(&plan_path, seed, &out);
     assert_eq!((code, text.as_str()), (0, "verified\n"));
+}
+
+/// Which past visits the cooldown and the annual cap count (DR2): by
+/// default a directed visit starts a cooldown but does not use up the
+/// annual cap; `annual_cap_counts` and `cooldown_counts` change that. The
+/// draw and the Python verifier agree in every case.
+#[test]
+fn the_cap_and_the_cooldown_count_the_kinds_the_plan_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let entities = "id,name,risk_class,region,industry,status,established\n\
+        E1,Twice directed,D,North,retail,active,2015-01-01\n\
+        E2,Twice random,D,North,retail,active,2015-01-01\n\
+        E3,Directed lately,D,North,retail,active,2015-01-01\n\
+        E4,Never visited,D,North,retail,active,2015-01-01\n";
+    // E1 and E2: two visits early in the year, before any cooldown; E3: a
+    // directed visit a week before the window.
+    let history = "entity_id,department,date,kind,inspector_ids\n\
+        E1,S,2027-01-05,directed,X1\nE1,S,2027-01-20,directed,X2\n\
+        E2,S,2027-01-05,random,X1\nE2,S,2027-01-20,random,X2\n\
+        E3,S,2027-02-22,directed,X1\n";
+    for (name, text) in [
+        ("entities.csv", entities),
+        ("history.csv", history),
+        ("items.csv", "id,department,name,kind,max_ratio\nS1,S,licence,key,\n"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let excluded = |extra: &str, name: &str| -> Vec<String> {
+        let plan = format!(
+            r#"{{"plan_id": "P1", "task_id": "T1", "round_id": "1",
+  "window": {{"start": "2027-03-01", "end": "2027-05-31"}}, "lead_department": "S",
+  "inputs": {{"entities": "entities.csv", "items": "items.csv", "history": "history.csv"}},
+  "cooldown_days": 30, "annual_cap": 2{extra},
+  "departments": [{{"id": "S", "items": ["S1"], "classes": {{
+    "A": {{"ratio": "1"}}, "B": {{"ratio": "1"}}, "C": {{"ratio": "1"}}, "D": {{"ratio": "1"}}}}}}]}}"#
+        );
+        let plan_path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&plan_path, plan).unwrap();
+        let out = dir.path().join(name);
+        Drawer::new(Seed::new("kinds").unwrap(), &out)
+            .plan(&plan_path)
+            .run()
+            .unwrap();
+        assert_eq!(
+            python(&plan_path, "kinds", &out),
+            (0, "verified\n".to_string()),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(out.join("exclusions.csv")).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').skip(2).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(excluded("", "default"), ["E2,D,annual_cap", "E3,D,cooldown"]);
+    assert_eq!(
+        excluded(r#", "annual_cap_counts": ["random", "directed"]"#, "cap-counts-all"),
+        ["E1,D,annual_cap", "E2,D,annual_cap", "E3,D,cooldown"]
+    );
+    assert_eq!(
+        excluded(r#", "cooldown_counts": ["random"]"#, "cooldown-counts-random"),
+        ["E2,D,annual_cap"]
+    );
 }

@@ -1,11 +1,11 @@
-//! Value-stability tests: hard-coded DR1 outputs.
+//! Value-stability tests: hard-coded DR2 outputs.
 //!
 //! The seed digest, salt, keys, offsets, allocations and the fixture
 //! selection were checked against an independent Python implementation of
-//! DESIGN.md's DR1 (standard library only); the frame digest is this
+//! DESIGN.md's DR2 (standard library only); the frame digest is this
 //! crate's own commitment format. These tests must
 //! break when key derivation, allocation, selection or the frame digest
-//! change; such a change is a new spec id (DR2) and a
+//! change; such a change is a new spec id (DR3) and a
 //! "Reproducibility-breaking changes" entry in CHANGELOG.md, never an
 //! update of the literals.
 

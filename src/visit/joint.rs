@@ -83,7 +83,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             };
             (e, t, di, call)
         }));
-        // DR1 step 10: directed checks are visited regardless of the draw.
+        // DR2 step 10: directed checks are visited regardless of the draw.
         let directed_ids: Vec<&str> = inputs.directed.iter().map(|d| d.entity_id.as_str()).collect();
         let entities = inputs.population.positions(&directed_ids);
         let mut directed_only: BTreeMap<(usize, usize), Call<'_>> = BTreeMap::new();
@@ -243,7 +243,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
 }
 
 impl Draw {
-    /// Runs DR1 on loaded inputs with a seed: selection, visits, dates and,
+    /// Runs DR2 on loaded inputs with a seed: selection, visits, dates and,
     /// when the plan names an inspector library, teams. The result is a pure
     /// function of the inputs' contents (not their row order) and the seed
     /// text.
@@ -265,7 +265,7 @@ impl Draw {
 }
 
 /// Several task draws of the same period, drawn together: each task's
-/// selection is its own DR1 draw, and the visits of all of them are merged
+/// selection is its own DR2 draw, and the visits of all of them are merged
 /// per entity into the fewest visits whose dates fall inside all of their
 /// windows, then dated and staffed together.
 ///

@@ -1,4 +1,4 @@
-//! Visits (DR1 steps 8 to 10): every department's selections and directed
+//! Visits (DR2 steps 8 to 10): every department's selections and directed
 //! checks, over one or more task draws, merged into one visit per entity
 //! and common window (进一次门、查多项事), then dated and staffed.
 //!
@@ -72,7 +72,7 @@ pub struct Visit {
     pub id: String,
     /// The entity's position in the [`Population`](crate::inputs::Population) (see [`Population::entity`](crate::inputs::Population::entity)).
     pub entity: usize,
-    /// The entity's DR1 key; visits are numbered in key order.
+    /// The entity's DR2 key; visits are numbered in key order.
     pub key: Digest,
     /// The window the date must fall in: the common window of the tasks merged into the visit.
     pub window: crate::inputs::plan::Window,

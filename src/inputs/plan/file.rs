@@ -12,10 +12,11 @@ use serde::de::{self, Deserializer, Visitor};
 use crate::error::{Error, Location, Result};
 use crate::inputs::io::parse_date;
 use crate::inputs::json::Step;
-use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass};
+use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass, VisitKind};
 
 use super::{
-    ClassPolicy, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation, TeamRules, Window,
+    ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation,
+    TeamRules, Window,
 };
 
 #[derive(Deserialize)]
@@ -37,6 +38,10 @@ pub(super) struct PlanFile {
     cooldown_days: u32,
     #[serde(default)]
     annual_cap: Option<u32>,
+    #[serde(default)]
+    cooldown_counts: Option<Vec<String>>,
+    #[serde(default)]
+    annual_cap_counts: Option<Vec<String>>,
     #[serde(default)]
     observation: Option<ObservationFile>,
     #[serde(default)]
@@ -287,7 +292,7 @@ impl PlanFile {
         {
             return Err(Error::invalid(
                 loc(&[Step::Key("spec")]),
-                "\"DR1\", the spec this crate implements",
+                "\"DR2\", the spec this crate implements",
                 spec,
             ));
         }
@@ -347,6 +352,46 @@ impl PlanFile {
             })?),
             None => None,
         };
+        let counted = |field: &'static str, kinds: Option<&Vec<String>>, default: CountedKinds| {
+            let Some(kinds) = kinds else { return Ok(default) };
+            let mut out = CountedKinds {
+                random: false,
+                directed: false,
+            };
+            for (i, k) in kinds.iter().enumerate() {
+                let at = || loc(&[Step::Key(field), Step::Index(i)]);
+                let flag = match VisitKind::parse(k) {
+                    Some(VisitKind::Random) => &mut out.random,
+                    Some(VisitKind::Directed) => &mut out.directed,
+                    _ => {
+                        return Err(Error::invalid(
+                            at(),
+                            "a visit kind (\"random\" or \"directed\")",
+                            k.clone(),
+                        ));
+                    }
+                };
+                if std::mem::replace(flag, true) {
+                    return Err(Error::policy(
+                        at(),
+                        format!("{} is listed twice", crate::error::quote(k)),
+                    ));
+                }
+            }
+            if kinds.is_empty() {
+                return Err(Error::policy(
+                    loc(&[Step::Key(field)]),
+                    "the list is empty; leave the field out, or name the kinds of visit that count",
+                ));
+            }
+            Ok(out)
+        };
+        let cooldown_counts = counted("cooldown_counts", self.cooldown_counts.as_ref(), CountedKinds::ALL)?;
+        let annual_cap_counts = counted(
+            "annual_cap_counts",
+            self.annual_cap_counts.as_ref(),
+            CountedKinds::RANDOM,
+        )?;
         if let Some(o) = &self.observation {
             in_range(o.days, limits::OBSERVATION_DAYS, "a number of days", || {
                 loc(&[Step::Key("observation"), Step::Key("days")])
@@ -492,6 +537,8 @@ impl PlanFile {
             unclassified_class: self.unclassified_class.map(|c| c.0),
             cooldown_days,
             annual_cap,
+            cooldown_counts,
+            annual_cap_counts,
             observation,
             ratio_order,
             teams,

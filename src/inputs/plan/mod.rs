@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Location, Result};
 use crate::inputs::json::{Step, line_of, render};
-use crate::model::{Mode, Ratio, RiskClass};
+use crate::model::{Mode, Ratio, RiskClass, VisitKind};
 
 mod file;
 
@@ -45,6 +45,10 @@ pub struct Plan {
     pub(crate) cooldown_days: u32,
     /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
     pub(crate) annual_cap: Option<u32>,
+    /// Which past visits the cooldown counts (default: every kind).
+    pub(crate) cooldown_counts: CountedKinds,
+    /// Which past visits the annual cap counts (default: random ones).
+    pub(crate) annual_cap_counts: CountedKinds,
     /// The observation period (观察期), if any.
     pub(crate) observation: Option<Observation>,
     /// Whether ratios must not decrease from A to D.
@@ -104,6 +108,18 @@ impl Plan {
     /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
     pub fn annual_cap(&self) -> Option<u32> {
         self.annual_cap
+    }
+
+    /// Which past visits the cooldown counts (`cooldown_counts`; default:
+    /// random and directed).
+    pub fn cooldown_counts(&self) -> CountedKinds {
+        self.cooldown_counts
+    }
+
+    /// Which past visits the annual cap counts (`annual_cap_counts`;
+    /// default: random only, since case-driven checks are exempt from it).
+    pub fn annual_cap_counts(&self) -> CountedKinds {
+        self.annual_cap_counts
     }
 
     /// The observation period (观察期), if any.
@@ -298,8 +314,36 @@ pub struct DepartmentPolicy {
     pub classes: [ClassPolicy; 4],
 }
 
+/// Which kinds of past visits a rule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedKinds {
+    pub(crate) random: bool,
+    pub(crate) directed: bool,
+}
+
+impl CountedKinds {
+    /// Random and directed visits alike.
+    pub const ALL: CountedKinds = CountedKinds {
+        random: true,
+        directed: true,
+    };
+    /// Random visits only.
+    pub const RANDOM: CountedKinds = CountedKinds {
+        random: true,
+        directed: false,
+    };
+
+    /// Whether a past visit of this kind counts.
+    pub fn counts(self, kind: VisitKind) -> bool {
+        match kind {
+            VisitKind::Random => self.random,
+            VisitKind::Directed => self.directed,
+        }
+    }
+}
+
 impl ClassPolicy {
-    /// The class's quota on a base population of `base` (DR1 step 5):
+    /// The class's quota on a base population of `base` (DR2 step 5):
     /// `ceil(ratio × base)`, and 0 for a trigger-only class, which is never
     /// drawn.
     pub fn quota(&self, base: u64) -> u64 {

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""An independent DR1 verifier that needs nothing but Python 3's standard library.
+"""An independent verifier of DR2 draws that needs nothing but Python 3's
+standard library.
 
-It recomputes, from the plan, its input files and the seed text, the DR1
+It recomputes, from the plan, its input files and the seed text, the
 keys, base populations, eligible frames, quotas, allocations and selections,
 and compares them with the plan's task in a draw's selection.csv and
 strata.csv (a draw of several tasks lists each; run it once per plan). It shares no
-code with the Rust crate: it follows the DR1 text in the README. It reads the
+code with the Rust crate: it follows the DR2 text in the README. It reads the
 entity file twice and never holds the frame, only counts per stratum, the
 history's last visits and the selected (a province of 10 million entities
 takes some 330 MB).
@@ -24,6 +25,9 @@ import math
 import os
 import sys
 from fractions import Fraction
+
+
+SPEC = "DR2"
 
 
 def enc(text):
@@ -58,7 +62,7 @@ def date(text):
 
 
 def draw(plan_path, seed_text):
-    """Returns (selection rows, strata rows) exactly as DR1 defines them.
+    """Returns (selection rows, strata rows) exactly as DR2 defines them.
 
     It reads the entity file twice and never holds the frame:
     the first pass counts each stratum's base and eligible entities, which
@@ -68,10 +72,12 @@ def draw(plan_path, seed_text):
     base_dir = os.path.dirname(os.path.abspath(plan_path))
     with open(plan_path, encoding="utf-8-sig") as f:
         plan = json.load(f)
+    if plan.get("spec", SPEC) != SPEC:
+        raise SystemExit(f"{plan_path}: the plan is spec {plan['spec']}, this verifier implements {SPEC}")
     inputs = plan["inputs"]
     entities_path = os.path.join(base_dir, inputs["entities"])
 
-    # Steps 1-3: seed digest, draw salt, keys.
+    # Steps 1-3: seed digest, draw salt, keys (DR2 keeps DR2's hash labels).
     s = sha256(enc("DR1/seed") + enc(seed_text))
     t = sha256(enc("DR1/draw") + s + enc(plan["task_id"]) + enc(plan["round_id"]))
 
@@ -79,13 +85,17 @@ def draw(plan_path, seed_text):
         return sha256(t + enc(entity_id))
 
     start = date(plan["window"]["start"])
+    # Which past visits the cooldown and the annual cap count, by kind.
+    cooled_kinds = set(plan.get("cooldown_counts", ["random", "directed"]))
+    capped_kinds = set(plan.get("annual_cap_counts", ["random"]))
     last_visit, year_dates = {}, {}
     if inputs.get("history"):
         for visit in rows(os.path.join(base_dir, inputs["history"])):
             when = date(visit["date"])
             entity = visit["entity_id"]
-            last_visit[entity] = max(last_visit.get(entity, when), when)
-            if when.year == start.year:
+            if visit["kind"] in cooled_kinds:
+                last_visit[entity] = max(last_visit.get(entity, when), when)
+            if visit["kind"] in capped_kinds and when.year == start.year:
                 year_dates.setdefault(entity, set()).add(when)
 
     strata_columns = plan.get("strata", ["region"])
@@ -154,7 +164,7 @@ def draw(plan_path, seed_text):
 
     # Second pass, step 7: per stratum the n_h smallest keys, in a heap whose
     # top is the largest kept (keys negated). Two ids never share a key
-    # short of a SHA-256 collision, so DR1's tie rule (id bytes) never acts.
+    # short of a SHA-256 collision, so DR2's tie rule (id bytes) never acts.
     kept = {}
     for e in rows(entities_path):
         for d, cls, stratum, is_eligible in places(e):
