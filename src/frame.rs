@@ -213,9 +213,10 @@ struct Rules<'a> {
 struct EntityRules {
     /// Established on or after this date: inside the observation period (for its classes).
     observed_from: Option<(NaiveDate, [bool; 4])>,
-    /// Last visited on or after this date: inside the cooldown.
-    cooled_from: Option<NaiveDate>,
-    annual_cap: Option<u32>,
+    /// Per class: last visited on or after this date: inside the cooldown.
+    cooled_from: [Option<NaiveDate>; 4],
+    /// Per class: the annual cap.
+    annual_cap: [Option<u32>; 4],
 }
 
 /// The first date `d` with `start - d` under `days` days, if any.
@@ -235,10 +236,11 @@ impl EntityRules {
                 let classes = RiskClass::ALL.map(|c| o.classes.contains(&c));
                 inside_from(start, o.days).map(|d| (d, classes))
             }),
-            cooled_from: (plan.cooldown_days > 0)
-                .then(|| inside_from(start, plan.cooldown_days))
-                .flatten(),
-            annual_cap: plan.annual_cap,
+            cooled_from: RiskClass::ALL.map(|c| {
+                let days = plan.class_limits(c).cooldown_days;
+                (days > 0).then(|| inside_from(start, days)).flatten()
+            }),
+            annual_cap: RiskClass::ALL.map(|c| plan.class_limits(c).annual_cap),
         }
     }
 
@@ -258,14 +260,11 @@ impl EntityRules {
             && population.entity(i).established().is_some_and(|d| d >= from)
         {
             Some(ExclusionReason::Observation)
-        } else if let Some(from) = self.cooled_from
+        } else if let Some(from) = self.cooled_from[class.index()]
             && past.is_some_and(|(last, _)| last.is_some_and(|last| last >= from))
         {
             Some(ExclusionReason::Cooldown)
-        } else if self
-            .annual_cap
-            .is_some_and(|cap| past.map_or(0, |(_, dates)| dates) >= cap)
-        {
+        } else if self.annual_cap[class.index()].is_some_and(|cap| past.map_or(0, |(_, dates)| dates) >= cap) {
             Some(ExclusionReason::AnnualCap)
         } else {
             None

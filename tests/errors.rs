@@ -254,7 +254,7 @@ bad_input!(
 bad_input!(
     plan_unknown_field,
     in_plan(r#""round_id": "1","#, r#""round_id": "1", "ratios": {},"#),
-    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `cooldown_counts`, `annual_cap_counts`, `observation`, `ratio_order`, `teams`, `departments`"
+    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `class_limits`, `cooldown_counts`, `annual_cap_counts`, `observation`, `ratio_order`, `teams`, `departments`"
 );
 bad_input!(
     plan_malformed_json,
@@ -1142,4 +1142,20 @@ bad_input!(
         r#""unclassified_class": "B", "cooldown_counts": [],"#
     ),
     "plan.json, line 8, field cooldown_counts: the list is empty; leave the field out, or name the kinds of visit that count"
+);
+bad_input!(
+    plan_class_limits_unknown_class,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "class_limits": {"E": {"annual_cap": 2}},"#
+    ),
+    "plan.json, line 8, field class_limits.E: unknown risk class \"E\""
+);
+bad_input!(
+    plan_class_limits_cap_out_of_range,
+    in_plan(
+        r#""unclassified_class": "B","#,
+        r#""unclassified_class": "B", "class_limits": {"D": {"annual_cap": 0}},"#
+    ),
+    "plan.json, line 8, field class_limits.D.annual_cap: \"0\" is not a number of visits from 1 to 366"
 );

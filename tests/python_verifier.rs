@@ -139,8 +139,9 @@ fn formula_like_values_are_neutralised_the_same_way_everywhere() {
 
 /// Which past visits the cooldown and the annual cap count (DR2): by
 /// default a directed visit starts a cooldown but does not use up the
-/// annual cap; `annual_cap_counts` and `cooldown_counts` change that. The
-/// draw and the Python verifier agree in every case.
+/// annual cap; `annual_cap_counts` and `cooldown_counts` change that, and
+/// `class_limits` sets a class's own cooldown and cap. The draw and the
+/// Python verifier agree in every case.
 #[test]
 fn the_cap_and_the_cooldown_count_the_kinds_the_plan_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,5 +198,24 @@ fn the_cap_and_the_cooldown_count_the_kinds_the_plan_names() {
     assert_eq!(
         excluded(r#", "cooldown_counts": ["random"]"#, "cooldown-counts-random"),
         ["E2,D,annual_cap"]
+    );
+    // Per-class limits replace the plan-wide ones for that class only.
+    assert_eq!(
+        excluded(r#", "class_limits": {"D": {"annual_cap": 3}}"#, "class-d-cap-3"),
+        ["E3,D,cooldown"]
+    );
+    assert_eq!(
+        excluded(
+            r#", "class_limits": {"D": {"cooldown_days": 0}}"#,
+            "class-d-no-cooldown"
+        ),
+        ["E2,D,annual_cap"]
+    );
+    assert_eq!(
+        excluded(
+            r#", "class_limits": {"A": {"cooldown_days": 0, "annual_cap": 9}}"#,
+            "class-a-only"
+        ),
+        ["E2,D,annual_cap", "E3,D,cooldown"]
     );
 }

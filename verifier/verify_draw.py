@@ -100,8 +100,9 @@ def draw(plan_path, seed_text):
 
     strata_columns = plan.get("strata", ["region"])
     observation = plan.get("observation")
-    cooldown = plan.get("cooldown_days", 0)
-    cap = plan.get("annual_cap")
+    # Each class's cooldown and cap: the plan-wide ones unless class_limits says otherwise.
+    cooldown = {c: plan.get("class_limits", {}).get(c, {}).get("cooldown_days", plan.get("cooldown_days", 0)) for c in "ABCD"}
+    cap = {c: plan.get("class_limits", {}).get(c, {}).get("annual_cap", plan.get("annual_cap")) for c in "ABCD"}
     departments = plan["departments"]
 
     # Per department: the values its scope allows per column, and each class's mode.
@@ -123,8 +124,8 @@ def draw(plan_path, seed_text):
                 and e["established"]
                 and (start - date(e["established"])).days < observation["days"]
             )
-            or (cooldown > 0 and e["id"] in last_visit and (start - last_visit[e["id"]]).days < cooldown)
-            or (cap is not None and len(year_dates.get(e["id"], ())) >= cap)
+            or (cooldown[cls] > 0 and e["id"] in last_visit and (start - last_visit[e["id"]]).days < cooldown[cls])
+            or (cap[cls] is not None and len(year_dates.get(e["id"], ())) >= cap[cls])
         )
         for d in range(len(departments)):
             if cls not in modes[d] or any(e[column] not in allowed for column, allowed in scopes[d]):

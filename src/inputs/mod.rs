@@ -27,8 +27,8 @@ pub use calendar::{Calendar, DayKind};
 pub use inspector::{Conflict, Inspector};
 pub use io::{MAX_FIELD_BYTES, MAX_LINE_BYTES};
 pub use plan::{
-    ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation,
-    TeamRules, Window,
+    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder,
+    Rotation, TeamRules, Window,
 };
 pub use population::{ENTITY_COLUMNS, Entity, Population};
 use tables::{load_directed, load_items, read_history};

@@ -15,8 +15,8 @@ use crate::inputs::json::Step;
 use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass, VisitKind};
 
 use super::{
-    ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder, Rotation,
-    TeamRules, Window,
+    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder,
+    Rotation, TeamRules, Window,
 };
 
 #[derive(Deserialize)]
@@ -38,6 +38,8 @@ pub(super) struct PlanFile {
     cooldown_days: u32,
     #[serde(default)]
     annual_cap: Option<u32>,
+    #[serde(default, deserialize_with = "crate::inputs::json::unique_map")]
+    class_limits: BTreeMap<String, ClassLimitsFile>,
     #[serde(default)]
     cooldown_counts: Option<Vec<String>>,
     #[serde(default)]
@@ -96,6 +98,15 @@ impl<'de> Deserialize<'de> for CrossStationName {
 struct WindowFile {
     start: DateText,
     end: DateText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassLimitsFile {
+    #[serde(default)]
+    cooldown_days: Option<u32>,
+    #[serde(default)]
+    annual_cap: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +363,30 @@ impl PlanFile {
             })?),
             None => None,
         };
+        // Each class's limits: the plan-wide ones unless `class_limits` says otherwise.
+        let mut class_limits = [ClassLimits {
+            cooldown_days,
+            annual_cap,
+        }; 4];
+        for (name, l) in &self.class_limits {
+            let at = |field: &'static str| loc(&[Step::Key("class_limits"), Step::Key(name), Step::Key(field)]);
+            let Some(class) = RiskClass::parse(name) else {
+                return Err(Error::unknown(
+                    loc(&[Step::Key("class_limits"), Step::Key(name)]),
+                    "risk class",
+                    name.clone(),
+                ));
+            };
+            let own = &mut class_limits[class.index()];
+            if let Some(days) = l.cooldown_days {
+                own.cooldown_days = in_range(days, limits::COOLDOWN_DAYS, "a number of days", || at("cooldown_days"))?;
+            }
+            if let Some(cap) = l.annual_cap {
+                own.annual_cap = Some(in_range(cap, limits::ANNUAL_CAP, "a number of visits", || {
+                    at("annual_cap")
+                })?);
+            }
+        }
         let counted = |field: &'static str, kinds: Option<&Vec<String>>, default: CountedKinds| {
             let Some(kinds) = kinds else { return Ok(default) };
             let mut out = CountedKinds {
@@ -537,6 +572,7 @@ impl PlanFile {
             unclassified_class: self.unclassified_class.map(|c| c.0),
             cooldown_days,
             annual_cap,
+            class_limits,
             cooldown_counts,
             annual_cap_counts,
             observation,

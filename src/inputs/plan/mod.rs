@@ -45,6 +45,9 @@ pub struct Plan {
     pub(crate) cooldown_days: u32,
     /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
     pub(crate) annual_cap: Option<u32>,
+    /// The cooldown and annual cap of each class, A to D: the plan-wide
+    /// ones unless `class_limits` sets others.
+    pub(crate) class_limits: [ClassLimits; 4],
     /// Which past visits the cooldown counts (default: every kind).
     pub(crate) cooldown_counts: CountedKinds,
     /// Which past visits the annual cap counts (default: random ones).
@@ -108,6 +111,13 @@ impl Plan {
     /// Entities with this many visit dates (any department, any kind) in the window's calendar year are excluded (1 to 366).
     pub fn annual_cap(&self) -> Option<u32> {
         self.annual_cap
+    }
+
+    /// The cooldown and the annual cap of entities of one class (the
+    /// plan-wide [`cooldown_days`](Plan::cooldown_days) and
+    /// [`annual_cap`](Plan::annual_cap) unless `class_limits` sets others).
+    pub fn class_limits(&self, class: RiskClass) -> ClassLimits {
+        self.class_limits[class.index()]
     }
 
     /// Which past visits the cooldown counts (`cooldown_counts`; default:
@@ -314,6 +324,16 @@ pub struct DepartmentPolicy {
     pub classes: [ClassPolicy; 4],
 }
 
+/// The cooldown and the annual cap that apply to entities of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClassLimits {
+    /// Entities visited fewer than this many days before the window start are excluded (0 to 3650).
+    pub cooldown_days: u32,
+    /// Entities with this many counted visit dates in the window's calendar year are excluded (1 to 366).
+    pub annual_cap: Option<u32>,
+}
+
 /// Which kinds of past visits a rule counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountedKinds {
@@ -443,10 +463,11 @@ impl Plan {
                     continue;
                 }
                 let interval = 365 / p.rounds_per_year.max(1);
-                if p.rounds_per_year > 1 && self.cooldown_days > interval {
+                let cooldown_days = self.class_limits(class).cooldown_days;
+                if p.rounds_per_year > 1 && cooldown_days > interval {
                     out.push(format!(
                         "department {}, class {class}: the cooldown of {} days is longer than the {interval} days between its {} rounds a year, so entities drawn in one round cannot be drawn in the next",
-                        d.id, self.cooldown_days, p.rounds_per_year
+                        d.id, cooldown_days, p.rounds_per_year
                     ));
                 }
             }
