@@ -8,7 +8,7 @@ use crate::frame::{ExclusionReason, Frame};
 use crate::inputs::Inputs;
 use crate::inputs::population::Population;
 use crate::key::{Digest, Salt, Seed};
-use crate::model::{Mode, Ratio, RiskClass};
+use crate::model::{DirectedReason, Mode, Ratio, RiskClass, Status};
 use crate::visit::Visit;
 
 /// Whether the departments of a task share one salt (DR2) or, for
@@ -163,9 +163,55 @@ pub struct Draw {
     pub frame: Frame,
     /// The visits, in key order (empty from [`Draw::select`] and in a [`JointDraw`](crate::JointDraw)).
     pub visits: Vec<Visit>,
+    /// The directed checks that are not visited because their entity is
+    /// not active (suspended, deregistered or revoked), in file order.
+    pub unscheduled: Vec<Unscheduled>,
     /// The inputs drawn from ([`Inputs::fingerprint`]), so that the
     /// outputs are never rendered with other inputs.
     pub(crate) made_from: Digest,
+}
+
+/// A directed check that is not visited: its entity is not active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unscheduled {
+    /// The entity's position in the [`Population`].
+    pub entity: usize,
+    /// The entity's registration status (not `active`).
+    pub status: Status,
+    /// The department that asked for the check.
+    pub department: String,
+    /// Why the check was asked for.
+    pub reason: DirectedReason,
+    /// The items it would have checked.
+    pub item_ids: Vec<String>,
+    /// The check's 1-based line in the directed-check file.
+    pub line: u64,
+}
+
+impl Unscheduled {
+    /// The directed checks of `inputs` whose entity is not active, in
+    /// file order: an on-site check needs an enterprise in business, and a
+    /// check dropped is listed, never silent.
+    pub(crate) fn of(inputs: &Inputs) -> Vec<Unscheduled> {
+        let population = &inputs.population;
+        inputs
+            .directed
+            .iter()
+            .filter_map(|d| {
+                let entity = population.index_of(&d.entity_id)?;
+                let status = population.entity(entity).status();
+                (status != Status::Active).then(|| Unscheduled {
+                    entity,
+                    status,
+                    department: d.department.clone(),
+                    reason: d.reason,
+                    item_ids: d.item_ids.clone(),
+                    line: d.line,
+                })
+            })
+            .collect()
+    }
 }
 
 /// DR2 step 6: systematic rounding of the shares `n × sizes[k] / Σ sizes`
@@ -381,6 +427,7 @@ impl Draw {
             departments,
             frame,
             visits: Vec::new(),
+            unscheduled: Unscheduled::of(inputs),
             made_from: inputs.fingerprint(),
         }
     }

@@ -97,7 +97,8 @@
 //!    their values, with offset `v` = the first 8 bytes of
 //!    `H(T ‖ enc("DR1/alloc") ‖ enc(d) ‖ enc(c))` ([`draw::allocate`], [`key::Salt::alloc_offset`]).
 //! 7. In each stratum, the `n_h` entities with the smallest keys (ties by id bytes).
-//! 8. Directed checks are visited regardless of the draw and never count toward a quota.
+//! 8. Directed checks are visited regardless of the draw and never count toward a quota;
+//!    one on an entity that is not active is listed, not visited ([`draw::Unscheduled`]).
 //!
 //! # Reproducibility
 //!

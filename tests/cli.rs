@@ -90,7 +90,13 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         "{text}"
     );
     assert!(text.contains("  SCJG         9 / 10 / 10 over 30 inspectors"), "{text}");
-    for name in ["selection.csv", "strata.csv", "exclusions.csv", "visits.csv"] {
+    for name in [
+        "selection.csv",
+        "strata.csv",
+        "exclusions.csv",
+        "visits.csv",
+        "unscheduled.csv",
+    ] {
         let got = std::fs::read(out.join(name)).unwrap();
         let want = std::fs::read(fixtures().join("golden").join(name)).unwrap();
         assert!(got == want, "{name} differs from fixtures/golden/{name}");
@@ -670,4 +676,40 @@ fn the_observed_audit_exits_1_when_it_flags_the_draws() {
     assert!(stdout(&honest).ends_with(
         "the draws are consistent with equal-probability sampling (each test at the Bonferroni level 2.00e-3)\n"
     ));
+}
+
+/// A directed check on an entity that is not active (here deregistered) is
+/// not visited: it is listed in `unscheduled.csv` and in the summary, and
+/// the replay verifies.
+#[test]
+fn directed_checks_on_inactive_entities_are_listed_not_visited() {
+    let dir = copy_fixtures();
+    let directed = dir.path().join("directed.csv");
+    let mut text = std::fs::read_to_string(&directed).unwrap();
+    text.push_str("9114093017UADLYQ47,WLJ,complaint,WLJ-01\n");
+    let line = text.lines().count();
+    std::fs::write(&directed, text).unwrap();
+    let out = dir.path().join("out");
+    let o = draw_in(dir.path(), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "not visited: WLJ directed check of complaint (line {line} of directed.csv) on 9114093017UADLYQ47, which is deregistered\n"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("unscheduled.csv")).unwrap(),
+        "task_id,department,entity_id,status,reason,item_ids\n140930202703011001,WLJ,9114093017UADLYQ47,deregistered,complaint,WLJ-01\n"
+    );
+    let visits = std::fs::read_to_string(out.join("visits.csv")).unwrap();
+    assert!(!visits.contains("9114093017UADLYQ47"));
+    // The visits of the active entities are those of the fixture draw.
+    assert_eq!(
+        visits,
+        std::fs::read_to_string(fixtures().join("golden/visits.csv")).unwrap()
+    );
+    let v = bin(&["verify", s(&out.join("record.json"))]);
+    assert_eq!(stdout(&v), "verified\n");
 }

@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record c70a0fa5a1e62154de64ed6802441bcedb1702db3d7bc8d81496ab9522126f9b); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record d2113eac7bdfd0b9109bd757d9bc83a3106c022ef694830ec8de3d02fdce37d6); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record c70a0fa5a1e62154de64ed6802441bcedb1702db3d7bc8d81496ab9522126f9b); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record d2113eac7bdfd0b9109bd757d9bc83a3106c022ef694830ec8de3d02fdce37d6); give --redraw-reason to draw it again\n",
         },
     ]);
 }
@@ -873,7 +873,7 @@ fn verify_never_hangs_or_trusts_what_the_record_names() {
             },
             args: &["verify", "out/record.json"],
             code: 2,
-            stderr: "error: record.json, line 1669: text after the end of the JSON object (a file holds one object)\n",
+            stderr: "error: record.json, line 1674: text after the end of the JSON object (a file holds one object)\n",
         },
         Case {
             what: "a record that is a folder",

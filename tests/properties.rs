@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use double_random::audit::Outputs;
 use double_random::frame::ExclusionReason;
+use double_random::model::Status;
 use double_random::{Draw, Inputs, Seed};
 use proptest::prelude::*;
 
@@ -156,15 +157,25 @@ proptest! {
                 }
             }
         }
-        // Every selection and every directed check has a visit, and nothing else does.
+        // Every selection and every directed check of an active entity has a
+        // visit, and nothing else does; the directed checks of the others are
+        // listed as not visited, in file order.
         let mut visited: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
         for (dep, _, _, sel) in draw.selections() {
             visited.entry(sel.entity).or_default().insert(dep.to_string());
         }
+        let mut unscheduled = Vec::new();
         for d in inputs.directed() {
             let e = inputs.population().index_of(&d.entity_id).unwrap();
-            visited.entry(e).or_default().insert(d.department.clone());
+            if inputs.population().entity(e).status() == Status::Active {
+                visited.entry(e).or_default().insert(d.department.clone());
+            } else {
+                unscheduled.push((e, d.department.clone(), d.line));
+            }
         }
+        let listed: Vec<(usize, String, u64)> =
+            draw.unscheduled.iter().map(|u| (u.entity, u.department.clone(), u.line)).collect();
+        prop_assert_eq!(listed, unscheduled);
         prop_assert_eq!(draw.visits.len(), visited.len());
         for v in &draw.visits {
             let deps: BTreeSet<String> = v.parts.iter().map(|p| p.department.clone()).collect();

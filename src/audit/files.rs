@@ -110,6 +110,32 @@ pub(super) fn exclusions(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: S
     )
 }
 
+/// `unscheduled.csv`: the directed checks that are not visited because
+/// their entity is not active, with the entity's status and the check's
+/// reason, per task in file order.
+pub(super) fn unscheduled(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Rendered> {
+    let population = &tasks[0].inputs.population;
+    sink.csv(
+        "unscheduled.csv",
+        &["task_id", "department", "entity_id", "status", "reason", "item_ids"],
+        |w| {
+            for (task, draw) in tasks.iter().zip(&joint.draws) {
+                for u in &draw.unscheduled {
+                    w.write_record([
+                        task.inputs.plan.task_id.as_str(),
+                        u.department.as_str(),
+                        population.id(u.entity),
+                        u.status.as_str(),
+                        u.reason.as_str(),
+                        u.item_ids.join(";").as_str(),
+                    ])?;
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
 /// `visits.csv`: one row per visit, with its date, departments, items,
 /// basis, team and leader (DR2 steps 8–10).
 pub(super) fn visits(

@@ -6,7 +6,7 @@
 //! - [`Commitment`]: the digests of the inputs and of each frame, published
 //!   before the seed is drawn.
 //! - [`Outputs`]: the output files ([`OUTPUT_FILES`]): the selection,
-//!   strata, exclusions, visits, the public records (一公开) and the
+//!   strata, exclusions, visits, directed checks not visited, the public records (一公开) and the
 //!   [`AuditRecord`] (`record.json`) that binds them to their inputs.
 //! - [`DrawLog`]: the append-only, hash-chained list of every draw made.
 //!

@@ -68,6 +68,21 @@ impl JointDraw {
             "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
             separate - merged
         );
+        // Directed checks never silently dropped: each one not visited, and why.
+        for (task, draw) in inputs.iter().zip(&self.draws) {
+            for u in &draw.unscheduled {
+                let _ = writeln!(
+                    out,
+                    "not visited: {} directed check of {} (line {} of {}) on {}, which is {}",
+                    u.department,
+                    u.reason.as_str(),
+                    u.line,
+                    task.plan.inputs.directed.as_deref().unwrap_or("the directed checks"),
+                    task.population.id(u.entity),
+                    u.status.as_str()
+                );
+            }
+        }
         let Some(base) = inputs.first() else {
             return out;
         };

@@ -12,6 +12,7 @@ use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::inputs::plan::Window;
 use crate::key::{Digest, Hasher, Salt, Seed};
+use crate::model::Status;
 
 /// One department of one task that must visit one entity.
 struct Call<'a> {
@@ -83,7 +84,8 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             };
             (e, t, di, call)
         }));
-        // DR2 step 10: directed checks are visited regardless of the draw.
+        // DR2 step 8: directed checks are visited regardless of the draw,
+        // when their entity is active (the others are `Draw::unscheduled`).
         let directed_ids: Vec<&str> = inputs.directed.iter().map(|d| d.entity_id.as_str()).collect();
         let entities = inputs.population.positions(&directed_ids);
         let mut directed_only: BTreeMap<(usize, usize), Call<'_>> = BTreeMap::new();
@@ -91,6 +93,9 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             let (Some(e), Some(di)) = (e, plan.departments.iter().position(|p| p.id == d.department)) else {
                 continue; // OK because the loader rejected unknown entities and departments.
             };
+            if population.entity(e).status() != Status::Active {
+                continue;
+            }
             let call = match calls[first..].binary_search_by_key(&(e, di), |&(e, _, di, _)| (e, di)) {
                 Ok(k) => &mut calls[first + k].3,
                 Err(_) => directed_only.entry((e, di)).or_insert_with(|| Call {
