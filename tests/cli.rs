@@ -694,7 +694,7 @@ fn directed_checks_on_inactive_entities_are_listed_not_visited() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(&format!(
-            "not visited: WLJ directed check of complaint (line {line} of directed.csv) on 9114093017UADLYQ47, which is deregistered\n"
+            "directed checks not visited, the entity not being active: 1 (unscheduled.csv)\n  not visited: WLJ directed check of complaint (line {line} of directed.csv) on 9114093017UADLYQ47, which is deregistered\n"
         )),
         "{}",
         stdout(&o)

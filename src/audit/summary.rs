@@ -8,6 +8,9 @@ use crate::key::SPEC_ID;
 use crate::model::Mode;
 use crate::visit::JointDraw;
 
+/// How many directed checks not visited the summary names one by one.
+const SHOWN_UNSCHEDULED: usize = 20;
+
 impl JointDraw {
     /// A plain-text summary: per task, a table per department and class
     /// (ratio, mode, base, eligible, quota, selected, shortfall); then the
@@ -68,20 +71,34 @@ impl JointDraw {
             "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
             separate - merged
         );
-        // Directed checks never silently dropped: each one not visited, and why.
-        for (task, draw) in inputs.iter().zip(&self.draws) {
-            for u in &draw.unscheduled {
-                let _ = writeln!(
-                    out,
-                    "not visited: {} directed check of {} (line {} of {}) on {}, which is {}",
-                    u.department,
-                    u.reason.as_str(),
-                    u.line,
-                    task.plan.inputs.directed.as_deref().unwrap_or("the directed checks"),
-                    task.population.id(u.entity),
-                    u.status.as_str()
-                );
-            }
+        // Directed checks never silently dropped: how many were not visited,
+        // and the first few with why (all of them are in unscheduled.csv).
+        let unscheduled: Vec<_> = inputs
+            .iter()
+            .zip(&self.draws)
+            .flat_map(|(task, draw)| draw.unscheduled.iter().map(move |u| (task, u)))
+            .collect();
+        if !unscheduled.is_empty() {
+            let _ = writeln!(
+                out,
+                "directed checks not visited, the entity not being active: {} (unscheduled.csv)",
+                unscheduled.len()
+            );
+        }
+        for (task, u) in unscheduled.iter().take(SHOWN_UNSCHEDULED) {
+            let _ = writeln!(
+                out,
+                "  not visited: {} directed check of {} (line {} of {}) on {}, which is {}",
+                u.department,
+                u.reason.as_str(),
+                u.line,
+                task.plan.inputs.directed.as_deref().unwrap_or("the directed checks"),
+                task.population.id(u.entity),
+                u.status.as_str()
+            );
+        }
+        if unscheduled.len() > SHOWN_UNSCHEDULED {
+            let _ = writeln!(out, "  … and {} more", unscheduled.len() - SHOWN_UNSCHEDULED);
         }
         let Some(base) = inputs.first() else {
             return out;
