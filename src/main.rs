@@ -79,6 +79,20 @@ enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
     },
+    /// Write a draw's visits as history rows, to append to the next round's history file.
+    #[command(
+        after_help = "Example:\n  double-random history out/record.json --out round-1-history.csv\n\nThe visits.csv beside the record must be the one the record names. Without --out the rows go to standard output."
+    )]
+    History {
+        /// The record.json written by `draw`.
+        record: PathBuf,
+        /// The file to write (refused if it exists, unless --force).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing --out file (never the record or its visits).
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
     /// Measure fairness: Monte Carlo over many seeds on a plan, or an audit of another system's draws.
     #[command(
         after_help = "Examples:\n  double-random fairness --plan fixtures/plan.json --runs 10000 --json fairness.json --svg fairness.svg\n  double-random fairness --observed fixtures/observed/systematic-draws.csv --frame fixtures/observed/frame.csv --claims fixtures/observed/claims.csv\n\nRun k uses the seed \"BASE #k\". Exit code 0 when the draws pass every test, 1 when a test flags them, 2 on bad input."
@@ -290,6 +304,20 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     force,
                     &read,
                 )?;
+            }
+        }
+        Command::History { record, out, force } => {
+            if let Some(path) = &out {
+                check_output_file(path, force, &[])?;
+            }
+            let rows = double_random::audit::history_rows(&record)?;
+            match out {
+                Some(path) => {
+                    let read = [record.clone(), record.with_file_name("visits.csv")];
+                    write_output_file(&path, rows.as_bytes(), force, &read)?;
+                    println!("wrote {} ({} rows)", path.display(), rows.lines().count() - 1);
+                }
+                None => print!("{rows}"),
             }
         }
         Command::Synth { entities, seed, out } => {

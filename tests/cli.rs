@@ -713,3 +713,79 @@ fn directed_checks_on_inactive_entities_are_listed_not_visited() {
     let v = bin(&["verify", s(&out.join("record.json"))]);
     assert_eq!(stdout(&v), "verified\n");
 }
+
+/// A round feeds the next: `history` turns the draw's visits into history
+/// rows; appended to the history file, they put every entity visited in
+/// round 1 inside the cooldown of round 2. An edited visits.csv is refused.
+#[test]
+fn a_round_feeds_the_next_through_its_history() {
+    let dir = copy_fixtures();
+    let first = dir.path().join("round-1");
+    let o = draw_in(dir.path(), &first);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows_path = dir.path().join("round-1-history.csv");
+    let o = bin(&["history", s(&first.join("record.json")), "--out", s(&rows_path)]);
+    assert_eq!(
+        (stdout(&o), stderr(&o)),
+        (format!("wrote {} (164 rows)\n", rows_path.display()), String::new())
+    );
+    let rows = std::fs::read_to_string(&rows_path).unwrap();
+    assert!(rows.starts_with(
+        "entity_id,department,date,kind,inspector_ids\n9214093069QC3MN990,SCJG,2027-05-19,random,SCJG-004;SCJG-006\n"
+    ));
+    assert!(rows.lines().any(|l| l.contains(",directed,")), "{rows}");
+    // Refused: writing over an existing file, and an edited visits.csv.
+    let o = bin(&["history", s(&first.join("record.json")), "--out", s(&rows_path)]);
+    assert_eq!(o.status.code(), Some(2));
+    let visits = first.join("visits.csv");
+    let text = std::fs::read_to_string(&visits).unwrap();
+    std::fs::write(&visits, text.replacen("2027-05-19", "2027-05-20", 1)).unwrap();
+    let o = bin(&["history", s(&first.join("record.json"))]);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: the file is not the visits.csv that {} names; verify the draw first\n",
+            visits.display(),
+            first.join("record.json").display()
+        )
+    );
+    std::fs::write(&visits, text).unwrap();
+
+    // Round 2, a quarter later, with round 1's visits in its history.
+    let history = dir.path().join("history.csv");
+    let mut all = std::fs::read_to_string(&history).unwrap();
+    all.extend(rows.lines().skip(1).map(|l| format!("{l}\n")));
+    std::fs::write(&history, all).unwrap();
+    let plan = std::fs::read_to_string(dir.path().join("plan.json")).unwrap();
+    let plan = plan
+        .replacen(r#""round_id": "2027-1""#, r#""round_id": "2027-2""#, 1)
+        .replacen(
+            r#""start": "2027-03-01", "end": "2027-05-31""#,
+            r#""start": "2027-06-01", "end": "2027-08-31""#,
+            1,
+        );
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    let second = dir.path().join("round-2");
+    let o = draw_in(dir.path(), &second);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let visited: std::collections::BTreeSet<String> = rows
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let selection = std::fs::read_to_string(second.join("selection.csv")).unwrap();
+    for line in selection.lines().skip(1) {
+        let entity = line.split(',').nth(2).unwrap();
+        assert!(
+            !visited.contains(entity),
+            "{entity} was visited in round 1 and drawn again"
+        );
+    }
+    let exclusions = std::fs::read_to_string(second.join("exclusions.csv")).unwrap();
+    let cooled: std::collections::BTreeSet<&str> = exclusions
+        .lines()
+        .filter(|l| l.ends_with(",cooldown"))
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert!(visited.iter().filter(|e| cooled.contains(e.as_str())).count() > 100);
+}

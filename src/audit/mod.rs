@@ -9,6 +9,7 @@
 //!   strata, exclusions, visits, directed checks not visited, the public records (一公开) and the
 //!   [`AuditRecord`] (`record.json`) that binds them to their inputs.
 //! - [`DrawLog`]: the append-only, hash-chained list of every draw made.
+//! - [`history_rows`]: a draw's visits as rows of the next round's history.
 //!
 //! In the source, one file per part: `commitment.rs`, `outputs.rs` (one
 //! renderer per CSV file in `files.rs`, the public records in
@@ -17,6 +18,7 @@
 
 mod commitment;
 mod files;
+mod history;
 pub(crate) mod log;
 mod outputs;
 mod publish;
@@ -26,6 +28,7 @@ mod summary;
 mod verify;
 
 pub use commitment::{Commitment, FileDigest};
+pub use history::history_rows;
 pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
 pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};

@@ -1,0 +1,114 @@
+//! The history rows of a draw's own visits, for the next round's history
+//! file: how one round feeds the cooldown, the annual cap and rotation of
+//! the next.
+
+use std::path::Path;
+
+use crate::error::{Error, Location, Result};
+use crate::key::Digest;
+
+use super::record::AuditRecord;
+
+/// The draw's visits as rows of a history file (`entity_id, department,
+/// date, kind, inspector_ids`), one per department part of every dated
+/// visit, in visit order: append them to the history the next round's plan
+/// names.
+///
+/// `record` is the draw's `record.json`; the `visits.csv` beside it must be
+/// the one the record names (its SHA-256 is checked), so that no edited
+/// file is fed forward. A part is `random` when the draw selected it (a
+/// directed check that joined it changes nothing) and `directed` when only
+/// a directed check brought the department. The header comes first.
+///
+/// # Errors
+///
+/// An [`Io`](crate::ErrorKind::Io) error when a file cannot be read, a
+/// [`Syntax`](crate::ErrorKind::Syntax) error when the record is not one,
+/// and a [`Policy`](crate::ErrorKind::Policy) error when `visits.csv`
+/// differs from the record or a visit has no date.
+pub fn history_rows(record: &Path) -> Result<String> {
+    let record_name = record.display().to_string();
+    let bytes = crate::inputs::io::read_file(record, &record_name)?;
+    let parsed = AuditRecord::from_json(&record_name, &bytes)?;
+    let visits_path = record.with_file_name("visits.csv");
+    let visits_name = visits_path.display().to_string();
+    let visits = crate::inputs::io::read_file(&visits_path, &visits_name)?;
+    let expected = parsed.outputs.iter().find(|f| f.path == "visits.csv");
+    if expected.map(|f| f.sha256.as_str()) != Some(Digest::of_bytes(&visits).to_hex().as_str()) {
+        return Err(Error::policy(
+            Location::file(&visits_name),
+            format!("the file is not the visits.csv that {record_name} names; verify the draw first"),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new().from_reader(visits.as_slice());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::syntax(Location::file(&visits_name), e.to_string()))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::syntax(Location::line(&visits_name, 1), format!("missing column {name}")))
+    };
+    let (c_entity, c_date, c_basis, c_team) = (
+        column("entity_id")?,
+        column("date")?,
+        column("basis")?,
+        column("inspectors")?,
+    );
+    let failed = |e: csv::Error| Error::io("history", std::io::Error::other(e));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["entity_id", "department", "date", "kind", "inspector_ids"])
+        .map_err(failed)?;
+    let mut row = csv::StringRecord::new();
+    while reader
+        .read_record(&mut row)
+        .map_err(|e| Error::syntax(Location::file(&visits_name), e.to_string()))?
+    {
+        let line = row.position().map_or(0, csv::Position::line);
+        let field = |c: usize| unneutralised(row.get(c).unwrap_or_default());
+        let date = field(c_date);
+        if date.is_empty() {
+            return Err(Error::policy(
+                Location::line(&visits_name, line).with_field("date"),
+                "the visit has no date",
+            ));
+        }
+        let teams = parts(field(c_team));
+        for (department, basis) in parts(field(c_basis)) {
+            let kind = if basis.split('+').any(|b| b == "random") {
+                "random"
+            } else {
+                "directed"
+            };
+            let team = teams
+                .iter()
+                .find(|(d, _)| *d == department)
+                .map_or(String::new(), |(_, t)| t.replace('+', ";"));
+            writer
+                .write_record([field(c_entity), department, date, kind, team.as_str()])
+                .map_err(failed)?;
+        }
+    }
+    let written = writer
+        .into_inner()
+        .map_err(|e| Error::io("history", std::io::Error::other(e.to_string())))?;
+    // OK because every value came from a UTF-8 CSV file.
+    Ok(String::from_utf8_lossy(&written).into_owned())
+}
+
+/// `DEP:value;DEP:value` as (department, value) pairs.
+fn parts(text: &str) -> Vec<(&str, &str)> {
+    text.split(';').filter_map(|p| p.split_once(':')).collect()
+}
+
+/// A value as it was before the spreadsheet-safe writer put a `'` in
+/// front of it.
+fn unneutralised(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => value,
+    }
+}
