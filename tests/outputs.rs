@@ -38,40 +38,49 @@ fn concurrent_draws_into_one_directory() {
 
 /// Concurrent draws of one task with one draw log: the log is locked for
 /// each draw, so exactly one is a first draw and every other is refused as
-/// a redraw without a reason; the log stays one intact entry long.
+/// a redraw without a reason; the log stays one intact entry long. Run
+/// several times, since which draw creates the log and which locks it
+/// first varies (a draw that created the log but locked it second once
+/// removed the winner's entry on failing).
 #[test]
 fn concurrent_draws_with_one_log_make_one_entry() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let work = tempfile::tempdir().unwrap();
-    let log = work.path().join("draws.jsonl");
-    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|i| {
-                let (fixtures, work, log) = (&fixtures, work.path(), &log);
-                scope.spawn(move || {
-                    let seed = Seed::new(format!("seed {i}")).unwrap();
-                    let out = work.join(format!("out{i}"));
-                    Drawer::new(seed, &out)
-                        .plan(fixtures.join("plan.json"))
-                        .log(log)
-                        .run()
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
+    for round in 0..60 {
+        let work = tempfile::tempdir().unwrap();
+        let log = work.path().join("draws.jsonl");
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let (fixtures, work, log) = (&fixtures, work.path(), &log);
+                    scope.spawn(move || {
+                        let seed = Seed::new(format!("seed {i}")).unwrap();
+                        let out = work.join(format!("out{i}"));
+                        Drawer::new(seed, &out)
+                            .plan(fixtures.join("plan.json"))
+                            .log(log)
+                            .run()
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(e.contains("was drawn already (entry 1, record "), "{e}");
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(e.contains("was drawn already (entry 1, record "), "{e}");
+        }
+        let read = DrawLog::read(&log).unwrap();
+        assert!(read.is_intact(), "{:?}", read.problems);
+        assert_eq!(read.entries.len(), 1);
+        let out = Path::new(&read.entries[0].out);
+        let v = Verifier::new(out.join("record.json")).log(&log).run().unwrap();
+        assert!(v.is_verified(), "{:?}", v.differences);
     }
-    let read = DrawLog::read(&log).unwrap();
-    assert!(read.is_intact(), "{:?}", read.problems);
-    assert_eq!(read.entries.len(), 1);
-    let out = Path::new(&read.entries[0].out);
-    let v = Verifier::new(out.join("record.json")).log(&log).run().unwrap();
-    assert!(v.is_verified(), "{:?}", v.differences);
 }
 
 /// A draw and its replay tell a progress display each step, in order (the

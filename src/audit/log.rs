@@ -298,6 +298,9 @@ impl OpenLog {
             open.file.seek(SeekFrom::Start(0)).map_err(io)?;
             open.file.read_to_end(&mut bytes).map_err(io)?;
             open.length = bytes.len() as u64;
+            // A draw that created the file but locked it second finds the
+            // other's entries: the file is no longer its own to remove.
+            open.created &= bytes.is_empty();
             open.log = DrawLog::parse(&name, &bytes);
             check_draws(&open.log, &name, tasks, reason)?;
             return Ok(open);
