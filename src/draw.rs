@@ -190,9 +190,15 @@ pub struct Unscheduled {
 }
 
 impl Unscheduled {
+    /// Whether a directed check on an entity of this status is visited:
+    /// only an active one is (an on-site check needs an enterprise in
+    /// business); the others are listed as not visited.
+    pub(crate) fn visits(status: Status) -> bool {
+        status == Status::Active
+    }
+
     /// The directed checks of `inputs` whose entity is not active, in
-    /// file order: an on-site check needs an enterprise in business, and a
-    /// check dropped is listed, never silent.
+    /// file order: a check dropped is listed, never silent.
     pub(crate) fn of(inputs: &Inputs) -> Vec<Unscheduled> {
         let population = &inputs.population;
         inputs
@@ -201,7 +207,7 @@ impl Unscheduled {
             .filter_map(|d| {
                 let entity = population.index_of(&d.entity_id)?;
                 let status = population.entity(entity).status();
-                (status != Status::Active).then(|| Unscheduled {
+                (!Unscheduled::visits(status)).then(|| Unscheduled {
                     entity,
                     status,
                     department: d.department.clone(),

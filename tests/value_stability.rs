@@ -2,7 +2,8 @@
 //!
 //! The seed digest, salt, keys, offsets, allocations and the fixture
 //! selection were checked against an independent Python implementation of
-//! DESIGN.md's DR2 (standard library only); the frame digest is this
+//! DESIGN.md's DR1, whose keys, salts and allocations DR2 keeps (standard
+//! library only); the frame digest is this
 //! crate's own commitment format. These tests must
 //! break when key derivation, allocation, selection or the frame digest
 //! change; such a change is a new spec id (DR3) and a

@@ -171,20 +171,7 @@ impl<'a> Drawer<'a> {
                 "a redraw reason is given, but no draw log to check it against",
             ));
         }
-        let plans: Vec<&Path> = self.plans.iter().map(PathBuf::as_path).collect();
-        let commitments: Vec<&Path> = self.commitments.iter().map(PathBuf::as_path).collect();
-        let step = |text: &str| (self.progress)(Progress::Step(text));
-        let log = self.log.as_deref().map(|path| LogOptions {
-            path,
-            redraw_reason: self.redraw_reason.as_deref(),
-        });
-        let (inputs, draw, log_entries) =
-            draw_inner(&plans, &self.seed, &commitments, &self.out, self.replace, &step, log)?;
-        Ok(Drawn {
-            inputs,
-            draw,
-            log_entries,
-        })
+        self.draw_and_write()
     }
 }
 
@@ -217,166 +204,170 @@ struct LogOptions<'a> {
     redraw_reason: Option<&'a str>,
 }
 
-/// Loads, checks, draws and writes; with a log, checks it before drawing
-/// and appends to it before the outputs are installed.
-fn draw_inner(
-    plans: &[&Path],
-    seed: &Seed,
-    commitments: &[&Path],
-    out: &Path,
-    replace: bool,
-    progress: &(dyn Fn(&str) + Sync),
-    log: Option<LogOptions<'_>>,
-) -> Result<(Vec<Inputs>, JointDraw, Vec<crate::audit::LogEntry>)> {
-    place::check_new_draw_folder(out, replace)?;
-    let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(plans.len());
-    // What no output may replace: the plans, their inputs, the commitments.
-    let mut protected: Vec<place::Protected> = Vec::new();
-    for &plan in plans {
-        progress(&format!("reading {} and its inputs", plan.display()));
-        let inputs = Inputs::load(plan)?;
-        for path in inputs.file_paths(plan) {
-            protected.push(place::Protected::new(
-                &path,
-                format!("{}, an input of the draw", path.display()),
-            ));
+impl Drawer<'_> {
+    /// Loads, checks, draws and writes; with a log, checks it before drawing
+    /// and appends to it before the outputs are installed.
+    fn draw_and_write(&self) -> Result<Drawn> {
+        let (seed, out, replace) = (&self.seed, self.out.as_path(), self.replace);
+        let progress = |text: &str| (self.progress)(Progress::Step(text));
+        let log = self.log.as_deref().map(|path| LogOptions {
+            path,
+            redraw_reason: self.redraw_reason.as_deref(),
+        });
+        place::check_new_draw_folder(out, replace)?;
+        let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(self.plans.len());
+        // What no output may replace: the plans, their inputs, the commitments.
+        let mut protected: Vec<place::Protected> = Vec::new();
+        for plan in &self.plans {
+            progress(&format!("reading {} and its inputs", plan.display()));
+            let inputs = Inputs::load(plan)?;
+            for path in inputs.file_paths(plan) {
+                protected.push(place::Protected::new(
+                    &path,
+                    format!("{}, an input of the draw", path.display()),
+                ));
+            }
+            loaded.push((inputs, relative_plan_path(plan, out)?));
         }
-        loaded.push((inputs, relative_plan_path(plan, out)?));
-    }
-    let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
-    for &path in commitments {
-        let name = path.display().to_string();
-        let bytes = crate::inputs::io::read_file(path, &name)?;
-        committed.push((
-            name.clone(),
-            Commitment::from_json(&name, &bytes)?,
-            Digest::of_bytes(&bytes),
-        ));
-        protected.push(place::Protected::new(path, format!("{name}, a commitment of the draw")));
-    }
-    if let Some(log) = &log {
-        check_log_place(log.path, out, &protected)?;
-    }
-    if std::fs::symlink_metadata(out).is_ok() {
-        // `replace` is given (checked above): the folder must hold no input.
-        place::check_draw_folder(out, &protected)?;
-    }
-    // Draw in (task id, round id) order, carrying the paths along.
-    loaded.sort_by(|(a, _), (b, _)| {
-        (a.plan.task_id.as_bytes(), a.plan.round_id.as_bytes())
-            .cmp(&(b.plan.task_id.as_bytes(), b.plan.round_id.as_bytes()))
-    });
-    let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
-    JointDraw::order_and_check(&mut inputs)?;
-    check_commitments_name_tasks(&committed, &inputs)?;
-    let tasks_drawn: Vec<(String, String)> = inputs
-        .iter()
-        .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
-        .collect();
-    // The log is checked before the draw, so that a redraw without a
-    // reason fails at once; it is locked and checked again before writing.
-    if let Some(log) = &log {
-        let read = crate::audit::DrawLog::read(log.path)?;
-        crate::audit::log::check_draws(&read, &log.path.display().to_string(), &tasks_drawn, log.redraw_reason)?;
-    }
-    // One frame per task serves both the commitment check and the draw.
-    progress("building the frames");
-    let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
-    // Each frame's digest, taken once: here when a commitment must be
-    // checked before drawing, else beside the writing of the output files.
-    let mut frame_digests: Vec<Digest> = Vec::new();
-    let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
-    let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
-    for (k, task) in inputs.iter().enumerate() {
-        let plan = &task.plan;
-        let matching = committed
+        let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
+        for path in &self.commitments {
+            let name = path.display().to_string();
+            let bytes = crate::inputs::io::read_file(path, &name)?;
+            committed.push((
+                name.clone(),
+                Commitment::from_json(&name, &bytes)?,
+                Digest::of_bytes(&bytes),
+            ));
+            protected.push(place::Protected::new(path, format!("{name}, a commitment of the draw")));
+        }
+        if let Some(log) = &log {
+            check_log_place(log.path, out, &protected)?;
+        }
+        if std::fs::symlink_metadata(out).is_ok() {
+            // `replace` is given (checked above): the folder must hold no input.
+            place::check_draw_folder(out, &protected)?;
+        }
+        // Draw in (task id, round id) order, carrying the paths along.
+        loaded.sort_by(|(a, _), (b, _)| {
+            (a.plan.task_id.as_bytes(), a.plan.round_id.as_bytes())
+                .cmp(&(b.plan.task_id.as_bytes(), b.plan.round_id.as_bytes()))
+        });
+        let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
+        JointDraw::order_and_check(&mut inputs)?;
+        check_commitments_name_tasks(&committed, &inputs)?;
+        let tasks_drawn: Vec<(String, String)> = inputs
             .iter()
-            .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
-        match matching {
-            Some((name, c, digest)) => {
-                let frame_digest = frames[k].digest(task);
-                let differences = c.differences_given(task, &frame_digest);
-                frame_digests.push(frame_digest);
-                if !differences.is_empty() {
+            .map(|i| (i.plan.task_id.clone(), i.plan.round_id.clone()))
+            .collect();
+        // The log is checked before the draw, so that a redraw without a
+        // reason fails at once; it is locked and checked again before writing.
+        if let Some(log) = &log {
+            let read = crate::audit::DrawLog::read(log.path)?;
+            crate::audit::log::check_draws(&read, &log.path.display().to_string(), &tasks_drawn, log.redraw_reason)?;
+        }
+        // One frame per task serves both the commitment check and the draw.
+        progress("building the frames");
+        let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+        // Each frame's digest, taken once: here when a commitment must be
+        // checked before drawing, else beside the writing of the output files.
+        let mut frame_digests: Vec<Digest> = Vec::new();
+        let mut commitments: Vec<Option<Commitment>> = Vec::with_capacity(inputs.len());
+        let mut commitment_digests: Vec<Option<Digest>> = Vec::with_capacity(inputs.len());
+        for (k, task) in inputs.iter().enumerate() {
+            let plan = &task.plan;
+            let matching = committed
+                .iter()
+                .find(|(_, c, _)| c.task_id == plan.task_id && c.round_id == plan.round_id);
+            match matching {
+                Some((name, c, digest)) => {
+                    let frame_digest = frames[k].digest(task);
+                    let differences = c.differences_given(task, &frame_digest);
+                    frame_digests.push(frame_digest);
+                    if !differences.is_empty() {
+                        return Err(ErrorKind::CommitmentMismatch {
+                            commitment: name.clone(),
+                            differences,
+                        }
+                        .into());
+                    }
+                    commitments.push(Some(c.clone()));
+                    commitment_digests.push(Some(*digest));
+                }
+                None if committed.is_empty() => {
+                    commitments.push(None);
+                    commitment_digests.push(None);
+                }
+                None => {
                     return Err(ErrorKind::CommitmentMismatch {
-                        commitment: name.clone(),
-                        differences,
+                        commitment: committed[0].0.clone(),
+                        differences: vec![format!(
+                            "no commitment names task {} round {} of {}",
+                            plan.task_id, plan.round_id, task.files[0].path
+                        )],
                     }
                     .into());
                 }
-                commitments.push(Some(c.clone()));
-                commitment_digests.push(Some(*digest));
-            }
-            None if committed.is_empty() => {
-                commitments.push(None);
-                commitment_digests.push(None);
-            }
-            None => {
-                return Err(ErrorKind::CommitmentMismatch {
-                    commitment: committed[0].0.clone(),
-                    differences: vec![format!(
-                        "no commitment names task {} round {} of {}",
-                        plan.task_id, plan.round_id, task.files[0].path
-                    )],
-                }
-                .into());
             }
         }
-    }
-    progress("drawing");
-    let (joint, names) = Names::run_beside(&inputs, frames, seed)?;
-    progress("writing the outputs");
-    let tasks: Vec<TaskInputs<'_>> = inputs
-        .iter()
-        .zip(&paths)
-        .zip(&commitments)
-        .map(|((inputs, plan_path), commitment)| TaskInputs {
-            inputs,
-            plan_path,
-            commitment: commitment.as_ref(),
-        })
-        .collect();
-    // Every task has its digest, or none has (there was no commitment).
-    let frame_digests = (frame_digests.len() == tasks.len()).then_some(&frame_digests[..]);
-    // Every output is rendered straight into a staging folder beside
-    // `out` (never held in memory), which is renamed into place last.
-    let created = place::CreatedDirs::above(out)?;
-    let staging = place::staging_dir(&place::parent_of(out))?;
-    let view = DrawView {
-        names: Some(&names),
-        ..DrawView::joint(&joint, frame_digests)
-    };
-    let rendered = render_into(&tasks, &view, Sink::Dir(staging.path()))?;
-    let record = rendered.last().map_or_else(Digest::default, |r| r.digest);
-    drop(tasks);
-    // The log's entries are on disk before the outputs are in place.
-    let mut logged = None;
-    let mut entries = Vec::new();
-    if let Some(log) = &log {
-        let log_dirs = place::CreatedDirs::above(log.path)?;
-        let mut open = OpenLog::open(log.path, &tasks_drawn, log.redraw_reason)?;
-        let new = inputs
+        progress("drawing");
+        let (joint, names) = Names::run_beside(&inputs, frames, seed)?;
+        progress("writing the outputs");
+        let tasks: Vec<TaskInputs<'_>> = inputs
             .iter()
-            .zip(&commitment_digests)
-            .map(|(i, c)| NewEntry {
-                plan_id: i.plan.plan_id.clone(),
-                task_id: i.plan.task_id.clone(),
-                round_id: i.plan.round_id.clone(),
-                seed_sha256: seed.digest().to_hex(),
-                commitment_sha256: c.map(|d| d.to_hex()),
+            .zip(&paths)
+            .zip(&commitments)
+            .map(|((inputs, plan_path), commitment)| TaskInputs {
+                inputs,
+                plan_path,
+                commitment: commitment.as_ref(),
             })
             .collect();
-        entries = open.append(new, &record, &out.display().to_string(), log.redraw_reason)?;
-        logged = Some((open, log_dirs));
+        // Every task has its digest, or none has (there was no commitment).
+        let frame_digests = (frame_digests.len() == tasks.len()).then_some(&frame_digests[..]);
+        // Every output is rendered straight into a staging folder beside
+        // `out` (never held in memory), which is renamed into place last.
+        let created = place::CreatedDirs::above(out)?;
+        let staging = place::staging_dir(&place::parent_of(out))?;
+        let view = DrawView {
+            names: Some(&names),
+            ..DrawView::joint(&joint, frame_digests)
+        };
+        let rendered = render_into(&tasks, &view, Sink::Dir(staging.path()))?;
+        let record = rendered.last().map_or_else(Digest::default, |r| r.digest);
+        drop(tasks);
+        // The log's entries are on disk before the outputs are in place.
+        let mut logged = None;
+        let mut entries = Vec::new();
+        if let Some(log) = &log {
+            let log_dirs = place::CreatedDirs::above(log.path)?;
+            let mut open = OpenLog::open(log.path, &tasks_drawn, log.redraw_reason)?;
+            let new = inputs
+                .iter()
+                .zip(&commitment_digests)
+                .map(|(i, c)| NewEntry {
+                    plan_id: i.plan.plan_id.clone(),
+                    task_id: i.plan.task_id.clone(),
+                    round_id: i.plan.round_id.clone(),
+                    seed_sha256: seed.digest().to_hex(),
+                    commitment_sha256: c.map(|d| d.to_hex()),
+                })
+                .collect();
+            entries = open.append(new, &record, &out.display().to_string(), log.redraw_reason)?;
+            logged = Some((open, log_dirs));
+        }
+        // If this fails, dropping `logged` takes the entries back.
+        place::install_folder(staging, out, replace, &protected)?;
+        if let Some((open, log_dirs)) = logged {
+            open.commit();
+            log_dirs.keep();
+        }
+        created.keep();
+        Ok(Drawn {
+            inputs,
+            draw: joint,
+            log_entries: entries,
+        })
     }
-    // If this fails, dropping `logged` takes the entries back.
-    place::install_folder(staging, out, replace, &protected)?;
-    if let Some((open, log_dirs)) = logged {
-        open.commit();
-        log_dirs.keep();
-    }
-    created.keep();
-    Ok((inputs, joint, entries))
 }
 
 /// Checks that every commitment given names a task of the draw, and no

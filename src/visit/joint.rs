@@ -6,13 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::merge::merge_windows_with;
 use super::{Basis, Visit, VisitPart};
-use crate::draw::{Draw, Independence};
+use crate::draw::{Draw, Independence, Unscheduled};
 use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
 use crate::inputs::Inputs;
 use crate::inputs::plan::Window;
 use crate::key::{Digest, Hasher, Salt, Seed};
-use crate::model::Status;
 
 /// One department of one task that must visit one entity.
 struct Call<'a> {
@@ -93,7 +92,7 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             let (Some(e), Some(di)) = (e, plan.departments.iter().position(|p| p.id == d.department)) else {
                 continue; // OK because the loader rejected unknown entities and departments.
             };
-            if population.entity(e).status() != Status::Active {
+            if !Unscheduled::visits(population.entity(e).status()) {
                 continue;
             }
             let call = match calls[first..].binary_search_by_key(&(e, di), |&(e, _, di, _)| (e, di)) {

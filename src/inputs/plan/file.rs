@@ -389,6 +389,12 @@ impl PlanFile {
         }
         let counted = |field: &'static str, kinds: Option<&Vec<String>>, default: CountedKinds| {
             let Some(kinds) = kinds else { return Ok(default) };
+            if kinds.is_empty() {
+                return Err(Error::policy(
+                    loc(&[Step::Key(field)]),
+                    "the list is empty; leave the field out, or name the kinds of visit that count",
+                ));
+            }
             let mut out = CountedKinds {
                 random: false,
                 directed: false,
@@ -412,12 +418,6 @@ impl PlanFile {
                         format!("{} is listed twice", crate::error::quote(k)),
                     ));
                 }
-            }
-            if kinds.is_empty() {
-                return Err(Error::policy(
-                    loc(&[Step::Key(field)]),
-                    "the list is empty; leave the field out, or name the kinds of visit that count",
-                ));
             }
             Ok(out)
         };
