@@ -166,6 +166,9 @@ pub struct Draw {
     /// The directed checks that are not visited because their entity is
     /// not active (suspended, deregistered or revoked), in file order.
     pub unscheduled: Vec<Unscheduled>,
+    /// The off-site checks (the selections of off-site classes), in key
+    /// order; empty until the visits are made, as `visits`.
+    pub offsite: Vec<crate::visit::OffSiteCheck>,
     /// The inputs drawn from ([`Inputs::fingerprint`]), so that the
     /// outputs are never rendered with other inputs.
     pub(crate) made_from: Digest,
@@ -434,6 +437,7 @@ impl Draw {
             frame,
             visits: Vec::new(),
             unscheduled: Unscheduled::of(inputs),
+            offsite: Vec::new(),
             made_from: inputs.fingerprint(),
         }
     }

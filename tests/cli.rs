@@ -86,15 +86,32 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
         "{text}"
     );
     assert!(
-        text.contains("visits: 161 (15 with a directed check); 164 department visits merged into them, 3 visits saved"),
+        text.contains("visits: 127 (15 with a directed check); 130 department visits merged into them, 3 visits saved"),
         "{text}"
     );
-    assert!(text.contains("  SCJG         9 / 10 / 10 over 30 inspectors"), "{text}");
+    assert!(text.contains("  SCJG         7 / 7 / 8 over 30 inspectors"), "{text}");
+    // SCJG checks class A off site: 35 reviews, none of them a visit by SCJG.
+    assert!(
+        text.contains("off-site checks: 35 (offsite.csv), not visits, each with a reviewer\n"),
+        "{text}"
+    );
+    let reviews = std::fs::read_to_string(out.join("offsite.csv")).unwrap();
+    let visits = std::fs::read_to_string(out.join("visits.csv")).unwrap();
+    let reviewed: Vec<&str> = reviews.lines().skip(1).map(|l| l.split(',').nth(3).unwrap()).collect();
+    assert_eq!(reviewed.len(), 35);
+    for id in reviewed {
+        let visit = visits.lines().find(|l| l.split(',').nth(1) == Some(id));
+        assert!(
+            visit.is_none_or(|v| !v.contains("SCJG:random")),
+            "{id} is visited: {visit:?}"
+        );
+    }
     for name in [
         "selection.csv",
         "strata.csv",
         "exclusions.csv",
         "visits.csv",
+        "offsite.csv",
         "unscheduled.csv",
     ] {
         let got = std::fs::read(out.join(name)).unwrap();
@@ -622,7 +639,7 @@ fn an_unstaffable_draw_names_the_visits_and_writes_nothing() {
     );
     assert_eq!(
         lines[3],
-        "  visit V000107 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药"
+        "  visit V000073 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药"
     );
     assert_eq!(lines.len(), 6);
     assert!(lines[1..].iter().all(|l| l.contains("department NYJ")));
@@ -727,11 +744,11 @@ fn a_round_feeds_the_next_through_its_history() {
     let o = bin(&["history", s(&first.join("record.json")), "--out", s(&rows_path)]);
     assert_eq!(
         (stdout(&o), stderr(&o)),
-        (format!("wrote {} (164 rows)\n", rows_path.display()), String::new())
+        (format!("wrote {} (130 rows)\n", rows_path.display()), String::new())
     );
     let rows = std::fs::read_to_string(&rows_path).unwrap();
     assert!(rows.starts_with(
-        "entity_id,department,date,kind,inspector_ids\n9214093069QC3MN990,SCJG,2027-05-19,random,SCJG-004;SCJG-006\n"
+        "entity_id,department,date,kind,inspector_ids\n9214093069QC3MN990,SCJG,2027-05-20,random,SCJG-006;SCJG-026\n"
     ));
     assert!(rows.lines().any(|l| l.contains(",directed,")), "{rows}");
     // Refused: writing over an existing file, and an edited visits.csv.

@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record d2113eac7bdfd0b9109bd757d9bc83a3106c022ef694830ec8de3d02fdce37d6); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 7bf59e219cfe7a2f05bffe2e6c5a3a19f67e748922d8ece1c2e5ef122c0e1e04); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record d2113eac7bdfd0b9109bd757d9bc83a3106c022ef694830ec8de3d02fdce37d6); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 7bf59e219cfe7a2f05bffe2e6c5a3a19f67e748922d8ece1c2e5ef122c0e1e04); give --redraw-reason to draw it again\n",
         },
     ]);
 }
@@ -738,7 +738,7 @@ fn late_errors_leave_no_log_and_no_folder() {
             },
             args: draw_args!("--out", "runs/2027/out"),
             code: 2,
-            stderr: "error: no complete team assignment exists; 5 visit part(s) cannot be staffed:\n  visit V000130 (92140930CLNCND3Y1Q on 2027-03-08), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 4 of its 6 inspectors are eligible (2 inspected the entity's previous visit); no eligible inspector holds 农药\n  visit V000157 (91140930UFKMRY8L8A on 2027-03-09), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000107 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药\n  visit V000129 (93140930N7Y9CWH5XH on 2027-04-13), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000033 (91140930JU8YMRTQ61 on 2027-05-06), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n",
+            stderr: "error: no complete team assignment exists; 5 visit part(s) cannot be staffed:\n  visit V000096 (92140930CLNCND3Y1Q on 2027-03-05), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 4 of its 6 inspectors are eligible (2 inspected the entity's previous visit); no eligible inspector holds 农药\n  visit V000123 (91140930UFKMRY8L8A on 2027-03-09), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000073 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药\n  visit V000095 (93140930N7Y9CWH5XH on 2027-04-13), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000016 (91140930JU8YMRTQ61 on 2027-05-06), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n",
         },
         Case {
             what: "no working day in the window",
@@ -873,7 +873,7 @@ fn verify_never_hangs_or_trusts_what_the_record_names() {
             },
             args: &["verify", "out/record.json"],
             code: 2,
-            stderr: "error: record.json, line 1674: text after the end of the JSON object (a file holds one object)\n",
+            stderr: "error: record.json, line 1680: text after the end of the JSON object (a file holds one object)\n",
         },
         Case {
             what: "a record that is a folder",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use double_random::inputs::Window;
+use double_random::model::Mode;
 use double_random::{Draw, Inputs, JointDraw, Seed};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
@@ -104,14 +105,18 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
     let ids: Vec<&str> = inputs.iter().map(|i| i.plan().task_id()).collect();
     assert_eq!(ids, ["140930202703011001", "140930202704011002", "140930202706011003"]);
 
-    // Every (task, department, entity) call, independently of the merge.
+    // Every (task, department, entity) call, independently of the merge;
+    // the selections of off-site classes are reviews, not calls.
     let mut calls: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    let mut reviews: Vec<(usize, String, String)> = Vec::new();
     for (t, (i, d)) in inputs.iter().zip(&joint.draws).enumerate() {
-        for (dep, _, _, s) in d.selections() {
-            calls
-                .entry(i.population().id(s.entity).to_string())
-                .or_default()
-                .push((t, dep.to_string()));
+        for (dep, class, _, s) in d.selections() {
+            let id = i.population().id(s.entity).to_string();
+            if class.mode == Mode::OffSite {
+                reviews.push((t, dep.to_string(), id));
+                continue;
+            }
+            calls.entry(id).or_default().push((t, dep.to_string()));
         }
         for c in i.directed() {
             calls
@@ -129,6 +134,26 @@ fn the_merge_reaches_the_stabbing_lower_bound() {
         })
         .sum();
     assert_eq!(joint.visits.len(), lower_bound);
+    // Each off-site selection is one off-site check, due at its task's end.
+    let mut checks: Vec<(usize, String, String)> = joint
+        .offsite
+        .iter()
+        .map(|c| {
+            (
+                c.task,
+                c.department.clone(),
+                inputs[0].population().id(c.entity).to_string(),
+            )
+        })
+        .collect();
+    checks.sort();
+    reviews.sort();
+    assert!(!reviews.is_empty());
+    assert_eq!(checks, reviews);
+    for c in &joint.offsite {
+        assert_eq!(c.due, inputs[c.task].plan().window().end());
+        assert!(c.reviewer.is_some());
+    }
     let (separate, merged) = joint.visits_saved();
     assert!(separate > merged, "{separate} department-task visits, {merged} visits");
 

@@ -109,8 +109,15 @@ fn value_stability_fixture_selection() {
         .map(|d| d.classes.iter().map(|c| c.selected()).sum())
         .collect();
     assert_eq!(per_department, [134, 5, 5, 6]);
-    assert_eq!(draw.visits.len(), 161);
+    // SCJG's 35 class-A selections are off-site checks, not visits.
+    assert_eq!(draw.visits.len(), 127);
     assert_eq!(draw.visits[0].id, "V000001");
+    assert_eq!(draw.offsite.len(), 35);
+    let first = &draw.offsite[0];
+    assert_eq!(
+        (first.id.as_str(), first.reviewer.as_deref(), first.due.to_string()),
+        ("R000001", Some("SCJG-023"), "2027-05-31".to_string())
+    );
 }
 
 #[test]

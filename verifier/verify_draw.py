@@ -11,7 +11,7 @@ entity file twice and never holds the frame, only counts per stratum, the
 history's last visits and the selected (a province of 10 million entities
 takes some 330 MB).
 
-    python3 verifier/dr1_verify.py PLAN.json SEED_TEXT DRAW_DIR
+    python3 verifier/verify_draw.py PLAN.json SEED_TEXT DRAW_DIR
 
 prints "verified" and exits 0, or prints each difference and exits 1.
 """

@@ -136,6 +136,50 @@ pub(super) fn unscheduled(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: 
     )
 }
 
+/// `offsite.csv`: one row per off-site check (DR2 step 11), in id order,
+/// with its items, reviewer and due date.
+pub(super) fn offsite(
+    tasks: &[TaskInputs<'_>],
+    joint: &DrawView<'_>,
+    names: &[&str],
+    sink: Sink<'_>,
+) -> Result<Rendered> {
+    let population = &tasks[0].inputs.population;
+    sink.csv(
+        "offsite.csv",
+        &[
+            "check_id",
+            "task_id",
+            "department",
+            "entity_id",
+            "entity_name",
+            "key",
+            "items",
+            "reviewer",
+            "due_date",
+        ],
+        |w| {
+            let mut items = String::new();
+            let mut hex = [0u8; 64];
+            for (c, name) in joint.offsite.iter().zip(names) {
+                join_into(&mut items, ";", c.items.iter().map(String::as_str));
+                w.write_record([
+                    c.id.as_str(),
+                    tasks[c.task].inputs.plan.task_id.as_str(),
+                    c.department.as_str(),
+                    population.id(c.entity),
+                    name,
+                    c.key.hex_into(&mut hex),
+                    items.as_str(),
+                    c.reviewer.as_deref().unwrap_or(""),
+                    c.due.to_string().as_str(),
+                ])?;
+            }
+            Ok(())
+        },
+    )
+}
+
 /// `visits.csv`: one row per visit, with its date, departments, items,
 /// basis, team and leader (DR2 steps 8–10).
 pub(super) fn visits(

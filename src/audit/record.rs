@@ -33,6 +33,9 @@ pub struct AuditRecord {
     pub visits: u64,
     /// The department visits the merged visits replace (one per task, department and entity).
     pub department_visits: u64,
+    /// The off-site checks (reviews, not visits).
+    #[serde(default)]
+    pub offsite_checks: u64,
     /// Every other output file with its digest.
     pub outputs: Vec<FileDigest>,
 }
@@ -225,6 +228,7 @@ impl AuditRecord {
                 .collect(),
             visits: visits as u64,
             department_visits: department_visits as u64,
+            offsite_checks: joint.offsite.len() as u64,
             outputs: outputs
                 .iter()
                 .map(|r| FileDigest {

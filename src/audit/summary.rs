@@ -71,6 +71,15 @@ impl JointDraw {
             "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
             separate - merged
         );
+        if !self.offsite.is_empty() {
+            let reviewed = self.offsite.iter().filter(|c| c.reviewer.is_some()).count();
+            let _ = writeln!(
+                out,
+                "off-site checks: {} (offsite.csv), not visits{}",
+                self.offsite.len(),
+                if reviewed > 0 { ", each with a reviewer" } else { "" }
+            );
+        }
         // Directed checks never silently dropped: how many were not visited,
         // and the first few with why (all of them are in unscheduled.csv).
         let unscheduled: Vec<_> = inputs

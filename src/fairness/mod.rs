@@ -88,7 +88,7 @@ fn one_run(inputs: &Inputs, frame: &Frame, seed: &Seed) -> Result<Run> {
             .collect::<BTreeSet<_>>()
             .len() as u32
     };
-    let visits = crate::visit::schedule(&[(inputs, &draw)], &draw.salt)?;
+    let (visits, _offsite) = crate::visit::schedule(&[(inputs, &draw)], &draw.salt)?;
     let by_id: BTreeMap<&str, u32> = inputs
         .inspectors
         .iter()

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::merge::merge_windows_with;
-use super::{Basis, Visit, VisitPart};
+use super::{Basis, OffSiteCheck, Visit, VisitPart};
 use crate::draw::{Draw, Independence, Unscheduled};
 use crate::error::{Error, Location, Result};
 use crate::frame::Frame;
@@ -46,8 +46,16 @@ impl<'a> Call<'a> {
 }
 
 /// The visits of the given task draws, which share one entity library:
-/// merged, numbered, dated and (with an inspector library) staffed.
-pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>> {
+/// merged, numbered, dated and (with an inspector library) staffed; and
+/// their off-site checks, each with a reviewer.
+pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<(Vec<Visit>, Vec<OffSiteCheck>)> {
+    let visits = schedule_visits(tasks, salt)?;
+    let offsite = super::offsite::gather(tasks, salt)?;
+    Ok((visits, offsite))
+}
+
+/// The on-site visits of [`schedule`].
+fn schedule_visits(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>> {
     // OK because callers pass at least one task.
     let Some(&(base, _)) = tasks.first() else {
         return Ok(Vec::new());
@@ -66,7 +74,14 @@ pub(crate) fn schedule(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Vi
             .departments
             .iter()
             .enumerate()
-            .flat_map(|(di, d)| d.selected().map(move |s| (s.entity, di, &s.key)))
+            .flat_map(|(di, d)| {
+                // Off-site classes are reviewed, not visited (`offsite`).
+                d.classes
+                    .iter()
+                    .filter(|c| !super::offsite::is_off_site(c.mode))
+                    .flat_map(|c| c.strata.iter().flat_map(|s| &s.selected))
+                    .map(move |s| (s.entity, di, &s.key))
+            })
             .collect();
         random.sort_unstable_by_key(|&(e, di, _)| (e, di));
         random.dedup_by_key(|&mut (e, di, _)| (e, di));
@@ -263,7 +278,7 @@ impl Draw {
         let frame = Frame::build(inputs);
         frame.check_floors(inputs)?;
         let mut draw = Draw::select_in(inputs, frame, seed, Independence::Shared);
-        draw.visits = schedule(&[(inputs, &draw)], &draw.salt)?;
+        (draw.visits, draw.offsite) = schedule(&[(inputs, &draw)], &draw.salt)?;
         Ok(draw)
     }
 }
@@ -283,12 +298,14 @@ impl Draw {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JointDraw {
-    /// Each task's draw, in (task id, round id) order; their `visits` are empty.
+    /// Each task's draw, in (task id, round id) order; their `visits` and `offsite` are empty.
     pub draws: Vec<Draw>,
     /// The joint salt.
     pub salt: Salt,
     /// The merged visits, in key order.
     pub visits: Vec<Visit>,
+    /// The off-site checks of every task, in key order.
+    pub offsite: Vec<OffSiteCheck>,
 }
 
 impl JointDraw {
@@ -377,12 +394,14 @@ impl JointDraw {
             }
         };
         let tasks: Vec<(&Inputs, &Draw)> = inputs.iter().zip(&draws).collect();
-        let (visits, aside) = crate::par::join(|| schedule(&tasks, &salt), || beside(&draws));
+        let (scheduled, aside) = crate::par::join(|| schedule(&tasks, &salt), || beside(&draws));
+        let (visits, offsite) = scheduled?;
         Ok((
             JointDraw {
                 draws,
                 salt,
-                visits: visits?,
+                visits,
+                offsite,
             },
             aside,
         ))

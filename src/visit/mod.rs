@@ -1,4 +1,4 @@
-//! Visits (DR2 steps 8 to 10): every department's selections and directed
+//! Visits (DR2 steps 8 to 11): every department's selections and directed
 //! checks, over one or more task draws, merged into one visit per entity
 //! and common window (进一次门、查多项事), then dated and staffed.
 //!
@@ -11,6 +11,8 @@
 //! - `merge`: the fewest visits that cover an entity's task windows.
 //! - `dates`: working days spread by systematic rounding (step 9).
 //! - `teams`: inspectors per visit part, the crate's own flow code (step 10).
+//! - `offsite`: the selections of off-site classes as reviews, each with
+//!   one reviewer, never visits ([`OffSiteCheck`], step 11).
 
 use std::collections::BTreeSet;
 
@@ -19,6 +21,7 @@ use crate::key::Digest;
 mod dates;
 mod joint;
 mod merge;
+mod offsite;
 mod teams;
 
 pub use joint::JointDraw;
@@ -26,6 +29,7 @@ pub use joint::JointDraw;
 pub(crate) use joint::schedule;
 pub(crate) use joint::visits_saved;
 pub use merge::merge_windows;
+pub use offsite::OffSiteCheck;
 
 /// Why a department visits an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -164,11 +164,61 @@ G1,G,precursor chemicals,key,,,,chem
 /// broken rule as a sentence. It shares no code with the assigner.
 pub fn broken_team_rules(inputs: &Inputs, draw: &double_random::Draw) -> Vec<String> {
     let mut broken = broken_team_rules_within(inputs, &draw.visits);
+    broken.extend(broken_review_rules(inputs, &draw.offsite));
     for v in &draw.visits {
         let w = inputs.plan().window();
         if v.date.is_some_and(|d| d < w.start() || d > w.end()) {
             broken.push(format!("{}: outside the task window", v.id));
         }
+    }
+    broken
+}
+
+/// Every rule an off-site check's reviewer must keep, checked from the
+/// inputs alone: one reviewer of the department, a certificate valid on the
+/// due date, every qualification of the items, no recusal, another station
+/// under the cross-station rule, and, taking the checks in id order, no
+/// eligible inspector with fewer reviews so far than the one chosen.
+pub fn broken_review_rules(inputs: &Inputs, checks: &[double_random::visit::OffSiteCheck]) -> Vec<String> {
+    use double_random::inputs::CrossStation;
+    let mut broken = Vec::new();
+    if inputs.inspectors().is_empty() {
+        return broken;
+    }
+    let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+    for c in checks {
+        let e = inputs.population().entity(c.entity);
+        let eligible = |i: &double_random::inputs::Inspector| {
+            i.department == c.department
+                && i.certificate_valid_until >= c.due
+                && c.items.iter().all(|id| {
+                    let item = inputs.items().iter().find(|it| &it.id == id).unwrap();
+                    item.qualification.as_ref().is_none_or(|q| i.qualifications.contains(q))
+                })
+                && !inputs
+                    .conflicts()
+                    .iter()
+                    .any(|x| x.inspector_id == i.id && x.entity_id == e.id())
+                && !(inputs.plan().teams().cross_station == CrossStation::ExcludeHome && i.station == e.region())
+        };
+        let Some(reviewer) = c.reviewer.as_deref() else {
+            broken.push(format!("{}: no reviewer", c.id));
+            continue;
+        };
+        let Some(ins) = inputs.inspectors().iter().find(|i| i.id == reviewer) else {
+            broken.push(format!("{}: reviewer {reviewer} is not on the roster", c.id));
+            continue;
+        };
+        if !eligible(ins) {
+            broken.push(format!("{}: reviewer {reviewer} may not review it", c.id));
+        }
+        let before = load.get(reviewer).copied().unwrap_or(0);
+        for other in inputs.inspectors().iter().filter(|i| eligible(i)) {
+            if load.get(other.id.as_str()).copied().unwrap_or(0) < before {
+                broken.push(format!("{}: {} had fewer reviews than {reviewer}", c.id, other.id));
+            }
+        }
+        *load.entry(reviewer).or_insert(0) += 1;
     }
     broken
 }
