@@ -138,6 +138,7 @@ pub mod key;
 pub mod model;
 mod par;
 pub mod place;
+pub mod program;
 mod progress;
 pub mod synth;
 pub mod visit;

@@ -81,7 +81,7 @@ enum Command {
     },
     /// Write a draw's visits as history rows, to append to the next round's history file.
     #[command(
-        after_help = "Example:\n  double-random history out/record.json --out round-1-history.csv\n\nThe visits.csv beside the record must be the one the record names. Without --out the rows go to standard output."
+        after_help = "Examples:\n  double-random history out/record.json --out round-1-history.csv\n  double-random history round-1/record.json --base fixtures/history.csv --out year/history-2027-2.csv\n\nThe visits.csv beside the record must be the one the record names. Without --out the rows go to standard output."
     )]
     History {
         /// The record.json written by `draw`.
@@ -89,9 +89,23 @@ enum Command {
         /// The file to write (refused if it exists, unless --force).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The history file the round read: written first, then the round's rows (one header), as the next round's history.
+        #[arg(long)]
+        base: Option<PathBuf>,
         /// Replace an existing --out file (never the record or its visits).
         #[arg(long, requires = "out")]
         force: bool,
+    },
+    /// Turn an annual program (its rounds and each class's frequency) into the task plan of every round, with the expected counts.
+    #[command(
+        after_help = "Example:\n  double-random program fixtures/program.json --out year-2027\n\nWrites round-<round_id>.json for every round and expected.csv (the expected count per round, department and class, then the year). The folder must not exist."
+    )]
+    Program {
+        /// The program file (JSON); its template plan is relative to it.
+        program: PathBuf,
+        /// The folder to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Measure fairness: Monte Carlo over many seeds on a plan, or an audit of another system's draws.
     #[command(
@@ -306,18 +320,98 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 )?;
             }
         }
-        Command::History { record, out, force } => {
+        Command::History {
+            record,
+            out,
+            base,
+            force,
+        } => {
+            let mut read = vec![record.clone(), record.with_file_name("visits.csv")];
+            read.extend(base.clone());
             if let Some(path) = &out {
-                check_output_file(path, force, &[])?;
+                check_output_file(path, force, &read)?;
             }
             let rows = double_random::audit::history_rows(&record)?;
+            let added = rows.lines().count() - 1;
+            let text = match &base {
+                Some(base) => double_random::audit::history_after(base, &rows)?,
+                None => rows,
+            };
             match out {
                 Some(path) => {
-                    let read = [record.clone(), record.with_file_name("visits.csv")];
-                    write_output_file(&path, rows.as_bytes(), force, &read)?;
-                    println!("wrote {} ({} rows)", path.display(), rows.lines().count() - 1);
+                    write_output_file(&path, text.as_bytes(), force, &read)?;
+                    match base {
+                        Some(base) => println!(
+                            "wrote {} ({} rows of {} and {added} of the round)",
+                            path.display(),
+                            text.lines().count() - 1 - added,
+                            base.display()
+                        ),
+                        None => println!("wrote {} ({added} rows)", path.display()),
+                    }
                 }
-                None => print!("{rows}"),
+                None => print!("{text}"),
+            }
+        }
+        Command::Program { program, out } => {
+            let p = double_random::program::Program::load(&program)?;
+            let schedule = p.schedule(&out)?;
+            schedule.write_dir(&out)?;
+            for w in &schedule.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("program {}, year {}: {} round(s)", p.id(), p.year(), p.rounds().len());
+            println!(
+                "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
+                "department", "class", "mode", "base", "ratio", "per year"
+            );
+            for e in schedule.expected.iter().filter(|e| e.round_id == "year") {
+                println!(
+                    "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
+                    e.department,
+                    e.class.as_str(),
+                    e.mode.as_str(),
+                    e.base,
+                    e.ratio,
+                    e.expected
+                );
+            }
+            println!(
+                "wrote {}: {} and expected.csv",
+                out.display(),
+                schedule
+                    .plans
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("then, round by round:");
+            for (k, r) in p.rounds().iter().enumerate() {
+                let plan = out.join(p.plan_file(k));
+                if k > 0 {
+                    let previous = &p.rounds()[k - 1].round_id;
+                    let base = if k == 1 {
+                        p.template_history()
+                    } else {
+                        Some(out.join(p.history_file(k - 1)))
+                    };
+                    let base = base.map_or(String::new(), |b| format!(" --base {}", b.display()));
+                    println!(
+                        "  double-random history <round {previous} output>/record.json{base} --out {}",
+                        out.join(p.history_file(k)).display()
+                    );
+                }
+                println!(
+                    "  double-random commit --plan {} --out <commitment of round {}>",
+                    plan.display(),
+                    r.round_id
+                );
+                println!(
+                    "  double-random draw --plan {} --seed <seed> --commitment <…> --out <round {} output>",
+                    plan.display(),
+                    r.round_id
+                );
             }
         }
         Command::Synth { entities, seed, out } => {

@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 7bf59e219cfe7a2f05bffe2e6c5a3a19f67e748922d8ece1c2e5ef122c0e1e04); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record bed299355709cf227e104b8746529a649b47ee02db4882e46ca2e9ed3cc77bba); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 7bf59e219cfe7a2f05bffe2e6c5a3a19f67e748922d8ece1c2e5ef122c0e1e04); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record bed299355709cf227e104b8746529a649b47ee02db4882e46ca2e9ed3cc77bba); give --redraw-reason to draw it again\n",
         },
     ]);
 }
@@ -656,7 +656,7 @@ fn inputs_that_never_end_or_block_are_refused() {
             },
             args: draw_args!("--out", "out"),
             code: 2,
-            stderr: "error: plan.json, line 27, field teams.publication_days: \"4294967295\" is not a number of working days from 1 to 250\n",
+            stderr: "error: plan.json, line 28, field teams.publication_days: \"4294967295\" is not a number of working days from 1 to 250\n",
         },
         Case {
             what: "a window of ten thousand years",
@@ -689,7 +689,7 @@ fn inputs_that_never_end_or_block_are_refused() {
             },
             args: draw_args!("--out", "out"),
             code: 2,
-            stderr: "error: plan.json, line 80: text after the end of the JSON object (a file holds one object)\n",
+            stderr: "error: plan.json, line 81: text after the end of the JSON object (a file holds one object)\n",
         },
         Case {
             what: "a class given twice, the second one harmless-looking",
@@ -702,7 +702,7 @@ fn inputs_that_never_end_or_block_are_refused() {
             },
             args: draw_args!("--out", "out"),
             code: 2,
-            stderr: "error: plan.json, line 39, field departments[0].classes: the key \"D\" appears twice\n",
+            stderr: "error: plan.json, line 40, field departments[0].classes: the key \"D\" appears twice\n",
         },
         Case {
             what: "an inspector library with a header and no inspector",
@@ -738,7 +738,7 @@ fn late_errors_leave_no_log_and_no_folder() {
             },
             args: draw_args!("--out", "runs/2027/out"),
             code: 2,
-            stderr: "error: no complete team assignment exists; 5 visit part(s) cannot be staffed:\n  visit V000096 (92140930CLNCND3Y1Q on 2027-03-05), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 4 of its 6 inspectors are eligible (2 inspected the entity's previous visit); no eligible inspector holds 农药\n  visit V000123 (91140930UFKMRY8L8A on 2027-03-09), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000073 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药\n  visit V000095 (93140930N7Y9CWH5XH on 2027-04-13), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000016 (91140930JU8YMRTQ61 on 2027-05-06), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n",
+            stderr: "error: no complete team assignment exists; 5 visit part(s) cannot be staffed:\n  visit V000113 (92140930CLNCND3Y1Q on 2027-03-08), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 4 of its 6 inspectors are eligible (2 inspected the entity's previous visit); no eligible inspector holds 农药\n  visit V000140 (91140930UFKMRY8L8A on 2027-03-09), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000090 (91140930WUD97PXP8N on 2027-03-15), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 5 of its 6 inspectors are eligible (1 unavailable that day); no eligible inspector holds 农药\n  visit V000112 (93140930N7Y9CWH5XH on 2027-04-12), department NYJ: needs 2 inspector(s), one of them holding 农药, 1 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n  visit V000016 (91140930JU8YMRTQ61 on 2027-05-06), department NYJ: needs 1 inspector(s), one of them holding 农药, 0 could be assigned; 6 of its 6 inspectors are eligible; no eligible inspector holds 农药\n",
         },
         Case {
             what: "no working day in the window",
@@ -760,7 +760,7 @@ fn late_errors_leave_no_log_and_no_folder() {
             setup: |d| replace_in(&d.join("items.csv"), "营业执照", "营業執照"),
             args: draw_args!("--out", "runs/out", "--commitment", "commitment.json"),
             code: 2,
-            stderr: "error: commitment.json: the inputs differ from the commitment: items.csv: sha256 a5d55f244344b390d063067efb65cd912721ffa26243cd19d487029ab7e4b930 differs from the committed 46fd0025dec246d74d4da22184eb4bbc17b08e43c934b119121731d226549fc6\n",
+            stderr: "error: commitment.json: the inputs differ from the commitment: items.csv: sha256 d8e79b1c05d132edca881748a0eb00e9bc3882c6b1f4dd43b86bb895893ed885 differs from the committed 149fe1e4ca60c64ee47067a4405b5c4855301f989fb904c17e47c22189a7d474\n",
         },
     ]);
 }
@@ -801,7 +801,7 @@ fn other_commands_overwrite_nothing() {
             setup: |d| replace_in(&d.join("plan.json"), "\"0.30\"", "0.3"),
             args: &["commit", "--plan", "plan.json", "--out", "new/c.json"],
             code: 2,
-            stderr: "error: plan.json, line 39, field departments[0].classes.D.ratio: the JSON number 0.3 is not a ratio: write ratios as decimal strings, like \"0.05\"\n",
+            stderr: "error: plan.json, line 40, field departments[0].classes.D.ratio: the JSON number 0.3 is not a ratio: write ratios as decimal strings, like \"0.05\"\n",
         },
         Case {
             what: "synth over the inputs' folder",
@@ -873,7 +873,7 @@ fn verify_never_hangs_or_trusts_what_the_record_names() {
             },
             args: &["verify", "out/record.json"],
             code: 2,
-            stderr: "error: record.json, line 1680: text after the end of the JSON object (a file holds one object)\n",
+            stderr: "error: record.json, line 1679: text after the end of the JSON object (a file holds one object)\n",
         },
         Case {
             what: "a record that is a folder",

@@ -52,6 +52,7 @@ fn tasks() -> (tempfile::TempDir, Vec<Inputs>) {
             .replace(r#"["SCJG-01", "SCJG-02", "SCJG-03"]"#, r#"["SCJG-04"]"#)
             .replace(r#""0.01""#, r#""0.30""#)
             .replace(r#""0.02""#, r#""0.30""#)
+            .replace(r#""0.03""#, r#""0.30""#)
             .replace(r#""0.10""#, r#""0.30""#);
         let head = &plan[..plan.find(r#""departments": ["#).unwrap()];
         let head = head

@@ -95,10 +95,24 @@ fn value_stability_fixture_selection() {
             .collect()
     };
     // Smallest keys per stratum; must break if keys, allocation or order change.
-    assert_eq!(ids("SCJG", 0, "刘家塔镇"), ["91140930QHPGHBHX1P", "91140930LP1B4L69XH"]);
+    assert_eq!(
+        ids("SCJG", 0, "刘家塔镇"),
+        [
+            "91140930QHPGHBHX1P",
+            "91140930LP1B4L69XH",
+            "91140930ANDU21347E",
+            "91140930UDHALC9036"
+        ]
+    );
     assert_eq!(
         ids("SCJG", 0, "单寨乡"),
-        ["911409303MQNM8121R", "91140930MF8EBWUP1E", "911409304LEREQ192L"]
+        [
+            "911409303MQNM8121R",
+            "91140930MF8EBWUP1E",
+            "911409304LEREQ192L",
+            "911409309GTQWXD67X",
+            "91140930AT3TKF3E53"
+        ]
     );
     let c = &draw.departments[0].classes[2];
     let allocated: Vec<u64> = c.strata.iter().map(|s| s.allocated).collect();
@@ -108,11 +122,11 @@ fn value_stability_fixture_selection() {
         .iter()
         .map(|d| d.classes.iter().map(|c| c.selected()).sum())
         .collect();
-    assert_eq!(per_department, [134, 5, 5, 6]);
-    // SCJG's 35 class-A selections are off-site checks, not visits.
-    assert_eq!(draw.visits.len(), 127);
+    assert_eq!(per_department, [187, 5, 5, 6]);
+    // SCJG's 69 class-A selections are off-site checks, not visits.
+    assert_eq!(draw.visits.len(), 144);
     assert_eq!(draw.visits[0].id, "V000001");
-    assert_eq!(draw.offsite.len(), 35);
+    assert_eq!(draw.offsite.len(), 69);
     let first = &draw.offsite[0];
     assert_eq!(
         (first.id.as_str(), first.reviewer.as_deref(), first.due.to_string()),
@@ -125,6 +139,6 @@ fn value_stability_frame_digest() {
     let (inputs, _) = fixture_draw();
     assert_eq!(
         Commitment::compute(&inputs).unwrap().frame_sha256,
-        "4d19def9c5ea409ba0c9ced4212a1a6057558dc064fc35cc3df950aa46e40b53"
+        "8dba73d9613c24f7e4323f0f76d52fffc45142325a8665ee22a874c183d5ab6a"
     );
 }

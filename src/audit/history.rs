@@ -59,9 +59,7 @@ pub fn history_rows(record: &Path) -> Result<String> {
     );
     let failed = |e: csv::Error| Error::io("history", std::io::Error::other(e));
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(["entity_id", "department", "date", "kind", "inspector_ids"])
-        .map_err(failed)?;
+    writer.write_record(HEADER.split(',')).map_err(failed)?;
     let mut row = csv::StringRecord::new();
     while reader
         .read_record(&mut row)
@@ -97,6 +95,40 @@ pub fn history_rows(record: &Path) -> Result<String> {
         .map_err(|e| Error::io("history", std::io::Error::other(e.to_string())))?;
     // OK because every value came from a UTF-8 CSV file.
     Ok(String::from_utf8_lossy(&written).into_owned())
+}
+
+/// The header [`history_rows`] writes.
+const HEADER: &str = "entity_id,department,date,kind,inspector_ids";
+
+/// The history file `base` (the one the round read) followed by `rows`
+/// (from [`history_rows`], header included), as the next round's history:
+/// one file, one header.
+///
+/// # Errors
+///
+/// An [`Io`](crate::ErrorKind::Io) error when `base` cannot be read, and a
+/// [`Syntax`](crate::ErrorKind::Syntax) error when it is not UTF-8 or its
+/// header is not `entity_id,department,date,kind,inspector_ids` (the
+/// columns `history_rows` writes, in that order).
+pub fn history_after(base: &Path, rows: &str) -> Result<String> {
+    let name = base.display().to_string();
+    let bytes = crate::inputs::io::read_file(base, &name)?;
+    let bytes = crate::inputs::json::strip_bom(&bytes);
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| Error::syntax(Location::file(&name), "the file is not valid UTF-8"))?;
+    let header = text.lines().next().unwrap_or_default().trim_end_matches('\r');
+    if header != HEADER {
+        return Err(Error::syntax(
+            Location::line(&name, 1),
+            format!("the header must be {HEADER} to add the round's rows to it"),
+        ));
+    }
+    let mut out = text.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(rows.split_once('\n').map_or("", |(_, rest)| rest));
+    Ok(out)
 }
 
 /// `DEP:value;DEP:value` as (department, value) pairs.

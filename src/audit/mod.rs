@@ -9,7 +9,8 @@
 //!   strata, exclusions, visits, directed checks not visited, the public records (一公开) and the
 //!   [`AuditRecord`] (`record.json`) that binds them to their inputs.
 //! - [`DrawLog`]: the append-only, hash-chained list of every draw made.
-//! - [`history_rows`]: a draw's visits as rows of the next round's history.
+//! - [`history_rows`]: a draw's visits as rows of the next round's history;
+//!   [`history_after`]: the history a round read, followed by those rows.
 //!
 //! In the source, one file per part: `commitment.rs`, `outputs.rs` (one
 //! renderer per CSV file in `files.rs`, the public records in
@@ -28,7 +29,7 @@ mod summary;
 mod verify;
 
 pub use commitment::{Commitment, FileDigest};
-pub use history::history_rows;
+pub use history::{history_after, history_rows};
 pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
 pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};

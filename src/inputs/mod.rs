@@ -155,7 +155,13 @@ impl Inputs {
         let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
         // A plan that cannot be read is named by the path given.
         let plan_bytes = read_file(plan_path, &plan_path.display().to_string())?;
-        Inputs::assemble(&plan_name, &plan_bytes, |role, rel| {
+        Inputs::load_beside(&plan_name, &plan_bytes, &dir)
+    }
+
+    /// [`Inputs::load`] of a plan given as bytes, its input paths relative
+    /// to `dir` (for a plan not yet written, such as a program's rounds).
+    pub(crate) fn load_beside(plan_name: &str, plan_bytes: &[u8], dir: &Path) -> Result<Inputs> {
+        Inputs::assemble(plan_name, plan_bytes, |role, rel| {
             if role == "entities" || role == "history" {
                 Ok(Opened::Path(dir.join(rel)))
             } else {

@@ -500,7 +500,17 @@ impl PlanFile {
                 }
             }
             if ratio_order == RatioOrder::NonDecreasing {
-                for pair in RiskClass::ALL.windows(2) {
+                // Among the classes drawn: a trigger-only class, or one at
+                // ratio 0 (not drawn in this round of a program), has no
+                // ratio to order.
+                let drawn: Vec<RiskClass> = RiskClass::ALL
+                    .into_iter()
+                    .filter(|c| {
+                        let p = &full[c.index()];
+                        p.mode != Mode::TriggerOnly && !p.ratio.is_zero()
+                    })
+                    .collect();
+                for pair in drawn.windows(2) {
                     let (lo, hi) = (&full[pair[0].index()], &full[pair[1].index()]);
                     if hi.ratio.cmp_value(&lo.ratio).is_lt() {
                         return Err(Error::policy(
