@@ -113,8 +113,11 @@ enum Command {
     )]
     Fairness {
         /// The plan to simulate.
-        #[arg(long, conflicts_with_all = ["observed", "frame", "claims"], required_unless_present = "observed")]
+        #[arg(long, conflicts_with_all = ["observed", "frame", "claims", "program"], required_unless_present_any = ["observed", "program"])]
         plan: Option<PathBuf>,
+        /// An annual program to simulate over its year: its rounds drawn in turn, each round's visits fed into the next round's history.
+        #[arg(long, conflicts_with_all = ["observed", "frame", "claims"])]
+        program: Option<PathBuf>,
         /// How many runs (seeds) to simulate.
         #[arg(long, default_value_t = 1000)]
         runs: u64,
@@ -260,6 +263,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
         }
         Command::Fairness {
             plan,
+            program,
             runs,
             seed,
             observed,
@@ -288,7 +292,30 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     ExitCode::SUCCESS
                 });
             }
-            // OK because clap requires --plan unless --observed is given.
+            if let Some(program) = program {
+                #[cfg(feature = "svg")]
+                if svg.is_some() {
+                    eprintln!("note: --svg draws a plan's report; a program's year has no pictures yet");
+                }
+                let p = double_random::program::Program::load(&program)?;
+                let bar = indicatif::ProgressBar::new(runs);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} years, {eta} left")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let report = double_random::fairness::simulate_year(&p, &seed, runs, &|p| {
+                    if let Progress::Count { done, .. } = p {
+                        bar.set_position(done);
+                    }
+                })?;
+                bar.finish_and_clear();
+                print!("{report}");
+                if let Some(path) = json {
+                    write_output_file(&path, report.to_json().as_bytes(), force, &[program])?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            // OK because clap requires --plan unless --observed or --program is given.
             let Some(plan) = plan else {
                 return Ok(ExitCode::from(2));
             };

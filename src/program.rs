@@ -36,6 +36,10 @@
 //! - `annual_cap`: visits per entity per year (sense 3), the class's own
 //!   cap in every round (the plan's `class_limits`).
 //!
+//! A round may name its own `directed` file (relative to the program);
+//! otherwise the first round takes the template's directed checks and the
+//! others have none, since a case-driven check is made once.
+//!
 //! Every class of every department must be given, except trigger-only
 //! ones; a class is drawn at ratio 0 in the rounds its frequency leaves
 //! out. Rounds lie in the program's year, in order, without overlapping.
@@ -85,6 +89,8 @@ struct RoundFile {
     round_id: String,
     task_id: String,
     window: WindowFile,
+    #[serde(default)]
+    directed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +126,11 @@ pub struct Round {
     pub task_id: String,
     /// Its window.
     pub window: Window,
+    /// The directed-check file of the round (relative to the program), if
+    /// the program names one; without one the first round takes the
+    /// template's and the others have none, since a case-driven check is
+    /// made once.
+    pub directed: Option<String>,
 }
 
 /// How often a department checks a class (DOMAIN.md §4).
@@ -298,6 +309,7 @@ impl Program {
                 round_id: r.round_id.clone(),
                 task_id: r.task_id.clone(),
                 window,
+                directed: r.directed.clone(),
             });
         }
 
@@ -449,6 +461,11 @@ impl Program {
         &self.frequencies
     }
 
+    /// The folder of the template plan (its input paths are relative to it).
+    pub(crate) fn template_dir(&self) -> PathBuf {
+        self.template_path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
     /// The history file the template plan names (round 1's), if any.
     pub fn template_history(&self) -> Option<PathBuf> {
         let dir = self.template_path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -551,8 +568,35 @@ impl Program {
                 }
                 plan["class_limits"][f.class.as_str()]["annual_cap"] = f.annual_cap.into();
             }
-            // The plan as checked, with the template's paths (round 1's history),
-            // then as written, with paths relative to `out`.
+            // A round's own directed checks; the template's belong to the first.
+            let program_dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let directed: Option<PathBuf> = match &round.directed {
+                Some(d) => Some(program_dir.join(d)),
+                None if k == 0 => self.template["inputs"]["directed"]
+                    .as_str()
+                    .map(|d| template_dir.join(d)),
+                None => None,
+            };
+            if let Some(inputs) = plan.get_mut("inputs").and_then(serde_json::Value::as_object_mut) {
+                match &directed {
+                    Some(d) => {
+                        let from_template = pathdiff::diff_paths(
+                            std::path::absolute(d).unwrap_or_else(|_| d.clone()),
+                            std::path::absolute(&template_dir).unwrap_or_else(|_| template_dir.clone()),
+                        )
+                        .unwrap_or_else(|| d.clone());
+                        inputs.insert(
+                            "directed".into(),
+                            from_template.to_string_lossy().replace('\\', "/").into(),
+                        );
+                    }
+                    None => {
+                        inputs.shift_remove("directed");
+                    }
+                }
+            }
+            // The plan as checked, with paths relative to the template (round 1's
+            // history), then as written, with paths relative to `out`.
             let checked_text = to_text(&plan);
             let file_name = self.plan_file(k);
             let round_error = |e: Error| {

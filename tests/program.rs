@@ -223,3 +223,41 @@ fn a_program_folder_is_never_replaced() {
     );
     assert_eq!(read(&out.join("round-2027-1.json")), "committed already");
 }
+
+#[test]
+fn fairness_simulates_the_programs_year() {
+    let dir = copy();
+    let json = dir.path().join("year.json");
+    let o = bin(&[
+        "fairness",
+        "--program",
+        s(&dir.path().join("program.json")),
+        "--runs",
+        "20",
+        "--seed",
+        "year",
+        "--json",
+        s(&json),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with("program 14093020271000: 2 round(s) (2027-1, 2027-2), 20 runs from seed \"year\"\n"),
+        "{text}"
+    );
+    // SCJG B: an annual 6 % of 1,925 is 116, drawn in every run.
+    assert!(
+        text.contains("\nSCJG       B          on_site   1925     0.06      116    116–116    0.0603      yes    0.0%"),
+        "{text}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(report["runs"], 20);
+    assert_eq!(report["classes"].as_array().unwrap().len(), 16);
+    assert!(
+        report["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["meets_frequency"] == true)
+    );
+}

@@ -5,6 +5,10 @@
 //!   inclusion, allocation, coordination, inspector workload, rotation
 //!   and burden ([`FairnessReport`]); [`fairness_svg`] draws it (feature
 //!   `svg`).
+//! - [`simulate_year`] runs an annual program's rounds in turn over many
+//!   seeds, each round's visits fed into the next round's history, and
+//!   reports whether each class meets its frequency and how often entities
+//!   are visited in a year ([`YearReport`]).
 //! - [`audit_observed`] tests another system's published draws for
 //!   equal-probability sampling within the groups it claims
 //!   ([`ObservedAudit`]).
@@ -15,10 +19,12 @@
 mod observed;
 #[cfg(feature = "svg")]
 mod plot;
+mod year;
 
 pub use observed::{ObservedAudit, ObservedTest, audit_observed};
 #[cfg(feature = "svg")]
 pub use plot::fairness_svg;
+pub use year::{YearBurden, YearClass, YearReport, simulate_year};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

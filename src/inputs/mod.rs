@@ -170,6 +170,27 @@ impl Inputs {
         })
     }
 
+    /// These inputs with the history file's contents replaced by `bytes`
+    /// (the file the plan names), checked as a loaded history is: a year's
+    /// rounds simulated in turn, each fed the visits of the one before,
+    /// without reading the other files again.
+    #[cfg_attr(not(feature = "fairness"), allow(dead_code))]
+    pub(crate) fn with_history(&self, bytes: &[u8]) -> Result<Inputs> {
+        let Some(path) = self.plan.inputs.history.clone() else {
+            return Err(Error::policy(
+                Location::file(self.files[0].path.clone()).with_field("inputs.history"),
+                "the plan names no history file",
+            ));
+        };
+        let history = read_history(&path, bytes)?.resolve(&path, &self.population)?;
+        let mut out = self.clone();
+        out.history = history;
+        if let Some(f) = out.files.iter_mut().find(|f| f.role == "history") {
+            f.digest = Digest::of_bytes(bytes);
+        }
+        Ok(out)
+    }
+
     /// Loads from a plan's bytes and a function that reads the file at a
     /// path relative to the plan (for in-memory inputs, tests and fuzzing).
     ///
