@@ -186,7 +186,7 @@ fn industry_word(industry: &str) -> &'static str {
 const ITEMS: &str = "id,department,name,kind,max_ratio,legal_basis,method,qualification
 SCJG-01,SCJG,营业执照（登记证）规范使用情况的检查,general,0.30,《市场主体登记管理条例》第三十六条,现场检查;网络检查,
 SCJG-02,SCJG,名称规范使用情况的检查,general,0.30,《企业名称登记管理规定》第二十六、二十七条,现场检查;网络检查,
-SCJG-03,SCJG,企业公示信息抽查,key,,《企业信息公示暂行条例》第十四条;《企业公示信息抽查办法》第四条,书面检查;实地核查;网络监测,
+SCJG-03,SCJG,企业公示信息抽查,public_information,,《企业信息公示暂行条例》第十四条;《企业公示信息抽查办法》第四条,书面检查;实地核查;网络监测,
 SCJG-04,SCJG,特种设备使用单位监督检查,key,,《特种设备安全监督检查办法》第八条、第十九条,现场检查,特种设备
 WLJ-01,WLJ,对旅行社经营情况的检查,key,,《旅行社条例》第四十一条,现场检查,
 WLJ-02,WLJ,旅行社业务经营许可证及从业人员资格证检查,general,0.50,《旅行社条例》第六条,现场检查;书面检查,
@@ -205,6 +205,9 @@ struct SynthDepartment {
     items: &'static [&'static str],
     /// The mode of class A.
     a_mode: &'static str,
+    /// The ratios of classes A and B: SCJG's meet the 3 % floor of its
+    /// publicised-information item (企业公示信息抽查).
+    a_b: (&'static str, &'static str),
     /// The qualification tag some of its inspectors hold.
     tag: &'static str,
 }
@@ -216,6 +219,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &[],
         items: &["SCJG-01", "SCJG-02", "SCJG-03"],
         a_mode: "off_site",
+        a_b: ("0.02", "0.03"),
         tag: "特种设备",
     },
     SynthDepartment {
@@ -224,6 +228,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["旅行社"],
         items: &["WLJ-01", "WLJ-02"],
         a_mode: "trigger_only",
+        a_b: ("0.01", "0.02"),
         tag: "旅游执法",
     },
     SynthDepartment {
@@ -232,6 +237,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["农药经营"],
         items: &["NYJ-01", "NYJ-02"],
         a_mode: "trigger_only",
+        a_b: ("0.01", "0.02"),
         tag: "农药",
     },
     SynthDepartment {
@@ -240,6 +246,7 @@ const DEPARTMENTS: [SynthDepartment; 4] = [
         scope: &["危险化学品经营", "物流寄递"],
         items: &["GAJ-01", "GAJ-02"],
         a_mode: "trigger_only",
+        a_b: ("0.01", "0.02"),
         tag: "易制毒化学品",
     },
 ];
@@ -516,7 +523,7 @@ const GIVEN_NAMES: [&str; 20] = [
     "霞", "鹏",
 ];
 
-/// Holidays and make-up workdays in the synthetic window (illustrative: the
+/// Holidays and make-up workdays in the synthetic year's rounds (illustrative: the
 /// State Council publishes each year's schedule in the autumn before).
 const CALENDAR: &str = "date,kind,name
 2027-04-05,holiday,清明节
@@ -527,6 +534,14 @@ const CALENDAR: &str = "date,kind,name
 2027-05-04,holiday,劳动节
 2027-05-05,holiday,劳动节
 2027-05-08,workday,劳动节调休
+2027-09-15,holiday,中秋节
+2027-10-01,holiday,国庆节
+2027-10-02,holiday,国庆节
+2027-10-03,holiday,国庆节
+2027-10-04,holiday,国庆节
+2027-10-05,holiday,国庆节
+2027-10-06,holiday,国庆节
+2027-10-07,holiday,国庆节
 ";
 
 /// The departments whose scope holds an industry.
@@ -548,6 +563,7 @@ fn plan_json() -> String {
         scope,
         items,
         a_mode,
+        a_b: (a, b),
         ..
     } in DEPARTMENTS
     {
@@ -565,8 +581,8 @@ fn plan_json() -> String {
       "scope": {scope},
       "items": [{items}],
       "classes": {{
-        "A": {{"ratio": "0.01", "mode": "{a_mode}", "rounds_per_year": 1}},
-        "B": {{"ratio": "0.02", "mode": "on_site", "rounds_per_year": 1}},
+        "A": {{"ratio": "{a}", "mode": "{a_mode}", "rounds_per_year": 1}},
+        "B": {{"ratio": "{b}", "mode": "on_site", "rounds_per_year": 1}},
         "C": {{"ratio": "0.10", "mode": "on_site", "rounds_per_year": 1}},
         "D": {{"ratio": "0.30", "mode": "on_site", "rounds_per_year": 2}}
       }}
@@ -595,6 +611,7 @@ fn plan_json() -> String {
   "unclassified_class": "B",
   "cooldown_days": 180,
   "annual_cap": 2,
+  "class_limits": {{"D": {{"cooldown_days": 90}}}},
   "observation": {{"days": 365, "classes": ["A", "B"]}},
   "teams": {{
     "per_department": 1,

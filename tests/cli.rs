@@ -611,12 +611,39 @@ fn synth_is_deterministic_and_its_draw_verifies() {
     assert_eq!(stdout(&v), "verified\n");
 }
 
+/// fixtures/README.md promises that `synth` regenerates the fixtures byte for byte.
+#[test]
+fn synth_regenerates_the_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin(&[
+        "synth",
+        "--entities",
+        "6000",
+        "--seed",
+        "hequ-2027",
+        "--out",
+        s(&dir.path().join("fixtures")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in common::FIXTURE_INPUTS {
+        let written = std::fs::read(dir.path().join("fixtures").join(name)).unwrap();
+        assert!(
+            written == std::fs::read(fixtures().join(name)).unwrap(),
+            "{name} differs from fixtures/{name}"
+        );
+    }
+}
+
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["commit", "draw", "verify", "synth"] {
+    for cmd in ["commit", "draw", "verify", "history", "program", "synth", "fairness"] {
         let o = bin(&[cmd, "--help"]);
         assert!(o.status.success());
-        assert!(stdout(&o).contains("Example:"), "{cmd}");
+        let text = stdout(&o);
+        assert!(
+            text.contains("\nExample:\n  double-random ") || text.contains("\nExamples:\n  double-random "),
+            "{cmd}"
+        );
     }
     assert!(stdout(&bin(&["--help"])).contains("Example, on the bundled fixtures:"));
 }
