@@ -274,6 +274,20 @@ pub(crate) fn install_folder(tmp: tempfile::TempDir, dir: &Path, replace: bool, 
     Ok(())
 }
 
+/// `path` relative to the folder `dir` (both made absolute first), with
+/// `/` separators, as plans and records name files; the absolute path when
+/// there is no relative one (another drive).
+pub(crate) fn relative_to(path: &Path, dir: &Path) -> Result<String> {
+    let abs = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+    let path_abs = abs(path)?;
+    let rel = pathdiff::diff_paths(&path_abs, abs(dir)?).unwrap_or(path_abs);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(parts.join("/"))
+}
+
 /// Checks that [`write_output_file`] may write at `path`, before a long
 /// computation whose result it will write: the file does not exist, or
 /// `replace` is given and it is a regular file that is none of `inputs`.

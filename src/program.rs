@@ -71,6 +71,7 @@ use crate::inputs::Inputs;
 use crate::inputs::json::{Step, line_of, render};
 use crate::inputs::plan::Window;
 use crate::model::{Mode, Ratio, RiskClass};
+use crate::place::relative_to;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -468,8 +469,9 @@ impl Program {
 
     /// The history file the template plan names (round 1's), if any.
     pub fn template_history(&self) -> Option<PathBuf> {
-        let dir = self.template_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.template["inputs"]["history"].as_str().map(|h| dir.join(h))
+        self.template["inputs"]["history"]
+            .as_str()
+            .map(|h| self.template_dir().join(h))
     }
 
     /// The name of round `k`'s plan file.
@@ -492,7 +494,7 @@ impl Program {
     /// field when a frequency is unreachable, and any error of the round
     /// plans' checks, named by the round.
     pub fn schedule(&self, out: &Path) -> Result<Schedule> {
-        let template_dir = self.template_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let template_dir = self.template_dir();
         // The base of every department and class, from the template's inputs.
         let inputs = Inputs::load(&self.template_path)?;
         let frame = Frame::build(&inputs);
@@ -527,14 +529,6 @@ impl Program {
         }
         let warnings = self.check_reachable(&inputs, &frame, &ratios)?;
 
-        let rel = |p: &Path| -> String {
-            let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            let diff = pathdiff::diff_paths(abs(p), abs(out)).unwrap_or_else(|| abs(p));
-            diff.components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/")
-        };
         let mut plans = Vec::with_capacity(n);
         let mut expected = Vec::new();
         for (k, round) in self.rounds.iter().enumerate() {
@@ -580,15 +574,7 @@ impl Program {
             if let Some(inputs) = plan.get_mut("inputs").and_then(serde_json::Value::as_object_mut) {
                 match &directed {
                     Some(d) => {
-                        let from_template = pathdiff::diff_paths(
-                            std::path::absolute(d).unwrap_or_else(|_| d.clone()),
-                            std::path::absolute(&template_dir).unwrap_or_else(|_| template_dir.clone()),
-                        )
-                        .unwrap_or_else(|| d.clone());
-                        inputs.insert(
-                            "directed".into(),
-                            from_template.to_string_lossy().replace('\\', "/").into(),
-                        );
+                        inputs.insert("directed".into(), relative_to(d, &template_dir)?.into());
                     }
                     None => {
                         inputs.shift_remove("directed");
@@ -617,11 +603,14 @@ impl Program {
                         } else {
                             template_dir.join(p)
                         };
-                        *value = rel(&path).into();
+                        *value = relative_to(&path, out)?.into();
                     }
                 }
                 if k > 0 && !inputs.contains_key("history") {
-                    inputs.insert("history".into(), rel(&out.join(self.history_file(k))).into());
+                    inputs.insert(
+                        "history".into(),
+                        relative_to(&out.join(self.history_file(k)), out)?.into(),
+                    );
                 }
             }
             plans.push((file_name, to_text(&plan)));

@@ -261,3 +261,31 @@ fn fairness_simulates_the_programs_year() {
             .all(|c| c["meets_frequency"] == true)
     );
 }
+
+/// A case-driven check is made once: the template's directed checks go to
+/// the first round only, unless a round names its own file.
+#[test]
+fn directed_checks_belong_to_one_round() {
+    let dir = copy();
+    let year = dir.path().join("year");
+    let o = bin(&["program", s(&dir.path().join("program.json")), "--out", s(&year)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(read(&year.join("round-2027-1.json")).contains(r#""directed": "../directed.csv""#));
+    assert!(!read(&year.join("round-2027-2.json")).contains("directed"));
+    // A round with its own file.
+    std::fs::write(
+        dir.path().join("directed-autumn.csv"),
+        "entity_id,department,reason,item_ids\n91140930QHPGHBHX1P,SCJG,complaint,SCJG-01\n",
+    )
+    .unwrap();
+    let path = dir.path().join("program.json");
+    let text = read(&path).replace(
+        r#""window": {"start": "2027-09-01", "end": "2027-11-10"}"#,
+        r#""window": {"start": "2027-09-01", "end": "2027-11-10"}, "directed": "directed-autumn.csv""#,
+    );
+    std::fs::write(&path, text).unwrap();
+    let autumn = dir.path().join("autumn");
+    let o = bin(&["program", s(&path), "--out", s(&autumn)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(read(&autumn.join("round-2027-2.json")).contains(r#""directed": "../directed-autumn.csv""#));
+}

@@ -419,13 +419,5 @@ fn check_log_place(log: &Path, out: &Path, protected: &[place::Protected]) -> Re
 
 /// The plan's path relative to the output directory, with `/` separators.
 fn relative_plan_path(plan: &Path, out: &Path) -> Result<String> {
-    let abs = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
-    let plan_abs = abs(plan)?;
-    let out_abs = abs(out)?;
-    let rel = pathdiff::diff_paths(&plan_abs, &out_abs).unwrap_or(plan_abs);
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Ok(parts.join("/"))
+    place::relative_to(plan, out)
 }
