@@ -142,7 +142,9 @@ pub enum ErrorKind {
         differences: Vec<String>,
     },
     /// No complete team assignment exists: each entry names a visit, a
-    /// department and the constraints that bind (a minimum-cut certificate).
+    /// department and the constraints that bind (a minimum-cut certificate);
+    /// or, when every visit is staffed, each entry names an off-site check
+    /// no inspector may review.
     Unstaffable {
         /// One sentence per visit part that cannot be staffed.
         visits: Vec<String>,
@@ -303,11 +305,17 @@ impl fmt::Display for Error {
                 f.write_str(&differences.join("; "))
             }
             ErrorKind::Unstaffable { visits } => {
-                write!(
-                    f,
-                    "no complete team assignment exists; {} visit part(s) cannot be staffed:",
-                    visits.len()
-                )?;
+                // Off-site checks fail alone: their reviewers are assigned
+                // once every visit is staffed.
+                if visits.iter().all(|v| v.starts_with("off-site check ")) {
+                    write!(f, "no reviewer can be assigned to {} off-site check(s):", visits.len())?;
+                } else {
+                    write!(
+                        f,
+                        "no complete team assignment exists; {} visit part(s) cannot be staffed:",
+                        visits.len()
+                    )?;
+                }
                 // The first twenty; the kind holds them all.
                 for v in visits.iter().take(20) {
                     write!(f, "\n  {v}")?;
