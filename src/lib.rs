@@ -140,6 +140,7 @@ mod par;
 pub mod place;
 pub mod program;
 mod progress;
+pub mod results;
 pub mod synth;
 pub mod visit;
 

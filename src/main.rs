@@ -96,6 +96,38 @@ enum Command {
         #[arg(long, requires = "out")]
         force: bool,
     },
+    /// Publish a round's results (一公开): public.csv from the draw and the results, with deadlines from the result dates, the re-classification list, the next round's history rows, and a record that `verify` replays.
+    #[command(
+        after_help = "Example:\n  double-random publish out/record.json --results fixtures/results.csv --on 2027-06-30 --out out-published\n\nThe results file has one row per visit (or off-site check), department and item: visit_id, department, item_id, result (a national code or its Chinese label), result_date, and optionally follow_up, penalty, penalty_date. The folder must not exist."
+    )]
+    Publish {
+        /// The record.json written by `draw`.
+        record: PathBuf,
+        /// The results file.
+        #[arg(long)]
+        results: PathBuf,
+        /// The day of publication (YYYY-MM-DD): rows whose deadline is before it are flagged overdue.
+        #[arg(long)]
+        on: String,
+        /// The folder to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure whether the credit-risk classes predict what inspections find: problem rates by class, department and item with exact intervals, the trend across A→D, and each class's lift.
+    #[command(
+        after_help = "Example:\n  double-random calibrate out-published/publication.json --json calibration.json\n\nGive several publications (rounds, years) to pool them. Only checks the draw selected count: directed checks are targeted."
+    )]
+    Calibrate {
+        /// The publication.json files written by `publish`.
+        #[arg(required = true)]
+        publications: Vec<PathBuf>,
+        /// Write the report as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Replace an existing --json file (never an input).
+        #[arg(long, requires = "json")]
+        force: bool,
+    },
     /// Turn an annual program (its rounds and each class's frequency) into the task plan of every round, with the expected counts.
     #[command(
         after_help = "Example:\n  double-random program fixtures/program.json --out year-2027\n\nWrites round-<round_id>.json for every round and expected.csv (the expected count per round, department and class, then the year). The folder must not exist."
@@ -234,6 +266,21 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             // once; freeing a large draw piece by piece took half a second
             // at 10 million entities.
             std::mem::forget(drawn);
+        }
+        Command::Verify { record, plan, log } if is_publication(&record) => {
+            if plan.is_some() || log.is_some() {
+                eprintln!("note: --plan and --log apply to a draw's record, not a publication");
+            }
+            let v = double_random::results::publish::verify_publication(&record)?;
+            if v.is_verified() {
+                println!("verified");
+            } else {
+                for d in &v.differences {
+                    println!("{d}");
+                }
+                println!("not verified: {} difference(s)", v.differences.len());
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Verify { record, plan, log } => {
             let spinner = spinner();
@@ -380,6 +427,45 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 None => print!("{text}"),
             }
         }
+        Command::Publish {
+            record,
+            results,
+            on,
+            out,
+        } => {
+            let on = double_random::results::publish::publication_date(&on)?;
+            let p = double_random::results::publish::Publication::make(&record, &results, on, &out)?;
+            p.write_dir(&out)?;
+            let overdue = String::from_utf8_lossy(&p.files[0].1)
+                .lines()
+                .filter(|l| l.ends_with(",yes"))
+                .count();
+            println!(
+                "{} results, {} with a problem; {} rows published, {overdue} overdue on {on}",
+                p.record.results_count,
+                p.record.problems,
+                String::from_utf8_lossy(&p.files[0].1).lines().count() - 1
+            );
+            println!(
+                "wrote {}: public.csv, reclassify.csv, history-rows.csv, publication.json",
+                out.display()
+            );
+        }
+        Command::Calibrate {
+            publications,
+            json,
+            force,
+        } => {
+            if let Some(path) = &json {
+                check_output_file(path, force, &publications)?;
+            }
+            let paths: Vec<&std::path::Path> = publications.iter().map(PathBuf::as_path).collect();
+            let report = double_random::results::calibrate::calibrate(&paths)?;
+            print!("{report}");
+            if let Some(path) = json {
+                write_output_file(&path, report.to_json().as_bytes(), force, &publications)?;
+            }
+        }
         Command::Program { program, out } => {
             let p = double_random::program::Program::load(&program)?;
             let schedule = p.schedule(&out)?;
@@ -484,4 +570,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether a file to verify is a publication record (its JSON says
+/// `"kind": "publication"`) rather than a draw's record.
+fn is_publication(path: &std::path::Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v["kind"] == "publication")
 }

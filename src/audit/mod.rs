@@ -31,6 +31,7 @@ mod verify;
 pub use commitment::{Commitment, FileDigest};
 pub use history::{history_after, history_rows};
 pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
+pub(crate) use outputs::spreadsheet_safe;
 pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};
 pub use run::{Drawer, Drawn};

@@ -1,0 +1,251 @@
+//! Results, publication and feedback: fixtures/results.csv (written by
+//! examples/fixture_results.rs for the fixture draw) publishes to the
+//! goldens in fixtures/published, verifies, refuses planted faults with
+//! positioned errors, feeds the next round's cooldown, and shows the class
+//! gradient it was made with.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_double-random"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn publish(results: &Path, out: &Path) -> Output {
+    bin(&[
+        "publish",
+        s(&fixtures().join("golden/record.json")),
+        "--results",
+        s(results),
+        "--on",
+        "2027-06-15",
+        "--out",
+        s(out),
+    ])
+}
+
+#[test]
+fn the_fixture_results_publish_to_the_goldens_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("published");
+    let o = publish(&fixtures().join("results.csv"), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "608 results, 68 with a problem; 608 rows published, 546 overdue on 2027-06-15\nwrote {}: public.csv, reclassify.csv, history-rows.csv, publication.json\n",
+            out.display()
+        )
+    );
+    for name in ["public.csv", "reclassify.csv", "history-rows.csv"] {
+        assert!(
+            read(&out.join(name)) == read(&fixtures().join("published").join(name)),
+            "{name} differs from fixtures/published/{name}"
+        );
+    }
+    assert_eq!(
+        stdout(&bin(&["verify", s(&out.join("publication.json"))])),
+        "verified\n"
+    );
+    assert_eq!(
+        stdout(&bin(&["verify", s(&fixtures().join("published/publication.json"))])),
+        "verified\n"
+    );
+    // The deadline is 20 working days after the result date on the draw's
+    // calendar: a result of 28 April skips 1–5 May and counts Saturday 8 May,
+    // so it is due on 28 May and overdue when published on 15 June.
+    let public = read(&out.join("public.csv"));
+    let row = public.lines().find(|l| l.contains(",2027-04-28,")).unwrap();
+    assert!(row.ends_with(",2027-04-28,2027-05-28,yes"), "{row}");
+    assert!(public.starts_with("plan_id,task_id,check_type,method,authority,visit_id,entity_id,entity_name,item_id,item_name,result,result_label,completion_date,deadline,overdue\n14093020271000,140930202703011001,不定向,现场,河曲县市场监督管理局,V000001,"));
+    // Off-site checks are published too, as 非现场.
+    assert!(
+        public
+            .lines()
+            .any(|l| l.contains(",非现场,") && l.contains(",R000001,"))
+    );
+    // A tampered publication is found out.
+    std::fs::write(
+        out.join("public.csv"),
+        public.replacen(",1,未发现问题,", ",B,未按规定公示应当公示的信息,", 1),
+    )
+    .unwrap();
+    let v = bin(&["verify", s(&out.join("publication.json"))]);
+    assert_eq!(v.status.code(), Some(1));
+    assert_eq!(
+        stdout(&v),
+        "public.csv: differs from the publication made again\nnot verified: 1 difference(s)\n"
+    );
+}
+
+/// Writes the fixture results with `edit` applied to its lines (and the
+/// index of V000001's first row, line `index + 1` of the file) and
+/// publishes them; returns the error.
+fn refused(edit: impl FnOnce(&mut Vec<String>, usize)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = read(&fixtures().join("results.csv"))
+        .lines()
+        .map(String::from)
+        .collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("V000001,SCJG,SCJG-01,"))
+        .unwrap();
+    assert_eq!(first, 208, "the 69 off-site checks' 207 rows come first");
+    edit(&mut lines, first);
+    let results = dir.path().join("results.csv");
+    std::fs::write(&results, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("published");
+    let o = publish(&results, &out);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(!out.exists(), "nothing is written");
+    stderr(&o).replace(&format!("{}/", dir.path().display()), "")
+}
+
+#[test]
+fn planted_faults_are_refused_with_positioned_errors() {
+    // A result for a visit the draw never made.
+    assert_eq!(
+        refused(|l, k| l[k] = l[k].replacen("V000001", "V999999", 1)),
+        "error: results.csv, line 209, field visit_id: unknown visit or off-site check of the draw \"V999999\"\n"
+    );
+    // A missing item.
+    assert_eq!(
+        refused(|l, k| {
+            l.remove(k + 1);
+        }),
+        "error: results.csv: no result for V000001 SCJG SCJG-02; every item of every visit part and off-site check needs one\n"
+    );
+    // A result dated before the visit (V000001 is on 2027-05-20).
+    assert_eq!(
+        refused(|l, k| l[k] = l[k].replace(",2027-05-25,", ",2027-05-19,")),
+        "error: results.csv, line 209, field result_date: the result date 2027-05-19 is before the visit on 2027-05-20\n"
+    );
+    // An unknown result code.
+    assert_eq!(
+        refused(|l, k| l[k] = l[k].replace("SCJG-01,1,", "SCJG-01,Z,")),
+        "error: results.csv, line 209, field result: \"Z\" is not a result code (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, B, C, D, E, F, G, P) or its Chinese label\n"
+    );
+    // The same item twice.
+    assert_eq!(
+        refused(|l, k| l[k + 1] = l[k].clone()),
+        "error: results.csv, line 210, field item_id: a second result for V000001 SCJG SCJG-01 (the first is on line 209)\n"
+    );
+    // An item the department does not check in that visit.
+    assert_eq!(
+        refused(|l, k| l[k] = l[k].replace("SCJG-01", "SCJG-04")),
+        "error: results.csv, line 209, field item_id: item \"SCJG-04\" is not checked by SCJG in V000001 (its items: SCJG-01;SCJG-02;SCJG-03)\n"
+    );
+    // A penalty with no date.
+    assert_eq!(
+        refused(|l, k| l[k] = l[k].replace(",,,", ",,warning,")),
+        "error: results.csv, line 209, field penalty_date: a penalty needs the date it was decided (penalty_date)\n"
+    );
+}
+
+/// The round's visits, as history rows, put every visited entity inside
+/// the next round's cooldown.
+#[test]
+fn the_history_rows_feed_the_next_rounds_cooldown() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "entities.csv",
+        "items.csv",
+        "directed.csv",
+        "calendar.csv",
+        "inspectors.csv",
+        "conflicts.csv",
+    ] {
+        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
+    }
+    let rows = read(&fixtures().join("published/history-rows.csv"));
+    let history = read(&fixtures().join("history.csv")) + rows.split_once('\n').unwrap().1;
+    std::fs::write(dir.path().join("history.csv"), history).unwrap();
+    let plan = read(&fixtures().join("plan.json"))
+        .replace(
+            r#""start": "2027-03-01", "end": "2027-05-31""#,
+            r#""start": "2027-06-01", "end": "2027-08-31""#,
+        )
+        .replace(r#""round_id": "2027-1""#, r#""round_id": "2027-2""#)
+        .replace("    \"directed\": \"directed.csv\",\n", "");
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    let out = dir.path().join("round-2");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&dir.path().join("plan.json")),
+        "--seed",
+        "round 2",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let selection = read(&out.join("selection.csv"));
+    let exclusions = read(&out.join("exclusions.csv"));
+    let visited: std::collections::BTreeSet<&str> =
+        rows.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert!(visited.len() > 100);
+    // Each is excluded, by the cooldown unless an earlier reason (the
+    // observation period of a new A or B entity) comes first.
+    let mut cooled = 0;
+    for id in &visited {
+        assert!(!selection.contains(&format!(",{id},")), "{id} drawn again");
+        let reason = exclusions
+            .lines()
+            .find(|l| l.contains(&format!(",SCJG,{id},")))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap_or_else(|| panic!("{id} is not excluded"));
+        assert!(["cooldown", "observation"].contains(&reason), "{id}: {reason}");
+        cooled += usize::from(reason == "cooldown");
+    }
+    assert!(cooled * 10 >= visited.len() * 9, "{cooled} of {}", visited.len());
+}
+
+#[test]
+fn the_calibration_finds_the_planted_class_gradient() {
+    let o = bin(&["calibrate", s(&fixtures().join("published/publication.json"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let rate = |class: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(&format!("{class:<14} "))).unwrap();
+        line.split_whitespace()
+            .nth(3)
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        rate("A") < rate("B") && rate("B") < rate("C") && rate("C") < rate("D"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "trend A→D (Cochran–Armitage): z = 7.64, one-sided p = 1.05e-14: the problem rate rises with the class"
+        ),
+        "{text}"
+    );
+}
