@@ -11,6 +11,24 @@ use double_random::audit::Commitment;
 use double_random::place::{check_output_file, write_output_file};
 use double_random::{Drawer, Inputs, Progress, Seed, Verifier};
 
+/// `print!` to standard output, ignoring a reader that went away (`| head`):
+/// the command's work is done or its files are written, and a closed pipe
+/// must not turn into a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` the same way as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "double-random",
@@ -215,7 +233,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             }
             match out {
                 Some(path) => write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?,
-                None => print!("{json}"),
+                None => out!("{json}"),
             }
         }
         Command::Draw {
@@ -250,10 +268,10 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             for w in drawn.inputs.iter().flat_map(|i| i.plan().warnings()) {
                 eprintln!("warning: {w}");
             }
-            print!("{}", drawn.summary());
-            println!("wrote {}", out.display());
+            out!("{}", drawn.summary());
+            outln!("wrote {}", out.display());
             for e in &drawn.log_entries {
-                println!(
+                outln!(
                     "logged entry {} of {} ({} {}): {}",
                     e.seq,
                     log.display(),
@@ -273,12 +291,12 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             }
             let v = double_random::results::publish::verify_publication(&record)?;
             if v.is_verified() {
-                println!("verified");
+                outln!("verified");
             } else {
                 for d in &v.differences {
-                    println!("{d}");
+                    outln!("{d}");
                 }
-                println!("not verified: {} difference(s)", v.differences.len());
+                outln!("not verified: {} difference(s)", v.differences.len());
                 return Ok(ExitCode::from(1));
             }
         }
@@ -296,15 +314,15 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             spinner.finish_and_clear();
             let v = v?;
             for n in &v.notes {
-                println!("note: {n}");
+                outln!("note: {n}");
             }
             if v.is_verified() {
-                println!("verified");
+                outln!("verified");
             } else {
                 for d in &v.differences {
-                    println!("{d}");
+                    outln!("{d}");
                 }
-                println!("not verified: {} difference(s)", v.differences.len());
+                outln!("not verified: {} difference(s)", v.differences.len());
                 return Ok(ExitCode::from(1));
             }
         }
@@ -328,7 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             }
             if let (Some(observed), Some(frame)) = (observed, frame) {
                 let audit = double_random::fairness::audit_observed(&observed, &frame, claims.as_deref())?;
-                print!("{audit}");
+                out!("{audit}");
                 if let Some(path) = json {
                     let read = [observed, frame].into_iter().chain(claims).collect::<Vec<_>>();
                     write_output_file(&path, audit.to_json().as_bytes(), force, &read)?;
@@ -356,7 +374,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     }
                 })?;
                 bar.finish_and_clear();
-                print!("{report}");
+                out!("{report}");
                 if let Some(path) = json {
                     write_output_file(&path, report.to_json().as_bytes(), force, &[program])?;
                 }
@@ -378,7 +396,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 }
             })?;
             bar.finish_and_clear();
-            print!("{report}");
+            out!("{report}");
             let read = inputs.file_paths(&plan);
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
@@ -415,16 +433,16 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 Some(path) => {
                     write_output_file(&path, text.as_bytes(), force, &read)?;
                     match base {
-                        Some(base) => println!(
+                        Some(base) => outln!(
                             "wrote {} ({} rows of {} and {added} of the round)",
                             path.display(),
                             text.lines().count() - 1 - added,
                             base.display()
                         ),
-                        None => println!("wrote {} ({added} rows)", path.display()),
+                        None => outln!("wrote {} ({added} rows)", path.display()),
                     }
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
         }
         Command::Publish {
@@ -440,13 +458,13 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 .lines()
                 .filter(|l| l.ends_with(",yes"))
                 .count();
-            println!(
+            outln!(
                 "{} results, {} with a problem; {} rows published, {overdue} overdue on {on}",
                 p.record.results_count,
                 p.record.problems,
                 String::from_utf8_lossy(&p.files[0].1).lines().count() - 1
             );
-            println!(
+            outln!(
                 "wrote {}: public.csv, reclassify.csv, history-rows.csv, publication.json",
                 out.display()
             );
@@ -461,7 +479,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             }
             let paths: Vec<&std::path::Path> = publications.iter().map(PathBuf::as_path).collect();
             let report = double_random::results::calibrate::calibrate(&paths)?;
-            print!("{report}");
+            out!("{report}");
             if let Some(path) = json {
                 write_output_file(&path, report.to_json().as_bytes(), force, &publications)?;
             }
@@ -473,13 +491,18 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             for w in &schedule.warnings {
                 eprintln!("warning: {w}");
             }
-            println!("program {}, year {}: {} round(s)", p.id(), p.year(), p.rounds().len());
-            println!(
+            outln!("program {}, year {}: {} round(s)", p.id(), p.year(), p.rounds().len());
+            outln!(
                 "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
-                "department", "class", "mode", "base", "ratio", "per year"
+                "department",
+                "class",
+                "mode",
+                "base",
+                "ratio",
+                "per year"
             );
             for e in schedule.expected.iter().filter(|e| e.round_id == "year") {
-                println!(
+                outln!(
                     "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
                     e.department,
                     e.class.as_str(),
@@ -489,7 +512,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     e.expected
                 );
             }
-            println!(
+            outln!(
                 "wrote {}: {} and expected.csv",
                 out.display(),
                 schedule
@@ -499,7 +522,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            println!("then, round by round:");
+            outln!("then, round by round:");
             for (k, r) in p.rounds().iter().enumerate() {
                 let plan = out.join(p.plan_file(k));
                 if k > 0 {
@@ -510,17 +533,17 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                         Some(out.join(p.history_file(k - 1)))
                     };
                     let base = base.map_or(String::new(), |b| format!(" --base {}", b.display()));
-                    println!(
+                    outln!(
                         "  double-random history <round {previous} output>/record.json{base} --out {}",
                         out.join(p.history_file(k)).display()
                     );
                 }
-                println!(
+                outln!(
                     "  double-random commit --plan {} --out <commitment of round {}>",
                     plan.display(),
                     r.round_id
                 );
-                println!(
+                outln!(
                     "  double-random draw --plan {} --seed <seed> --commitment <…> --out <round {} output>",
                     plan.display(),
                     r.round_id
@@ -529,7 +552,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
         }
         Command::Synth { entities, seed, out } => {
             let s = double_random::synth::synth(&out, entities, &seed)?;
-            println!(
+            outln!(
                 "wrote {}: {} entities, {} past visits, {} directed checks, plan.json",
                 out.display(),
                 s.entities,

@@ -833,3 +833,30 @@ fn a_round_feeds_the_next_through_its_history() {
         .collect();
     assert!(visited.iter().filter(|e| cooled.contains(e.as_str())).count() > 100);
 }
+
+/// A reader that goes away (`| head -1`) does not turn into a panic: the
+/// draw is written and the command exits 0.
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let dir = copy_fixtures();
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_double-random"))
+        .args([
+            "draw",
+            "--plan",
+            s(&dir.path().join("plan.json")),
+            "--seed",
+            SEED,
+            "--out",
+            s(&out),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(out.join("record.json").exists());
+}
