@@ -464,10 +464,8 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 p.record.problems,
                 String::from_utf8_lossy(&p.files[0].1).lines().count() - 1
             );
-            outln!(
-                "wrote {}: public.csv, reclassify.csv, history-rows.csv, publication.json",
-                out.display()
-            );
+            let files = double_random::results::publish::PUBLICATION_FILES;
+            outln!("wrote {}: {}", out.display(), files.join(", "));
         }
         Command::Calibrate {
             publications,

@@ -56,11 +56,11 @@ fn the_fixture_results_publish_to_the_goldens_and_verify() {
     assert_eq!(
         stdout(&o),
         format!(
-            "608 results, 68 with a problem; 608 rows published, 546 overdue on 2027-06-15\nwrote {}: public.csv, reclassify.csv, history-rows.csv, publication.json\n",
+            "608 results, 68 with a problem; 608 rows published, 546 overdue on 2027-06-15\nwrote {}: public.csv, reclassify.csv, penalties.csv, history-rows.csv, publication.json\n",
             out.display()
         )
     );
-    for name in ["public.csv", "reclassify.csv", "history-rows.csv"] {
+    for name in ["public.csv", "reclassify.csv", "penalties.csv", "history-rows.csv"] {
         assert!(
             read(&out.join(name)) == read(&fixtures().join("published").join(name)),
             "{name} differs from fixtures/published/{name}"

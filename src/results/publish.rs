@@ -16,7 +16,13 @@ use crate::key::{Digest, SPEC_ID};
 use crate::model::RiskClass;
 
 /// The files of a publication folder, `publication.json` last.
-pub const PUBLICATION_FILES: [&str; 4] = ["public.csv", "reclassify.csv", "history-rows.csv", "publication.json"];
+pub const PUBLICATION_FILES: [&str; 5] = [
+    "public.csv",
+    "reclassify.csv",
+    "penalties.csv",
+    "history-rows.csv",
+    "publication.json",
+];
 
 /// The record of a publication (`publication.json`): the draw and the
 /// results it was made from, the publication date, and every file's
@@ -112,6 +118,8 @@ impl Publication {
     /// - `reclassify.csv`: the entities whose results should raise their
     ///   credit-risk class: a serious result (`6`, `8`, `C`) to D, any
     ///   other problem not corrected on order up one class.
+    /// - `penalties.csv`: the credit clocks of every result that led to a
+    ///   penalty ([`credit_clock`]).
     /// - `history-rows.csv`: the round's visits as history rows
     ///   ([`history_rows`](crate::audit::history_rows)), for the next
     ///   round's history.
@@ -142,10 +150,12 @@ impl Publication {
             .collect();
         let public = public_csv(&inputs, &drawn, &by_key, published_on)?;
         let reclassify = reclassify_csv(&inputs, &drawn, &rows);
+        let penalties = penalties_csv(&inputs[0], &drawn, &rows);
         let history = crate::audit::history_rows(record)?;
         let mut files = vec![
             ("public.csv".to_string(), public),
             ("reclassify.csv".to_string(), reclassify),
+            ("penalties.csv".to_string(), penalties),
             ("history-rows.csv".to_string(), history.into_bytes()),
         ];
         let record = PublicationRecord {
@@ -315,6 +325,87 @@ fn public_csv(
     ))
 }
 
+/// When a penalty's publicity ends and when the entity may first apply for
+/// credit repair (DOMAIN.md §12; 总局令第45号 and 信用修复管理办法), counted
+/// from the day the penalty was decided, from dates in the inputs only:
+///
+/// - a warning (警告) is never published, so there is nothing to end or repair;
+/// - 通报批评 or a low fine: publicity ends after 3 months, and needs no repair;
+/// - any other penalty: publicity lasts 3 years; repair may be applied for
+///   after 6 months, or after 1 year in the food, drug and special-equipment
+///   sectors (`special_sector`).
+///
+/// Returns `(published, publicity_end, earliest_repair)`.
+pub fn credit_clock(
+    penalty: super::Penalty,
+    decided: NaiveDate,
+    special_sector: bool,
+) -> (bool, Option<NaiveDate>, Option<NaiveDate>) {
+    use super::Penalty as P;
+    use chrono::Months;
+    match penalty {
+        P::Warning => (false, None, None),
+        P::Criticism | P::LowFine => (true, decided.checked_add_months(Months::new(3)), None),
+        _ => {
+            let wait = if special_sector { 12 } else { 6 };
+            (
+                true,
+                decided.checked_add_months(Months::new(36)),
+                decided.checked_add_months(Months::new(wait)),
+            )
+        }
+    }
+}
+
+/// Whether an item belongs to the food, drug or special-equipment sector,
+/// where credit repair waits a year: its name says 食品, 药品 or 特种设备.
+fn special_sector(item: Option<&crate::model::CheckItem>) -> bool {
+    item.is_some_and(|i| ["食品", "药品", "特种设备"].iter().any(|k| i.name.contains(k)))
+}
+
+fn penalties_csv(inputs: &Inputs, drawn: &DrawnParts, results: &[ResultRow]) -> Vec<u8> {
+    let mut rows = Vec::new();
+    for r in results {
+        let Some((penalty, decided)) = r.penalty else {
+            continue;
+        };
+        let Some(part) = drawn.parts.get(&(r.visit_id.clone(), r.department.clone())) else {
+            continue;
+        };
+        let (published, end, repair) = credit_clock(penalty, decided, special_sector(inputs.item(&r.item_id)));
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        rows.push(vec![
+            part.entity_id.clone(),
+            part.entity_name.clone(),
+            r.visit_id.clone(),
+            r.department.clone(),
+            r.item_id.clone(),
+            r.result.code.to_string(),
+            penalty.as_str().to_string(),
+            decided.to_string(),
+            if published { "yes" } else { "no" }.to_string(),
+            date(end),
+            date(repair),
+        ]);
+    }
+    csv_bytes(
+        &[
+            "entity_id",
+            "entity_name",
+            "visit_id",
+            "department",
+            "item_id",
+            "result",
+            "penalty",
+            "decided",
+            "published",
+            "publicity_end",
+            "earliest_repair",
+        ],
+        &rows,
+    )
+}
+
 /// The class an entity's results call for, if above `current`.
 fn proposed(current: RiskClass, results: &[&ResultRow]) -> Option<RiskClass> {
     let target = if results.iter().any(|r| r.result.serious) {
@@ -431,4 +522,39 @@ pub fn verify_publication(path: &Path) -> Result<Verification> {
         }
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Penalty;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn credit_clocks_follow_the_rules() {
+        assert_eq!(
+            credit_clock(Penalty::Warning, day("2027-05-10"), false),
+            (false, None, None)
+        );
+        assert_eq!(
+            credit_clock(Penalty::LowFine, day("2027-05-10"), false),
+            (true, Some(day("2027-08-10")), None)
+        );
+        assert_eq!(
+            credit_clock(Penalty::Fine, day("2027-05-10"), false),
+            (true, Some(day("2030-05-10")), Some(day("2027-11-10")))
+        );
+        // Food, drugs and special equipment wait a year; month ends stay in the month.
+        assert_eq!(
+            credit_clock(Penalty::LicenceRevoked, day("2027-08-31"), true),
+            (true, Some(day("2030-08-31")), Some(day("2028-08-31")))
+        );
+        assert_eq!(
+            credit_clock(Penalty::Criticism, day("2027-11-30"), false).1,
+            Some(day("2028-02-29"))
+        );
+    }
 }
