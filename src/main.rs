@@ -131,6 +131,20 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the notices of a draw: one notice per drawn enterprise (一次告知: who comes when, for which items, what to prepare) and the pre-warning list (事前失信警示提醒: classes C and D, and classes that rose).
+    #[command(
+        after_help = "Example:\n  double-random notices out/record.json --reclassify out-published/reclassify.csv --out out-notices\n\nWrites notices.csv and prewarning.csv into a new folder."
+    )]
+    Notices {
+        /// The record.json written by `draw`.
+        record: PathBuf,
+        /// A publication's reclassify.csv: its entities join the pre-warning list.
+        #[arg(long)]
+        reclassify: Option<PathBuf>,
+        /// The folder to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure whether the credit-risk classes predict what inspections find: problem rates by class, department and item with exact intervals, the trend across A→D, and each class's lift.
     #[command(
         after_help = "Example:\n  double-random calibrate out-published/publication.json --json calibration.json\n\nGive several publications (rounds, years) to pool them. Only checks the draw selected count: directed checks are targeted."
@@ -466,6 +480,20 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             );
             let files = double_random::results::publish::PUBLICATION_FILES;
             outln!("wrote {}: {}", out.display(), files.join(", "));
+        }
+        Command::Notices {
+            record,
+            reclassify,
+            out,
+        } => {
+            let n = double_random::results::notices::Notices::make(&record, reclassify.as_deref())?;
+            n.write_dir(&out)?;
+            outln!(
+                "{} notices (一次告知), {} entities on the pre-warning list (事前失信警示提醒)",
+                n.notices,
+                n.warned
+            );
+            outln!("wrote {}: notices.csv, prewarning.csv", out.display());
         }
         Command::Calibrate {
             publications,

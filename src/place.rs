@@ -274,6 +274,31 @@ pub(crate) fn install_folder(tmp: tempfile::TempDir, dir: &Path, replace: bool, 
     Ok(())
 }
 
+/// Writes `files` into the new folder `dir`, atomically: into a temporary
+/// folder beside it, renamed into place, with the missing folders above it
+/// created (and removed again on failure). An existing `dir` is refused
+/// with `why_never_replaced`.
+pub(crate) fn write_new_folder<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    why_never_replaced: &str,
+) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Err(refused(
+            dir,
+            format!("the folder exists already, and {why_never_replaced}; choose a new folder"),
+        ));
+    }
+    let created = CreatedDirs::above(dir)?;
+    let tmp = staging_dir(&parent_of(dir))?;
+    for (name, bytes) in files {
+        std::fs::write(tmp.path().join(name), bytes).map_err(|e| Error::io(dir.join(name), e))?;
+    }
+    install_folder(tmp, dir, false, &[])?;
+    created.keep();
+    Ok(())
+}
+
 /// `path` relative to the folder `dir` (both made absolute first), with
 /// `/` separators, as plans and records name files; the absolute path when
 /// there is no relative one (another drive).

@@ -790,25 +790,17 @@ impl Schedule {
     /// committed from them), and an [`Io`](crate::ErrorKind::Io) error when
     /// a file cannot be written.
     pub fn write_dir(&self, dir: &Path) -> Result<()> {
-        if std::fs::symlink_metadata(dir).is_ok() {
-            return Err(crate::place::refused(
-                dir,
-                "the folder exists already, and a program's plans are never replaced (a round may have been committed from them); choose a new folder",
-            ));
-        }
-        let created = crate::place::CreatedDirs::above(dir)?;
-        let tmp = crate::place::staging_dir(&crate::place::parent_of(dir))?;
+        let expected = self.expected_csv();
         let files = self
             .plans
             .iter()
-            .map(|(n, t)| (n.as_str(), t.clone()))
-            .chain(std::iter::once(("expected.csv", self.expected_csv())));
-        for (name, text) in files {
-            std::fs::write(tmp.path().join(name), text).map_err(|e| Error::io(dir.join(name), e))?;
-        }
-        crate::place::install_folder(tmp, dir, false, &[])?;
-        created.keep();
-        Ok(())
+            .map(|(n, t)| (n.as_str(), t.as_bytes()))
+            .chain(std::iter::once(("expected.csv", expected.as_bytes())));
+        crate::place::write_new_folder(
+            dir,
+            files,
+            "a program's plans are never replaced (a round may have been committed from them)",
+        )
     }
 }
 

@@ -249,3 +249,59 @@ fn the_calibration_finds_the_planted_class_gradient() {
         "{text}"
     );
 }
+
+/// One notice per visit and off-site check, in Chinese, and the
+/// pre-warning list: every registered C and D entity, and the classes the
+/// results raise.
+#[test]
+fn notices_tell_each_enterprise_once_and_warn_the_high_risk_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("notices");
+    let o = bin(&[
+        "notices",
+        s(&fixtures().join("golden/record.json")),
+        "--reclassify",
+        s(&fixtures().join("published/reclassify.csv")),
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let notices = read(&out.join("notices.csv"));
+    // 144 visits and 69 off-site checks.
+    assert_eq!(notices.lines().count() - 1, 213);
+    let joint = notices.lines().find(|l| l.contains(",V000008,")).unwrap();
+    assert!(
+        joint.contains(
+            "河曲县市场监督管理局、河曲县文化和旅游局将于2027年04月22日联合上门检查一次（进一次门、查多项事）"
+        ),
+        "{joint}"
+    );
+    let offsite = notices.lines().find(|l| l.contains(",R000001,")).unwrap();
+    assert!(
+        offsite.contains(",非现场,2027-05-31,") && offsite.contains("进行非现场检查"),
+        "{offsite}"
+    );
+    // The pre-warning list.
+    let entities = read(&fixtures().join("entities.csv"));
+    let high: std::collections::BTreeSet<&str> = entities
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| (f[2] == "C" || f[2] == "D") && (f[5] == "active" || f[5] == "suspended"))
+        .map(|f| f[0])
+        .collect();
+    let reclassify = read(&fixtures().join("published/reclassify.csv"));
+    let rose: std::collections::BTreeSet<&str> = reclassify
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let warned = read(&out.join("prewarning.csv"));
+    let listed: std::collections::BTreeSet<&str> =
+        warned.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(listed, high.union(&rose).copied().collect());
+    assert!(warned.contains(",B,class rose from B to C\n"), "{warned}");
+    // Never over an existing folder.
+    let again = bin(&["notices", s(&fixtures().join("golden/record.json")), "--out", s(&out)]);
+    assert_eq!(again.status.code(), Some(2));
+}

@@ -10,6 +10,8 @@
 //!   rebuilt from the draw and the results, with deadlines counted from the
 //!   result dates, the re-classification list, and a publication record
 //!   that [`verify_publication`](publish::verify_publication) replays.
+//! - [`Notices`](notices::Notices): before the visits, one notice per
+//!   drawn enterprise (一次告知) and the pre-warning list (事前失信警示提醒).
 //! - `calibrate` (feature `fairness`): problem rates by class, department
 //!   and item with exact intervals, the trend across A→D and each class's
 //!   lift: whether the classes predict what inspections find.
@@ -26,6 +28,7 @@ use crate::key::Digest;
 
 #[cfg(feature = "fairness")]
 pub mod calibrate;
+pub mod notices;
 pub mod publish;
 
 /// What a result says about the item checked.

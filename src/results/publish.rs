@@ -209,20 +209,11 @@ impl Publication {
     /// record names the same draw), and an [`Io`](crate::ErrorKind::Io)
     /// error when a file cannot be written.
     pub fn write_dir(&self, dir: &Path) -> Result<()> {
-        if std::fs::symlink_metadata(dir).is_ok() {
-            return Err(crate::place::refused(
-                dir,
-                "the folder exists already, and a publication is never replaced; choose a new folder",
-            ));
-        }
-        let created = crate::place::CreatedDirs::above(dir)?;
-        let tmp = crate::place::staging_dir(&crate::place::parent_of(dir))?;
-        for (name, bytes) in &self.files {
-            std::fs::write(tmp.path().join(name), bytes).map_err(|e| Error::io(dir.join(name), e))?;
-        }
-        crate::place::install_folder(tmp, dir, false, &[])?;
-        created.keep();
-        Ok(())
+        crate::place::write_new_folder(
+            dir,
+            self.files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+            "a publication is never replaced (make a new one, whose record names the same draw)",
+        )
     }
 }
 
