@@ -147,7 +147,7 @@ enum Command {
     },
     /// Measure whether the credit-risk classes predict what inspections find: problem rates by class, department and item with exact intervals, the trend across A→D, and each class's lift.
     #[command(
-        after_help = "Example:\n  double-random calibrate out-published/publication.json --json calibration.json\n\nGive several publications (rounds, years) to pool them. Only checks the draw selected count: directed checks are targeted."
+        after_help = "Example:\n  double-random calibrate out-published/publication.json --json calibration.json --svg calibration.svg\n\nGive several publications (rounds, years) to pool them. Only checks the draw selected count: directed checks are targeted."
     )]
     Calibrate {
         /// The publication.json files written by `publish`.
@@ -156,8 +156,12 @@ enum Command {
         /// Write the report as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Replace an existing --json file (never an input).
-        #[arg(long, requires = "json")]
+        /// Draw the rates as SVG.
+        #[cfg(feature = "svg")]
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Replace existing --json and --svg files (never an input).
+        #[arg(long)]
         force: bool,
     },
     /// Turn an annual program (its rounds and each class's frequency) into the task plan of every round, with the expected counts.
@@ -498,9 +502,13 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
         Command::Calibrate {
             publications,
             json,
+            #[cfg(feature = "svg")]
+            svg,
             force,
         } => {
-            if let Some(path) = &json {
+            #[cfg(not(feature = "svg"))]
+            let svg: Option<PathBuf> = None;
+            for path in json.iter().chain(&svg) {
                 check_output_file(path, force, &publications)?;
             }
             let paths: Vec<&std::path::Path> = publications.iter().map(PathBuf::as_path).collect();
@@ -508,6 +516,11 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             out!("{report}");
             if let Some(path) = json {
                 write_output_file(&path, report.to_json().as_bytes(), force, &publications)?;
+            }
+            #[cfg(feature = "svg")]
+            if let Some(path) = svg {
+                let picture = double_random::fairness::calibration_svg(&report);
+                write_output_file(&path, picture.as_bytes(), force, &publications)?;
             }
         }
         Command::Program { program, out } => {

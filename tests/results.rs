@@ -305,3 +305,20 @@ fn notices_tell_each_enterprise_once_and_warn_the_high_risk_ones() {
     let again = bin(&["notices", s(&fixtures().join("golden/record.json")), "--out", s(&out)]);
     assert_eq!(again.status.code(), Some(2));
 }
+
+#[test]
+fn calibrate_writes_json_and_svg_and_refuses_to_overwrite_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, svg) = (dir.path().join("calibration.json"), dir.path().join("calibration.svg"));
+    let publication = fixtures().join("published/publication.json");
+    let o = bin(&["calibrate", s(&publication), "--json", s(&json), "--svg", s(&svg)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(report["classes"].as_array().unwrap().len(), 4);
+    assert_eq!(report["all"]["checked"], 203);
+    assert!(read(&svg).starts_with("<svg"));
+    // --force never replaces the publication it reads.
+    let o = bin(&["calibrate", s(&publication), "--json", s(&publication), "--force"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(read(&publication).contains("\"kind\": \"publication\""));
+}

@@ -180,3 +180,78 @@ fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
     }
     Ok(())
 }
+
+/// Renders a risk calibration as one SVG with two panels: the problem rate
+/// of each class with its exact 95 % interval against the rate of all
+/// checks; and the same by department and class (groups of at least five
+/// checks).
+pub fn calibration_svg(report: &crate::results::calibrate::Calibration) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1000, 800)).into_drawing_area();
+        // Drawing into a String cannot fail; errors are ignored rather than unwrapped.
+        let _ = root.fill(&WHITE);
+        let panels = root.split_evenly((2, 1));
+        let caption = format!(
+            "Problem rate by class, exact 95 % interval (trend A→D: z = {:.2}, one-sided p = {:.1e})",
+            report.trend_z, report.trend_p
+        );
+        let _ = rates(&panels[0], &caption, &report.classes, report.all.rate);
+        let by_department: Vec<_> = report.departments.iter().filter(|r| r.checked >= 5).cloned().collect();
+        let _ = rates(
+            &panels[1],
+            "Problem rate by department and class (groups of at least 5 checks)",
+            &by_department,
+            report.all.rate,
+        );
+        let _ = root.present();
+    }
+    svg
+}
+
+fn rates(area: &Area<'_>, caption: &str, groups: &[crate::results::calibrate::Rate], overall: f64) -> Draw {
+    let n = groups.len().max(1);
+    let mut chart = panel(area, caption).build_cartesian_2d(0.0..n as f64, 0.0..1.0)?;
+    let names: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
+    chart
+        .configure_mesh()
+        .y_desc("share of checks with a problem")
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            let k = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 0.26 {
+                names.get(k).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()?;
+    let colour = |group: &str| match group.rsplit(' ').next().unwrap_or(group) {
+        "A" => GREEN,
+        "B" => BLUE,
+        "C" => MAGENTA,
+        _ => RED,
+    };
+    chart.draw_series(groups.iter().enumerate().map(|(k, g)| {
+        let x = k as f64;
+        Rectangle::new(
+            [(x + 0.25, 0.0), (x + 0.75, g.rate)],
+            colour(&g.group).mix(0.5).filled(),
+        )
+    }))?;
+    chart.draw_series(groups.iter().enumerate().map(|(k, g)| {
+        let x = k as f64 + 0.5;
+        PathElement::new([(x, g.low), (x, g.high)], BLACK.stroke_width(2))
+    }))?;
+    chart
+        .draw_series(LineSeries::new([(0.0, overall), (n as f64, overall)], BLACK.mix(0.5)))?
+        .label("all checks")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], BLACK.mix(0.5)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    Ok(())
+}
