@@ -322,3 +322,49 @@ fn calibrate_writes_json_and_svg_and_refuses_to_overwrite_an_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(read(&publication).contains("\"kind\": \"publication\""));
 }
+
+/// The Python publication checker (standard library only) agrees with the
+/// crate on the fixture publication, and finds a deadline moved even when
+/// the publication record's digest was updated to match.
+#[test]
+fn the_python_checker_verifies_the_publication_independently() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/verify_publication.py");
+    let python = |publication: &Path| {
+        Command::new("python3")
+            .arg(&script)
+            .arg(publication)
+            .output()
+            .expect("python3 runs (the CI script installs it when missing)")
+    };
+    let o = python(&fixtures().join("published/publication.json"));
+    assert_eq!(
+        (stdout(&o), o.status.code()),
+        ("verified\n".to_string(), Some(0)),
+        "{}",
+        stderr(&o)
+    );
+    // A copy whose public.csv moves one deadline, its digest updated in the record.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("published");
+    assert!(publish(&fixtures().join("results.csv"), &out).status.success());
+    let public = read(&out.join("public.csv"));
+    let moved = public.replacen(",2027-05-25,2027-06-22,", ",2027-05-25,2027-06-29,", 1);
+    assert_ne!(moved, public);
+    std::fs::write(out.join("public.csv"), &moved).unwrap();
+    let digest = |text: &str| {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    let record = read(&out.join("publication.json")).replace(&digest(&public), &digest(&moved));
+    std::fs::write(out.join("publication.json"), record).unwrap();
+    let o = python(&out.join("publication.json"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains(": the deadline is 2027-06-22, not 2027-06-29\n"),
+        "{}",
+        stdout(&o)
+    );
+    // And the crate's verify finds it too.
+    let v = bin(&["verify", s(&out.join("publication.json"))]);
+    assert_eq!(v.status.code(), Some(1));
+}
