@@ -365,11 +365,8 @@ impl Program {
                     ));
                 };
                 let ratio = |key: &'static str, text: &str| {
-                    text.parse::<Ratio>().map_err(|e| {
-                        let mut s = steps.to_vec();
-                        s.push(Step::Key(key));
-                        Error::policy(at(&s), e.to_string())
-                    })
+                    text.parse::<Ratio>()
+                        .map_err(|e| Error::policy(at(&under(&steps, key)), e.to_string()))
                 };
                 let frequency = match (&f.ratio, &f.annual_ratio) {
                     (Some(r), None) => Frequency::PerRound(ratio("ratio", r)?),
@@ -385,9 +382,8 @@ impl Program {
                     None => (0..rounds.len()).collect(),
                     Some(ids) => {
                         let mut out = Vec::new();
+                        let s = under(&steps, "rounds");
                         for id in ids {
-                            let mut s = steps.to_vec();
-                            s.push(Step::Key("rounds"));
                             let Some(k) = rounds.iter().position(|r| &r.round_id == id) else {
                                 return Err(Error::policy(
                                     at(&s),
@@ -401,15 +397,16 @@ impl Program {
                         }
                         out.sort_unstable();
                         if out.is_empty() {
-                            return Err(Error::policy(at(&s_rounds(&steps)), "at least one round"));
+                            return Err(Error::policy(at(&s), "at least one round"));
                         }
                         out
                     }
                 };
                 if f.annual_cap == Some(0) || f.annual_cap.is_some_and(|c| c > 366) {
-                    let mut s = steps.to_vec();
-                    s.push(Step::Key("annual_cap"));
-                    return Err(Error::policy(at(&s), "an annual cap from 1 to 366 visits"));
+                    return Err(Error::policy(
+                        at(&under(&steps, "annual_cap")),
+                        "an annual cap from 1 to 366 visits",
+                    ));
                 }
                 frequencies.push(ClassFrequency {
                     department: dep.id.clone(),
@@ -804,10 +801,10 @@ impl Schedule {
     }
 }
 
-/// The path steps of a frequency's `rounds`.
-fn s_rounds<'a>(steps: &[Step<'a>]) -> Vec<Step<'a>> {
+/// The path `steps` followed by the key `key`.
+fn under<'a>(steps: &[Step<'a>], key: &'a str) -> Vec<Step<'a>> {
     let mut s = steps.to_vec();
-    s.push(Step::Key("rounds"));
+    s.push(Step::Key(key));
     s
 }
 
