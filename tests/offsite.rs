@@ -127,7 +127,9 @@ fn off_site_selections_are_reviews_not_visits_and_suspended_entities_are_eligibl
 
 #[test]
 fn value_stability_reviewers() {
-    // Must break when the review order, the tie order or the load rule change.
+    // Must break when the review order, the tie order or the load rule
+    // change: equal loads take turns in the order of H(T ‖ "DR1/review" ‖
+    // department ‖ inspector), here S003, S002, S001, S000.
     let entities: Vec<(char, bool, u8)> = (0..24).map(|i| (['A', 'B'][i % 2], false, (i % 3) as u8)).collect();
     let inspectors = [(true, false, 0), (true, false, 1), (true, false, 2), (true, false, 0)];
     let f = files(&entities, &inspectors, &[(0, 3)]);
@@ -143,10 +145,10 @@ fn value_stability_reviewers() {
         [
             "R000001 E00014 S003",
             "R000002 E00002 S002",
-            "R000003 E00009 S000",
-            "R000004 E00023 S001",
-            "R000005 E00006 S001",
-            "R000006 E00004 S003",
+            "R000003 E00009 S001",
+            "R000004 E00023 S000",
+            "R000005 E00006 S003",
+            "R000006 E00004 S002",
         ]
     );
 }

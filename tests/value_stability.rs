@@ -130,7 +130,7 @@ fn value_stability_fixture_selection() {
     let first = &draw.offsite[0];
     assert_eq!(
         (first.id.as_str(), first.reviewer.as_deref(), first.due.to_string()),
-        ("R000001", Some("SCJG-023"), "2027-05-31".to_string())
+        ("R000001", Some("SCJG-003"), "2027-05-31".to_string())
     );
 }
 

@@ -3,16 +3,15 @@
 //! one reviewer from the department's roster; no door is knocked on, so
 //! they are never merged into a visit, dated or counted as visits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use super::teams::keyed_shuffle;
 use crate::draw::Draw;
 use crate::error::{ErrorKind, Result};
 use crate::inputs::Inputs;
 use crate::inputs::plan::CrossStation;
-use crate::key::{Digest, Salt};
+use crate::key::{Digest, Hasher, Salt};
 use crate::model::Mode;
 
 /// One off-site check: a department's written or online review of an
@@ -99,23 +98,29 @@ pub(crate) fn gather(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<OffS
 /// recused from the entity, who hold every qualification tag of the
 /// check's items and (under the cross-station rule) whose station is not
 /// the entity's region, the one with the fewest reviews so far; ties by
-/// the keyed shuffle `H(T ‖ enc("DR1/review") ‖ enc(entity_id) ‖
-/// enc(department))` of the eligible in id order. Reviews are not visits:
-/// they use neither `max_visits` nor `max_per_day`, and a check no
-/// inspector may review is an error naming it.
+/// the smallest `H(T ‖ enc("DR1/review") ‖ enc(department) ‖
+/// enc(inspector_id))`, so that equal loads take turns in an order the
+/// seed fixes. Reviews are not visits: they use neither `max_visits` nor
+/// `max_per_day`, and a check no inspector may review is an error naming
+/// it.
+///
+/// The inspectors that pass the checks shared by every check of one task
+/// and department (certificate, qualifications) are kept ordered by
+/// (reviews, key), so each check walks only past those recused or at home:
+/// at a province's scale a check costs a few steps, not the roster.
 fn assign_reviewers(inputs: &Inputs, salt: &Salt, checks: &mut [OffSiteCheck]) -> Result<()> {
     let inspectors = &inputs.inspectors;
     let population = &inputs.population;
     let rules = &inputs.plan.teams;
-    // Each department's roster in id order, so the input's row order never
-    // matters, and the recusal pairs by entity.
-    let mut rosters: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, ins) in inspectors.iter().enumerate() {
-        rosters.entry(ins.department.as_str()).or_default().push(i);
-    }
-    for roster in rosters.values_mut() {
-        roster.sort_by(|&a, &b| inspectors[a].id.as_bytes().cmp(inspectors[b].id.as_bytes()));
-    }
+    let key = |i: usize| {
+        Hasher::new()
+            .raw(salt.digest().as_bytes())
+            .enc(b"DR1/review")
+            .enc(inspectors[i].department.as_bytes())
+            .enc(inspectors[i].id.as_bytes())
+            .finish()
+    };
+    let keys: Vec<Digest> = (0..inspectors.len()).map(key).collect();
     let mut recused: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for c in &inputs.conflicts {
         recused
@@ -123,34 +128,56 @@ fn assign_reviewers(inputs: &Inputs, salt: &Salt, checks: &mut [OffSiteCheck]) -
             .or_default()
             .push(c.inspector_id.as_str());
     }
+    // One candidate set per (department, due date, items): the inspectors
+    // that may review any check of it, by (reviews so far, key, position).
+    type Group = BTreeSet<(u32, Digest, usize)>;
+    let mut groups: BTreeMap<(String, chrono::NaiveDate, Vec<String>), Group> = BTreeMap::new();
+    let mut member_of: Vec<Vec<(String, chrono::NaiveDate, Vec<String>)>> = vec![Vec::new(); inspectors.len()];
+    for check in checks.iter() {
+        let id = (check.department.clone(), check.due, check.items.clone());
+        if groups.contains_key(&id) {
+            continue;
+        }
+        let tags: Vec<&str> = check
+            .items
+            .iter()
+            .filter_map(|item| inputs.item(item).and_then(|it| it.qualification.as_deref()))
+            .collect();
+        let group: Group = (0..inspectors.len())
+            .filter(|&i| {
+                let ins = &inspectors[i];
+                ins.department == check.department
+                    && ins.certificate_valid_until >= check.due
+                    && tags.iter().all(|t| ins.qualifications.contains(*t))
+            })
+            .map(|i| (0, keys[i], i))
+            .collect();
+        for &(_, _, i) in &group {
+            member_of[i].push(id.clone());
+        }
+        groups.insert(id, group);
+    }
     let mut load = vec![0u32; inspectors.len()];
     let mut failures = Vec::new();
     for check in checks.iter_mut() {
         let entity = population.entity(check.entity);
-        let tags: Vec<&str> = check
-            .items
-            .iter()
-            .filter_map(|id| inputs.item(id).and_then(|it| it.qualification.as_deref()))
-            .collect();
         let recused = recused.get(entity.id()).map_or(&[][..], Vec::as_slice);
-        let roster = rosters.get(check.department.as_str()).map_or(&[][..], Vec::as_slice);
-        let mut eligible: Vec<u32> = roster
-            .iter()
-            .filter(|&&i| {
+        let id = (check.department.clone(), check.due, check.items.clone());
+        let chosen = groups.get(&id).and_then(|group| {
+            group.iter().map(|&(_, _, i)| i).find(|&i| {
                 let ins = &inspectors[i];
-                ins.certificate_valid_until >= check.due
-                    && tags.iter().all(|t| ins.qualifications.contains(*t))
-                    && !(rules.cross_station == CrossStation::ExcludeHome && ins.station == entity.region())
-                    && !recused.contains(&ins.id.as_str())
+                let at_home = rules.cross_station == CrossStation::ExcludeHome && ins.station == entity.region();
+                !at_home && !recused.contains(&ins.id.as_str())
             })
-            // OK because a roster holds far fewer than u32::MAX inspectors.
-            .map(|&i| i as u32)
-            .collect();
-        keyed_shuffle(salt, b"DR1/review", entity.id(), &check.department, &mut eligible);
-        // The least load, the first in tie order among equals.
-        let chosen = eligible.iter().map(|&i| i as usize).min_by_key(|&i| load[i]);
+        });
         match chosen {
             Some(i) => {
+                for g in &member_of[i] {
+                    if let Some(group) = groups.get_mut(g) {
+                        group.remove(&(load[i], keys[i], i));
+                        group.insert((load[i] + 1, keys[i], i));
+                    }
+                }
                 load[i] += 1;
                 check.reviewer = Some(inspectors[i].id.clone());
             }

@@ -690,15 +690,9 @@ impl LoadFloor {
 /// `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(department))`, read through
 /// `next_u64` and mapped to ranges by Lemire's unbiased method.
 fn tie_order(salt: &Salt, entity_id: &str, department: &str, eligible: &mut [u32]) {
-    keyed_shuffle(salt, b"DR1/team", entity_id, department, eligible);
-}
-
-/// The Fisher–Yates shuffle of [`tie_order`], under any label (`DR1/team`
-/// for visit teams, `DR1/review` for off-site reviewers).
-pub(super) fn keyed_shuffle(salt: &Salt, label: &[u8], entity_id: &str, department: &str, eligible: &mut [u32]) {
     let seed = Hasher::new()
         .raw(salt.digest().as_bytes())
-        .enc(label)
+        .enc(b"DR1/team")
         .enc(entity_id.as_bytes())
         .enc(department.as_bytes())
         .finish();
