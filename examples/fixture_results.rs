@@ -38,7 +38,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = record.parent().unwrap_or(Path::new(""));
     let plan = dir.join(&drawn.record.tasks[0].plan.path);
     let inputs = double_random::Inputs::load(&plan)?;
-    let window = inputs.plan().window();
+    // Each task's window start, for the off-site checks of that task.
+    let mut starts = std::collections::BTreeMap::new();
+    for task in &drawn.record.tasks {
+        let start = chrono::NaiveDate::parse_from_str(&task.plan.window_start, "%Y-%m-%d")?;
+        starts.insert(task.plan.task_id.clone(), start);
+    }
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record([
         "visit_id",
@@ -69,7 +74,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let offset = (unit(&[&part.visit_id, &part.department, "date"]) * 6.0) as u64;
         let date = match part.date {
             Some(d) => d + Days::new(offset),
-            None => window.start() + Days::new(20 + offset * 5),
+            None => {
+                let task = &part.tasks[0].0;
+                starts.get(task).copied().unwrap_or_default() + Days::new(20 + offset * 5)
+            }
         };
         for item in part.items() {
             let ids = [part.visit_id.as_str(), part.department.as_str(), item];

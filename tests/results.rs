@@ -368,3 +368,93 @@ fn the_python_checker_verifies_the_publication_independently() {
     let v = bin(&["verify", s(&out.join("publication.json"))]);
     assert_eq!(v.status.code(), Some(1));
 }
+
+/// A joint draw of two tasks publishes too: each task's rows name its own
+/// task and items, an item two merged tasks share is published for each,
+/// and the publication verifies.
+#[test]
+fn a_joint_draw_publishes_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "entities.csv",
+        "items.csv",
+        "history.csv",
+        "directed.csv",
+        "calendar.csv",
+        "inspectors.csv",
+        "conflicts.csv",
+        "plan.json",
+    ] {
+        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
+    }
+    // A second task of SCJG's licence item at 0.5 %, April to June, beside the fixture task.
+    let mut plan: serde_json::Value = serde_json::from_str(&read(&fixtures().join("plan.json"))).unwrap();
+    plan["task_id"] = "140930202704011002".into();
+    plan["window"] = serde_json::json!({"start": "2027-04-01", "end": "2027-06-30"});
+    plan["inputs"].as_object_mut().unwrap().remove("directed");
+    let scjg = &mut plan["departments"][0];
+    scjg["items"] = serde_json::json!(["SCJG-01"]);
+    for class in ["A", "B", "C", "D"] {
+        scjg["classes"][class]["ratio"] = "0.005".into();
+    }
+    std::fs::write(
+        dir.path().join("plan2.json"),
+        serde_json::to_string_pretty(&plan).unwrap(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = bin(&[
+        "draw",
+        "--plan",
+        s(&dir.path().join("plan.json")),
+        "--plan",
+        s(&dir.path().join("plan2.json")),
+        "--seed",
+        "joint",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Every item clean, recorded on the visit day (an off-site check: on its task's last day).
+    let drawn = double_random::results::DrawnParts::read(&out.join("record.json")).unwrap();
+    let mut results = String::from("visit_id,department,item_id,result,result_date\n");
+    let mut shared = 0;
+    for part in drawn.parts.values() {
+        let day = part.date.map_or_else(
+            || {
+                if part.tasks[0].0 == "140930202704011002" {
+                    "2027-06-30"
+                } else {
+                    "2027-05-31"
+                }
+                .to_string()
+            },
+            |d| d.to_string(),
+        );
+        shared += usize::from(part.tasks.len() > 1);
+        for item in part.items() {
+            results.push_str(&format!("{},{},{item},1,{day}\n", part.visit_id, part.department));
+        }
+    }
+    assert!(shared > 0, "some visits serve both tasks");
+    std::fs::write(dir.path().join("results.csv"), results).unwrap();
+    let published = dir.path().join("published");
+    let o = bin(&[
+        "publish",
+        s(&out.join("record.json")),
+        "--results",
+        s(&dir.path().join("results.csv")),
+        "--on",
+        "2027-07-15",
+        "--out",
+        s(&published),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = read(&published.join("public.csv"));
+    assert!(public.lines().any(|l| l.contains(",140930202704011002,")));
+    assert!(public.lines().any(|l| l.contains(",140930202703011001,")));
+    assert_eq!(
+        stdout(&bin(&["verify", s(&published.join("publication.json"))])),
+        "verified\n"
+    );
+}
