@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::DrawnParts;
-use super::publish::draw_inputs;
+use super::publish::{csv_bytes, draw_inputs};
 use crate::error::{Error, Result};
 use crate::inputs::io::{CsvFile, read_file};
 use crate::model::{RiskClass, Status};
@@ -20,19 +20,6 @@ pub struct Notices {
     pub notices: usize,
     /// Entities on the pre-warning list.
     pub warned: usize,
-}
-
-/// Writes CSV rows to memory, every value spreadsheet-safe.
-fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // OK because writing to memory cannot fail.
-    let _ = w.write_record(header);
-    for row in rows {
-        let _ = w.write_record(row.iter().map(|v| crate::audit::spreadsheet_safe(v).into_owned()));
-    }
-    w.into_inner().unwrap_or_default()
 }
 
 impl Notices {

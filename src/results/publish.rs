@@ -228,7 +228,7 @@ pub fn publication_date(text: &str) -> Result<NaiveDate> {
 }
 
 /// Writes CSV rows to memory, every value spreadsheet-safe.
-fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+pub(super) fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
