@@ -142,12 +142,15 @@ pub enum ErrorKind {
         differences: Vec<String>,
     },
     /// No complete team assignment exists: each entry names a visit, a
-    /// department and the constraints that bind (a minimum-cut certificate);
-    /// or, when every visit is staffed, each entry names an off-site check
-    /// no inspector may review.
+    /// department and the constraints that bind (a minimum-cut certificate).
     Unstaffable {
         /// One sentence per visit part that cannot be staffed.
         visits: Vec<String>,
+    },
+    /// Off-site checks that no inspector of their department may review.
+    Unreviewable {
+        /// One sentence per check.
+        checks: Vec<String>,
     },
     /// An output directory exists already.
     OutputExists {
@@ -260,6 +263,18 @@ impl Error {
     }
 }
 
+/// Writes the first twenty sentences, one per line, and how many more there
+/// are; the error kind holds them all.
+fn first_twenty(f: &mut fmt::Formatter<'_>, sentences: &[String]) -> fmt::Result {
+    for s in sentences.iter().take(20) {
+        write!(f, "\n  {s}")?;
+    }
+    if sentences.len() > 20 {
+        write!(f, "\n  and {} more", sentences.len() - 20)?;
+    }
+    Ok(())
+}
+
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
         Error(Box::new(kind))
@@ -305,25 +320,16 @@ impl fmt::Display for Error {
                 f.write_str(&differences.join("; "))
             }
             ErrorKind::Unstaffable { visits } => {
-                // Off-site checks fail alone: their reviewers are assigned
-                // once every visit is staffed.
-                if visits.iter().all(|v| v.starts_with("off-site check ")) {
-                    write!(f, "no reviewer can be assigned to {} off-site check(s):", visits.len())?;
-                } else {
-                    write!(
-                        f,
-                        "no complete team assignment exists; {} visit part(s) cannot be staffed:",
-                        visits.len()
-                    )?;
-                }
-                // The first twenty; the kind holds them all.
-                for v in visits.iter().take(20) {
-                    write!(f, "\n  {v}")?;
-                }
-                if visits.len() > 20 {
-                    write!(f, "\n  and {} more", visits.len() - 20)?;
-                }
-                Ok(())
+                write!(
+                    f,
+                    "no complete team assignment exists; {} visit part(s) cannot be staffed:",
+                    visits.len()
+                )?;
+                first_twenty(f, visits)
+            }
+            ErrorKind::Unreviewable { checks } => {
+                write!(f, "no reviewer can be assigned to {} off-site check(s):", checks.len())?;
+                first_twenty(f, checks)
             }
             ErrorKind::OutputExists { path } => write!(
                 f,

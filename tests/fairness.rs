@@ -183,20 +183,7 @@ fn a_year_shows_the_cooldown_binding() {
     use double_random::fairness::simulate_year;
     use double_random::model::RiskClass;
     let dir = tempfile::tempdir().unwrap();
-    let names = [
-        "plan.json",
-        "entities.csv",
-        "items.csv",
-        "history.csv",
-        "directed.csv",
-        "calendar.csv",
-        "inspectors.csv",
-        "conflicts.csv",
-        "program.json",
-    ];
-    for name in names {
-        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
-    }
+    common::copy_fixture_inputs(dir.path(), &["program.json"]);
     let path = dir.path().join("program.json");
     let text = std::fs::read_to_string(&path).unwrap().replace(
         r#""start": "2027-09-01", "end": "2027-11-10""#,

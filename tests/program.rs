@@ -3,43 +3,22 @@
 //! with each round's visits fed into the next round's history, and the
 //! year draws the declared annual ratio of every class.
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output};
+
+use cli::{bin, fixtures, read, s, stderr};
 
 const SEEDS: [&str; 2] = ["2027-03-01 lottery 0417 2953", "2027-09-01 lottery 1120 0386"];
 const ROUNDS: [&str; 2] = ["2027-1", "2027-2"];
-
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_double-random"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn fixtures() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// The fixture inputs and program in a temporary folder.
 fn copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &["program.json"]);
     dir
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// `(department, class)` → selected, summed over a draw's strata.csv.

@@ -4,35 +4,14 @@
 //! positioned errors, feeds the next round's cooldown, and shows the class
 //! gradient it was made with.
 
-use std::path::{Path, PathBuf};
+#[path = "common/cli.rs"]
+mod cli;
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_double-random"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use cli::{bin, fixtures, read, s, stderr, stdout};
 
 fn publish(results: &Path, out: &Path) -> Output {
     bin(&[
@@ -171,16 +150,8 @@ fn planted_faults_are_refused_with_positioned_errors() {
 #[test]
 fn the_history_rows_feed_the_next_rounds_cooldown() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "entities.csv",
-        "items.csv",
-        "directed.csv",
-        "calendar.csv",
-        "inspectors.csv",
-        "conflicts.csv",
-    ] {
-        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
-    }
+    // The fixture inputs, whose history.csv and plan.json are replaced below.
+    common::copy_fixture_inputs(dir.path(), &[]);
     let rows = read(&fixtures().join("published/history-rows.csv"));
     let history = read(&fixtures().join("history.csv")) + rows.split_once('\n').unwrap().1;
     std::fs::write(dir.path().join("history.csv"), history).unwrap();
@@ -375,18 +346,7 @@ fn the_python_checker_verifies_the_publication_independently() {
 #[test]
 fn a_joint_draw_publishes_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "entities.csv",
-        "items.csv",
-        "history.csv",
-        "directed.csv",
-        "calendar.csv",
-        "inspectors.csv",
-        "conflicts.csv",
-        "plan.json",
-    ] {
-        std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
-    }
+    common::copy_fixture_inputs(dir.path(), &[]);
     // A second task of SCJG's licence item at 0.5 %, April to June, beside the fixture task.
     let mut plan: serde_json::Value = serde_json::from_str(&read(&fixtures().join("plan.json"))).unwrap();
     plan["task_id"] = "140930202704011002".into();

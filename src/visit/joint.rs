@@ -269,6 +269,8 @@ impl Draw {
     ///
     /// # Errors
     ///
+    /// [`ErrorKind::Unreviewable`](crate::ErrorKind::Unreviewable) when an
+    /// off-site check has no possible reviewer;
     /// [`ErrorKind::Unstaffable`](crate::ErrorKind::Unstaffable) when no
     /// complete team assignment exists, naming each visit and department
     /// that cannot be staffed; [`ErrorKind::Policy`](crate::ErrorKind::Policy)

@@ -199,6 +199,6 @@ fn assign_reviewers(inputs: &Inputs, salt: &Salt, checks: &mut [OffSiteCheck]) -
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(ErrorKind::Unstaffable { visits: failures }.into())
+        Err(ErrorKind::Unreviewable { checks: failures }.into())
     }
 }
