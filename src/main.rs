@@ -308,15 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 eprintln!("note: --plan and --log apply to a draw's record, not a publication");
             }
             let v = double_random::results::publish::verify_publication(&record)?;
-            if v.is_verified() {
-                outln!("verified");
-            } else {
-                for d in &v.differences {
-                    outln!("{d}");
-                }
-                outln!("not verified: {} difference(s)", v.differences.len());
-                return Ok(ExitCode::from(1));
-            }
+            return Ok(report_verification(&v));
         }
         Command::Verify { record, plan, log } => {
             let spinner = spinner();
@@ -334,15 +326,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             for n in &v.notes {
                 outln!("note: {n}");
             }
-            if v.is_verified() {
-                outln!("verified");
-            } else {
-                for d in &v.differences {
-                    outln!("{d}");
-                }
-                outln!("not verified: {} difference(s)", v.differences.len());
-                return Ok(ExitCode::from(1));
-            }
+            return Ok(report_verification(&v));
         }
         Command::Fairness {
             plan,
@@ -632,6 +616,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints `verified`, or each difference and their count; the exit code
+/// is 0 or 1.
+fn report_verification(v: &double_random::Verification) -> ExitCode {
+    if v.is_verified() {
+        outln!("verified");
+        return ExitCode::SUCCESS;
+    }
+    for d in &v.differences {
+        outln!("{d}");
+    }
+    outln!("not verified: {} difference(s)", v.differences.len());
+    ExitCode::from(1)
 }
 
 /// Whether a file to verify is a publication record (its JSON says

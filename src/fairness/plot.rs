@@ -37,6 +37,27 @@ fn panel<'a, 'b>(area: &'a Area<'b>, caption: impl AsRef<str>) -> ChartBuilder<'
     builder
 }
 
+/// The name of the column `x` falls in, at the column's centre only (a
+/// label at each of the `2n + 1` ticks would repeat it).
+fn centre_label(names: &[String], x: f64) -> String {
+    let k = x.floor() as usize;
+    if (x - x.floor() - 0.5).abs() < 0.26 {
+        names.get(k).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// The colour of a credit-risk class in every picture.
+fn class_colour(class: &str) -> RGBColor {
+    match class {
+        "A" => GREEN,
+        "B" => BLUE,
+        "C" => MAGENTA,
+        _ => RED,
+    }
+}
+
 fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
     let width = 0.25;
     let (lo, hi) = (-5.0f64, 5.0f64);
@@ -106,12 +127,7 @@ fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .y_desc("share of runs selected")
         .x_labels(0)
         .draw()?;
-    let colour = |class: &str| match class {
-        "A" => GREEN,
-        "B" => BLUE,
-        "C" => MAGENTA,
-        _ => RED,
-    };
+    let colour = class_colour;
     chart.draw_series(strata.iter().enumerate().map(|(i, s)| {
         PathElement::new(
             [(i as f64 + 0.1, s.target), (i as f64 + 0.9, s.target)],
@@ -158,14 +174,7 @@ fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .x_desc("department")
         .y_desc("visits per run")
         .x_labels(names.len().max(1) * 2 + 1)
-        .x_label_formatter(&|x| {
-            let k = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 0.26 {
-                names.get(k).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| centre_label(&names, *x))
         .draw()?;
     for (d, w) in report.workload.iter().enumerate() {
         let n = w.totals.len().max(1) as f64;
@@ -217,21 +226,10 @@ fn rates(area: &Area<'_>, caption: &str, groups: &[crate::results::calibrate::Ra
         .configure_mesh()
         .y_desc("share of checks with a problem")
         .x_labels(n * 2 + 1)
-        .x_label_formatter(&|x| {
-            let k = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 0.26 {
-                names.get(k).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| centre_label(&names, *x))
         .draw()?;
-    let colour = |group: &str| match group.rsplit(' ').next().unwrap_or(group) {
-        "A" => GREEN,
-        "B" => BLUE,
-        "C" => MAGENTA,
-        _ => RED,
-    };
+    // A group is a class, or a department and a class.
+    let colour = |group: &str| class_colour(group.rsplit(' ').next().unwrap_or(group));
     chart.draw_series(groups.iter().enumerate().map(|(k, g)| {
         let x = k as f64;
         Rectangle::new(
