@@ -30,17 +30,40 @@ pub fn history_rows(record: &Path) -> Result<String> {
     let record_name = record.display().to_string();
     let bytes = crate::inputs::io::read_file(record, &record_name)?;
     let parsed = AuditRecord::from_json(&record_name, &bytes)?;
-    let visits_path = record.with_file_name("visits.csv");
-    let visits_name = visits_path.display().to_string();
-    let visits = crate::inputs::io::read_file(&visits_path, &visits_name)?;
-    let expected = parsed.outputs.iter().find(|f| f.path == "visits.csv");
-    if expected.map(|f| f.sha256.as_str()) != Some(Digest::of_bytes(&visits).to_hex().as_str()) {
+    let visits = read_output(record, &parsed, "visits.csv")?;
+    rows_of_visits(&record.with_file_name("visits.csv").display().to_string(), &visits)
+}
+
+/// An output file of the draw whose record (`record`, parsed as `parsed`)
+/// is at `record`, read from beside it and checked against the record's
+/// digest, so that no edited file is read as the draw's.
+///
+/// # Errors
+///
+/// An [`Io`](crate::ErrorKind::Io) error when it cannot be read, and a
+/// [`Policy`](crate::ErrorKind::Policy) error when it differs from the record.
+pub(crate) fn read_output(record: &Path, parsed: &AuditRecord, file: &str) -> Result<Vec<u8>> {
+    let path = record.with_file_name(file);
+    let shown = path.display().to_string();
+    let bytes = crate::inputs::io::read_file(&path, &shown)?;
+    let expected = parsed.outputs.iter().find(|f| f.path == file);
+    if expected.map(|f| f.sha256.as_str()) != Some(Digest::of_bytes(&bytes).to_hex().as_str()) {
         return Err(Error::policy(
-            Location::file(&visits_name),
-            format!("the file is not the visits.csv that {record_name} names; verify the draw first"),
+            Location::file(&shown),
+            format!(
+                "the file is not the {file} that {} names; verify the draw first",
+                record.display()
+            ),
         ));
     }
-    let mut reader = csv::ReaderBuilder::new().from_reader(visits.as_slice());
+    Ok(bytes)
+}
+
+/// [`history_rows`] of the bytes of a draw's `visits.csv` (named
+/// `visits_name` in errors), already checked against its record.
+pub(crate) fn rows_of_visits(visits_name: &str, visits: &[u8]) -> Result<String> {
+    let visits_name = visits_name.to_string();
+    let mut reader = csv::ReaderBuilder::new().from_reader(visits);
     let headers = reader
         .headers()
         .map_err(|e| Error::syntax(Location::file(&visits_name), e.to_string()))?

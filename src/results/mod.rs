@@ -232,6 +232,8 @@ pub struct DrawnParts {
     pub record_sha256: Digest,
     /// The parts, keyed by (visit id, department).
     pub parts: BTreeMap<(String, String), DrawnPart>,
+    /// The draw's `visits.csv`, as read and checked (for its history rows).
+    pub(crate) visits_csv: Vec<u8>,
 }
 
 impl DrawnParts {
@@ -247,19 +249,7 @@ impl DrawnParts {
         let name = record.display().to_string();
         let bytes = read_file(record, &name)?;
         let parsed = AuditRecord::from_json(&name, &bytes)?;
-        let read_output = |file: &str| -> Result<Vec<u8>> {
-            let path = record.with_file_name(file);
-            let shown = path.display().to_string();
-            let bytes = read_file(&path, &shown)?;
-            let expected = parsed.outputs.iter().find(|f| f.path == file);
-            if expected.map(|f| f.sha256.as_str()) != Some(Digest::of_bytes(&bytes).to_hex().as_str()) {
-                return Err(Error::policy(
-                    Location::file(&shown),
-                    format!("the file is not the {file} that {name} names; verify the draw first"),
-                ));
-            }
-            Ok(bytes)
-        };
+        let read_output = |file: &str| crate::audit::read_output(record, &parsed, file);
         let mut parts: BTreeMap<(String, String), DrawnPart> = BTreeMap::new();
         // visits.csv: each part's basis (random when the department drew the entity).
         let visits = read_output("visits.csv")?;
@@ -334,6 +324,7 @@ impl DrawnParts {
             record: parsed,
             record_sha256: Digest::of_bytes(&bytes),
             parts,
+            visits_csv: visits,
         })
     }
 }

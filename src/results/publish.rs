@@ -151,7 +151,8 @@ impl Publication {
         let public = public_csv(&inputs, &drawn, &by_key, published_on)?;
         let reclassify = reclassify_csv(&inputs, &drawn, &rows);
         let penalties = penalties_csv(&inputs[0], &drawn, &rows);
-        let history = crate::audit::history_rows(record)?;
+        let visits_name = record.with_file_name("visits.csv").display().to_string();
+        let history = crate::audit::rows_of_visits(&visits_name, &drawn.visits_csv)?;
         let mut files = vec![
             ("public.csv".to_string(), public),
             ("reclassify.csv".to_string(), reclassify),
