@@ -303,7 +303,11 @@ pub(crate) fn write_new_folder<'a>(
 /// `/` separators, as plans and records name files; the absolute path when
 /// there is no relative one (another drive).
 pub(crate) fn relative_to(path: &Path, dir: &Path) -> Result<String> {
-    let abs = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+    // The folder of a bare file name (`plan.json`) is the empty path: the current folder.
+    let abs = |p: &Path| {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        std::path::absolute(p).map_err(|e| Error::io(p, e))
+    };
     let path_abs = abs(path)?;
     let rel = pathdiff::diff_paths(&path_abs, abs(dir)?).unwrap_or(path_abs);
     let parts: Vec<String> = rel
