@@ -268,3 +268,21 @@ fn directed_checks_belong_to_one_round() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(read(&autumn.join("round-2027-2.json")).contains(r#""directed": "../directed-autumn.csv""#));
 }
+
+/// A program named by a bare file name, run from its own folder: its
+/// folder is the current one (this once failed with "cannot make an empty
+/// path absolute").
+#[test]
+fn a_program_named_by_a_bare_file_name_is_read_from_the_current_folder() {
+    let dir = copy();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_double-random"))
+        .args(["program", "program.json", "--out", "year"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        read(&dir.path().join("year/round-2027-1.json")),
+        read(&fixtures().join("year/round-2027-1.json"))
+    );
+}
