@@ -1,5 +1,5 @@
 //! The selection: keys, quotas, allocation over strata and the smallest
-//! keys per stratum (DR2 steps 3 to 7). The visits a draw holds are made in
+//! keys per stratum (DR3 steps 3 to 7). The visits a draw holds are made in
 //! `visit`, which also defines [`Draw::run`], the whole draw.
 
 use std::collections::BTreeMap;
@@ -11,13 +11,13 @@ use crate::key::{Digest, Salt, Seed};
 use crate::model::{DirectedReason, Mode, Ratio, RiskClass, Status};
 use crate::visit::Visit;
 
-/// Whether the departments of a task share one salt (DR2) or, for
+/// Whether the departments of a task share one salt (DR3) or, for
 /// fairness comparisons only, each use their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Independence {
-    /// DR2: one salt per task.
+    /// DR3: one salt per task.
     Shared,
-    /// One salt per department (not DR2; for measuring what coordination
+    /// One salt per department (not DR3; for measuring what coordination
     /// saves). Only the `fairness` feature draws this way.
     #[cfg_attr(not(feature = "fairness"), allow(dead_code))]
     PerDepartment,
@@ -29,7 +29,7 @@ pub(crate) enum Independence {
 pub struct Selected {
     /// The entity's position in the [`Population`] (see [`Population::entity`]).
     pub entity: usize,
-    /// Its DR2 key.
+    /// Its DR3 key.
     pub key: Digest,
     /// Its 1-based rank by key within the stratum.
     pub rank: u64,
@@ -84,7 +84,7 @@ pub struct ClassDraw {
     pub quota: u64,
     /// `n(d,c)`, the quota capped at `|E|`.
     pub drawn: u64,
-    /// The allocation offset `v` (DR2 step 6), to be read as `v / 2^64`.
+    /// The allocation offset `v` (DR3 step 6), to be read as `v / 2^64`.
     pub offset: u64,
     /// Exclusions from the base population, by reason (`not_active` entities are outside it and counted too).
     pub excluded: BTreeMap<ExclusionReason, u64>,
@@ -223,7 +223,7 @@ impl Unscheduled {
     }
 }
 
-/// DR2 step 6: systematic rounding of the shares `n × sizes[k] / Σ sizes`
+/// DR3 step 6: systematic rounding of the shares `n × sizes[k] / Σ sizes`
 /// with offset `v / 2^64`. Returns one count per stratum, in order; they sum
 /// to `n`, and each is the floor or the ceiling of its share. `None` when
 /// the sizes sum to more than `u64::MAX`, which no frame held in memory can
@@ -278,10 +278,10 @@ pub(crate) fn allocate_held(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
 }
 
 /// A member of a stratum with its key packed: the first 8 bytes of its
-/// DR2 key (big-endian) and its position in the population.
+/// DR3 key (big-endian) and its position in the population.
 type Packed = (u64, u32);
 
-/// The first 8 bytes of every entity's DR2 key, in population order, on
+/// The first 8 bytes of every entity's DR3 key, in population order, on
 /// every core: reading the ids in order is far cheaper than reading them
 /// stratum by stratum.
 fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
@@ -310,7 +310,7 @@ fn packed_keys(salt: &Salt, population: &Population, prefixes: Option<&[u64]>, m
     }
 }
 
-/// DR2 step 7: the `n` members with the smallest keys (ties by id bytes),
+/// DR3 step 7: the `n` members with the smallest keys (ties by id bytes),
 /// in key order, without sorting the whole stratum. Packed keys decide
 /// unless their first 8 bytes are equal; then the whole keys, then the ids.
 fn smallest(mut members: Vec<Packed>, n: usize, salt: &Salt, population: &Population) -> Vec<Packed> {
@@ -334,7 +334,7 @@ fn smallest(mut members: Vec<Packed>, n: usize, salt: &Salt, population: &Popula
 }
 
 impl Draw {
-    /// DR2 steps 1 to 8 alone: the selection of every department, without
+    /// DR3 steps 1 to 8 alone: the selection of every department, without
     /// visits (`visits` is empty). The plan checks that need the frame (item
     /// floors) are made by [`Draw::run`], not here.
     pub fn select(inputs: &Inputs, seed: &Seed) -> Draw {

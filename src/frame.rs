@@ -1,10 +1,10 @@
-//! The frame (DR2 step 4): per department and class, the base population,
+//! The frame (DR3 step 4): per department and class, the base population,
 //! the eligible frame split into strata, and every exclusion with its
 //! reason. The frame does not depend on the seed, so it can be committed
 //! to before the seed exists.
 //!
 //! One file for one step: the exclusion rules, the strata and the frame
-//! digest are read together when checking DR2 step 4, and the last 150
+//! digest are read together when checking DR3 step 4, and the last 150
 //! lines are its unit tests.
 
 use std::borrow::Cow;
@@ -207,7 +207,7 @@ struct Rules<'a> {
     scope: Vec<(Cow<'a, Codes>, Vec<bool>)>,
 }
 
-/// The reasons of DR2 step 4 that depend on the entity alone, resolved once
+/// The reasons of DR3 step 4 that depend on the entity alone, resolved once
 /// per entity and then combined with each department's class mode in
 /// [`exclusion`].
 struct EntityRules {
@@ -310,7 +310,7 @@ fn column_codes<'a>(population: &'a Population, column: &str) -> (Cow<'a, [Strin
 }
 
 /// Each entity's stratum, numbered in the order of the strata's values
-/// (UTF-8 bytes, column by column, as DR2 step 6 orders strata), and the
+/// (UTF-8 bytes, column by column, as DR3 step 6 orders strata), and the
 /// values of each stratum.
 fn strata_of(population: &Population, columns: &[String]) -> (Vec<u32>, Vec<Vec<String>>) {
     let coded: Vec<_> = columns.iter().map(|c| column_codes(population, c)).collect();
@@ -579,7 +579,7 @@ impl Frame {
         Ok(())
     }
 
-    /// Builds the frames of every department (DR2 step 4).
+    /// Builds the frames of every department (DR3 step 4).
     ///
     /// The base population `B(d,c)` holds the registered (active or
     /// suspended) entities in the department's scope whose class, after

@@ -1,4 +1,4 @@
-//! DR2 hashing: the seed digest, the draw salt, entity keys and the
+//! DR3 hashing: the seed digest, the draw salt, entity keys and the
 //! allocation offset. Everything here is SHA-256 over length-prefixed
 //! byte strings, so it can be re-implemented in any language.
 
@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use crate::error::{ErrorKind, Result};
 
 /// The id of the draw specification implemented by this crate.
-pub const SPEC_ID: &str = "DR2";
+pub const SPEC_ID: &str = "DR3";
 
 /// A 32-byte SHA-256 digest, read as a big-endian unsigned integer when
 /// compared, and shown as 64 lowercase hex digits.
@@ -87,7 +87,7 @@ impl fmt::Display for Digest {
     }
 }
 
-/// An incremental SHA-256 over DR2 fields.
+/// An incremental SHA-256 over DR3 fields.
 #[derive(Clone, Default)]
 pub(crate) struct Hasher(Sha256);
 
@@ -240,7 +240,7 @@ impl Seed {
         &self.0
     }
 
-    /// DR2 step 1: `S = H(enc("DR1/seed") ‖ enc(seed_text))`.
+    /// DR3 step 1: `S = H(enc("DR1/seed") ‖ enc(seed_text))`.
     pub fn digest(&self) -> Digest {
         Hasher::new().enc(b"DR1/seed").enc(self.0.as_bytes()).finish()
     }
@@ -270,7 +270,7 @@ const SHA256_IV: [u32; 8] = [
     0x5be0_cd19,
 ];
 
-/// DR2 step 2: the draw salt `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))`,
+/// DR3 step 2: the draw salt `T = H(enc("DR1/draw") ‖ S ‖ enc(task_id) ‖ enc(round_id))`,
 /// shared by every department of a task and round.
 ///
 /// # Example
@@ -308,7 +308,7 @@ impl Salt {
         self.0
     }
 
-    /// DR2 step 3: `K(e) = H(T ‖ enc(entity_id))`.
+    /// DR3 step 3: `K(e) = H(T ‖ enc(entity_id))`.
     pub fn entity_key(&self, entity_id: &str) -> Digest {
         let id = entity_id.as_bytes();
         if id.len() <= ONE_BLOCK_ID {
@@ -376,7 +376,7 @@ impl Salt {
         block[56..].copy_from_slice(&bits.to_be_bytes());
     }
 
-    /// DR2 step 6: the allocation offset `v`, the first 8 bytes of
+    /// DR3 step 6: the allocation offset `v`, the first 8 bytes of
     /// `H(T ‖ enc("DR1/alloc") ‖ enc(department) ‖ enc(class))` as a
     /// big-endian integer (read as `v / 2^64`).
     pub fn alloc_offset(&self, department: &str, class: &str) -> u64 {
@@ -394,9 +394,9 @@ impl Salt {
 /// multiply-and-reject: draw `x`, form the 128-bit product `x × n`, reject
 /// when its low half is below `2^64 mod n`, return the high half).
 ///
-/// This is DR2 step 9's documented mapping of a ChaCha20 stream (read
+/// This is DR3 step 10's documented mapping of a ChaCha20 stream (read
 /// through `next_u64` only) to a range, for every random choice other than
-/// the selection (the team tie order, and synthetic data).
+/// the selection (the team seats, and synthetic data).
 ///
 /// `n` must be positive.
 pub(crate) fn below(rng: &mut ChaCha20Rng, n: u64) -> u64 {

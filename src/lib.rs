@@ -5,7 +5,7 @@
 //! ratios that follow each entity's credit-risk class (A low … D high), merge
 //! several departments' check items into one visit per entity
 //! (进一次门、查多项事), and publish the results. This crate makes every draw a
-//! pure function of its inputs and a public seed text, following the DR2
+//! pure function of its inputs and a public seed text, following the DR3
 //! specification: SHA-256 and integers only, so anyone can replay a draw
 //! with this crate or with a short script in any language.
 //!
@@ -67,7 +67,7 @@
 //! | [`inputs`] | the plan's parts, the entity library ([`inputs::Population`]), the calendar, inspectors |
 //! | [`model`] | the shared vocabulary: [`model::Ratio`], statuses, check items, past visits, directed checks |
 //! | [`frame`] | base populations, eligible frames, strata and every exclusion with its reason |
-//! | [`key`] | DR2's hashing: [`key::Salt`], entity keys, [`key::Digest`] |
+//! | [`key`] | DR3's hashing: [`key::Salt`], entity keys, [`key::Digest`] |
 //! | [`draw`] | quotas, allocation over strata ([`draw::allocate`]), the selected entities |
 //! | [`visit`] | merged visits, their dates and inspector teams |
 //! | [`audit`] | the commitment, the output files, the audit record and the draw log |
@@ -78,11 +78,13 @@
 //! `ARCHITECTURE.md` in the repository maps the modules to these steps and
 //! follows a draw and a verification through them.
 //!
-//! # The DR2 draw
+//! # The DR3 draw
 //!
-//! DR2 is DR1 with the annual cap counting random visits only (unless the
-//! plan says otherwise) and no quota for a trigger-only class; its hash
-//! labels keep their DR1 names. `H` is SHA-256, `enc(s)` the 4-byte
+//! DR3 is DR1 with the annual cap counting random visits only (unless the
+//! plan says otherwise), no quota for a trigger-only class, off-site
+//! classes reviewed rather than visited (DR2), and each team seat drawn
+//! uniformly from the least-loaded inspectors who may take it (DR3, step
+//! 10); its other hash labels keep their DR1 names. `H` is SHA-256, `enc(s)` the 4-byte
 //! big-endian length of `s` then its UTF-8 bytes, and a digest is read as a
 //! big-endian integer.
 //!
@@ -107,7 +109,7 @@
 //! iteration order, wall clock or `rand` distribution takes part in a
 //! selection. The value-stability tests pin keys, allocations and
 //! selections to hard-coded values; a change to any of them is a new spec
-//! id (DR3), announced in the changelog, never a silent change.
+//! id (DR4), announced in the changelog, never a silent change.
 //!
 //! # Crate features
 //!

@@ -220,7 +220,7 @@ impl Ratio {
         &self.text
     }
 
-    /// DR2 step 5: `ceil(ratio × base)`, in integers.
+    /// DR3 step 5: `ceil(ratio × base)`, in integers.
     pub fn quota(&self, base: u64) -> u64 {
         let p = u128::from(self.num) * u128::from(base);
         let d = u128::from(self.den);

@@ -592,7 +592,7 @@ fn plan_json() -> String {
     }
     format!(
         r#"{{
-  "spec": "DR2",
+  "spec": "DR3",
   "plan_id": "14093020271000",
   "task_id": "140930202703011001",
   "round_id": "2027-1",

@@ -75,7 +75,7 @@ fn draw_on_fixtures_matches_the_golden_outputs() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
     let text = stdout(&o);
-    assert!(text.starts_with("DR2 draw: plan 14093020271000, task 140930202703011001, round 2027-1"));
+    assert!(text.starts_with("DR3 draw: plan 14093020271000, task 140930202703011001, round 2027-1"));
     assert!(
         text.contains("SCJG         C         0.10      on_site       397       369        40        40         0"),
         "{text}"
@@ -775,7 +775,7 @@ fn a_round_feeds_the_next_through_its_history() {
     );
     let rows = std::fs::read_to_string(&rows_path).unwrap();
     assert!(rows.starts_with(
-        "entity_id,department,date,kind,inspector_ids\n9214093069QC3MN990,SCJG,2027-05-20,random,SCJG-006;SCJG-024\n"
+        "entity_id,department,date,kind,inspector_ids\n9214093069QC3MN990,SCJG,2027-05-20,random,SCJG-001;SCJG-009\n"
     ));
     assert!(rows.lines().any(|l| l.contains(",directed,")), "{rows}");
     // Refused: writing over an existing file, and an edited visits.csv.

@@ -732,7 +732,7 @@ bad_input!(
 bad_input!(
     plan_other_spec,
     in_plan("{", r#"{"spec": "DR1","#),
-    "plan.json, line 1, field spec: \"DR1\" is not \"DR2\", the spec this crate implements"
+    "plan.json, line 1, field spec: \"DR1\" is not \"DR3\", the spec this crate implements"
 );
 bad_input!(
     plan_empty_round,
@@ -809,17 +809,17 @@ fn commitments_records_and_logs_that_are_not_one() {
     };
     assert_eq!(commitment("{"), "commitment.json, line 1: EOF while parsing an object");
     assert_eq!(
-        commitment("{\"spec\": \"DR2\"}"),
+        commitment("{\"spec\": \"DR3\"}"),
         "commitment.json, line 1: missing field `plan_id`"
     );
     assert_eq!(
-        commitment("{\"spec\":\"DR2\",\"files\":[]}"),
+        commitment("{\"spec\":\"DR3\",\"files\":[]}"),
         "commitment.json, line 1, field files: unknown field `files`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `inputs`, `frame_sha256`"
     );
     assert_eq!(record("nope"), "record.json, line 1: expected a JSON object");
     assert_eq!(record("[]"), "record.json, line 1: expected a JSON object");
     assert_eq!(
-        record("{\"spec\": \"DR2\"}"),
+        record("{\"spec\": \"DR3\"}"),
         "record.json, line 1: missing field `crate_version`"
     );
     assert_eq!(

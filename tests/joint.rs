@@ -237,7 +237,7 @@ fn a_joint_draw_is_written_verified_and_checked_by_python_per_task() {
         inputs, draw: joint, ..
     } = drawer.run().unwrap();
     let summary = joint.summary(&inputs);
-    assert_eq!(summary.matches("DR2 draw: plan ").count(), 3);
+    assert_eq!(summary.matches("DR3 draw: plan ").count(), 3);
     let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
     assert_eq!(v.differences, Vec::<String>::new());
     let record = std::fs::read_to_string(out.join("record.json")).unwrap();

@@ -1,4 +1,4 @@
-//! Off-site checks (DR2 step 11): the selections of an off-site class are
+//! Off-site checks (DR3 step 11): the selections of an off-site class are
 //! reviews with one reviewer each, never visits; suspended entities are
 //! eligible for them; reviewers keep the rules an independent checker
 //! recomputes.

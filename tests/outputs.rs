@@ -151,7 +151,7 @@ fn the_readme_library_example_draws_and_verifies() {
     assert!(
         drawn
             .summary()
-            .starts_with("DR2 draw: plan 14093020271000, task 140930202703011001")
+            .starts_with("DR3 draw: plan 14093020271000, task 140930202703011001")
     );
     assert_eq!(drawn.log_entries.len(), 1);
     let v = Verifier::new(at("out/fixture-draw/record.json"))

@@ -1,4 +1,4 @@
-//! Property tests: the invariants of DR2 on random small populations.
+//! Property tests: the invariants of DR3 on random small populations.
 
 mod common;
 
@@ -332,7 +332,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// DR2 step 3, `K(e) = H(T ‖ enc(id))`, is SHA-256 of exactly those
+    /// DR3 step 3, `K(e) = H(T ‖ enc(id))`, is SHA-256 of exactly those
     /// bytes for ids of every length: the one-block path (ids up to 19
     /// bytes) and the general one agree with the sha2 crate's hasher.
     #[test]

@@ -137,7 +137,7 @@ fn formula_like_values_are_neutralised_the_same_way_everywhere() {
     assert_eq!((code, text.as_str()), (0, "verified\n"));
 }
 
-/// Which past visits the cooldown and the annual cap count (DR2): by
+/// Which past visits the cooldown and the annual cap count (DR3): by
 /// default a directed visit starts a cooldown but does not use up the
 /// annual cap; `annual_cap_counts` and `cooldown_counts` change that, and
 /// `class_limits` sets a class's own cooldown and cap. The draw and the

@@ -1,12 +1,12 @@
-//! Value-stability tests: hard-coded DR2 outputs.
+//! Value-stability tests: hard-coded DR3 outputs.
 //!
 //! The seed digest, salt, keys, offsets, allocations and the fixture
 //! selection were checked against an independent Python implementation of
-//! DESIGN.md's DR1, whose keys, salts and allocations DR2 keeps (standard
+//! DESIGN.md's DR1, whose keys, salts and allocations DR3 keeps (standard
 //! library only); the frame digest is this
 //! crate's own commitment format. These tests must
 //! break when key derivation, allocation, selection or the frame digest
-//! change; such a change is a new spec id (DR3) and a
+//! change; such a change is a new spec id (DR4) and a
 //! "Reproducibility-breaking changes" entry in CHANGELOG.md, never an
 //! update of the literals.
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""An independent verifier of DR2 draws that needs nothing but Python 3's
+"""An independent verifier of DR3 draws that needs nothing but Python 3's
 standard library.
 
 It recomputes, from the plan, its input files and the seed text, the
 keys, base populations, eligible frames, quotas, allocations and selections,
 and compares them with the plan's task in a draw's selection.csv and
 strata.csv (a draw of several tasks lists each; run it once per plan). It shares no
-code with the Rust crate: it follows the DR2 text in the README. It reads the
+code with the Rust crate: it follows the DR3 text in the README. It reads the
 entity file twice and never holds the frame, only counts per stratum, the
 history's last visits and the selected (a province of 10 million entities
 takes some 330 MB).
@@ -27,7 +27,7 @@ import sys
 from fractions import Fraction
 
 
-SPEC = "DR2"
+SPEC = "DR3"
 
 
 def enc(text):
@@ -62,7 +62,7 @@ def date(text):
 
 
 def draw(plan_path, seed_text):
-    """Returns (selection rows, strata rows) exactly as DR2 defines them.
+    """Returns (selection rows, strata rows) exactly as DR3 defines them.
 
     It reads the entity file twice and never holds the frame:
     the first pass counts each stratum's base and eligible entities, which
@@ -77,7 +77,7 @@ def draw(plan_path, seed_text):
     inputs = plan["inputs"]
     entities_path = os.path.join(base_dir, inputs["entities"])
 
-    # Steps 1-3: seed digest, draw salt, keys (DR2 keeps DR2's hash labels).
+    # Steps 1-3: seed digest, draw salt, keys (DR3 keeps DR1's hash labels).
     s = sha256(enc("DR1/seed") + enc(seed_text))
     t = sha256(enc("DR1/draw") + s + enc(plan["task_id"]) + enc(plan["round_id"]))
 
@@ -165,7 +165,7 @@ def draw(plan_path, seed_text):
 
     # Second pass, step 7: per stratum the n_h smallest keys, in a heap whose
     # top is the largest kept (keys negated). Two ids never share a key
-    # short of a SHA-256 collision, so DR2's tie rule (id bytes) never acts.
+    # short of a SHA-256 collision, so DR3's tie rule (id bytes) never acts.
     kept = {}
     for e in rows(entities_path):
         for d, cls, stratum, is_eligible in places(e):

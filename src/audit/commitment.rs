@@ -37,7 +37,7 @@ pub struct FileDigest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Commitment {
-    /// The spec id, `DR2`.
+    /// The spec id, `DR3`.
     pub spec: String,
     /// The plan id.
     pub plan_id: String,

@@ -9,7 +9,7 @@ use crate::error::Result;
 use super::outputs::{DrawView, Rendered, Sink, TaskInputs, fraction, join_into};
 
 /// `selection.csv`: per task, department, class and stratum, the selected
-/// entities in key order, with their key and rank (DR2 step 7).
+/// entities in key order, with their key and rank (DR3 step 7).
 pub(super) fn selection(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Rendered> {
     let population = &tasks[0].inputs.population;
     sink.csv(
@@ -45,7 +45,7 @@ pub(super) fn selection(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Si
 
 /// `strata.csv`: per task, department, class and stratum, the base and
 /// eligible counts, the exact share, the allocation and the threshold
-/// (DR2 steps 4–7).
+/// (DR3 steps 4–7).
 pub(super) fn strata(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Rendered> {
     sink.csv(
         "strata.csv",
@@ -84,7 +84,7 @@ pub(super) fn strata(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<
 }
 
 /// `exclusions.csv`: every entity of a base population left out of the
-/// eligible frame, with its reason (DR2 step 4).
+/// eligible frame, with its reason (DR3 step 4).
 pub(super) fn exclusions(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: Sink<'_>) -> Result<Rendered> {
     let population = &tasks[0].inputs.population;
     sink.csv(
@@ -136,7 +136,7 @@ pub(super) fn unscheduled(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: 
     )
 }
 
-/// `offsite.csv`: one row per off-site check (DR2 step 11), in id order,
+/// `offsite.csv`: one row per off-site check (DR3 step 11), in id order,
 /// with its items, reviewer and due date.
 pub(super) fn offsite(
     tasks: &[TaskInputs<'_>],
@@ -181,7 +181,7 @@ pub(super) fn offsite(
 }
 
 /// `visits.csv`: one row per visit, with its date, departments, items,
-/// basis, team and leader (DR2 steps 8–10).
+/// basis, team and leader (DR3 steps 8–10).
 pub(super) fn visits(
     tasks: &[TaskInputs<'_>],
     joint: &DrawView<'_>,

@@ -42,7 +42,7 @@ pub struct LogEntry {
     pub task_id: String,
     /// The round id.
     pub round_id: String,
-    /// SHA-256 of the seed (DR2 step 1).
+    /// SHA-256 of the seed (DR3 step 1).
     pub seed_sha256: String,
     /// SHA-256 of the commitment file the inputs were checked against, if any.
     pub commitment_sha256: Option<String>,

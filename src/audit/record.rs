@@ -18,7 +18,7 @@ use super::{CRATE_VERSION, to_json};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
-    /// The draw specification, `DR2`.
+    /// The draw specification, `DR3`.
     pub spec: String,
     /// The version of this crate that made the draw.
     pub crate_version: String,

@@ -217,7 +217,7 @@ pub struct FairnessReport {
     pub z_scores: Vec<f64>,
     /// Per department, class and stratum: inclusion and a chi-square test.
     pub strata: Vec<StratumInclusion>,
-    /// Runs in which some class's allocations did not sum to its quota (capped): always 0 for DR2.
+    /// Runs in which some class's allocations did not sum to its quota (capped): always 0 for DR3.
     pub runs_with_wrong_totals: u64,
     /// The largest |mean allocation − q_h| over strata.
     pub max_allocation_error: f64,

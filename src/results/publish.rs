@@ -32,7 +32,7 @@ pub const PUBLICATION_FILES: [&str; 5] = [
 pub struct PublicationRecord {
     /// Always `"publication"`.
     pub kind: String,
-    /// The draw specification, `DR2`.
+    /// The draw specification, `DR3`.
     pub spec: String,
     /// The version of this crate that made it.
     pub crate_version: String,

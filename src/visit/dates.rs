@@ -1,4 +1,4 @@
-//! Visit dates (DR2 step 9): every visit gets a working day of the task
+//! Visit dates (DR3 step 9): every visit gets a working day of the task
 //! window; visits spread evenly over the window, and visits of one region
 //! fall on neighbouring days so they can share a team-day.
 

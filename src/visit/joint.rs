@@ -98,7 +98,7 @@ fn schedule_visits(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>
             };
             (e, t, di, call)
         }));
-        // DR2 step 8: directed checks are visited regardless of the draw,
+        // DR3 step 8: directed checks are visited regardless of the draw,
         // when their entity is active (the others are `Draw::unscheduled`).
         let directed_ids: Vec<&str> = inputs.directed.iter().map(|d| d.entity_id.as_str()).collect();
         let entities = inputs.population.positions(&directed_ids);
@@ -262,7 +262,7 @@ fn schedule_visits(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>
 }
 
 impl Draw {
-    /// Runs DR2 on loaded inputs with a seed: selection, visits, dates and,
+    /// Runs DR3 on loaded inputs with a seed: selection, visits, dates and,
     /// when the plan names an inspector library, teams. The result is a pure
     /// function of the inputs' contents (not their row order) and the seed
     /// text.
@@ -286,7 +286,7 @@ impl Draw {
 }
 
 /// Several task draws of the same period, drawn together: each task's
-/// selection is its own DR2 draw, and the visits of all of them are merged
+/// selection is its own DR3 draw, and the visits of all of them are merged
 /// per entity into the fewest visits whose dates fall inside all of their
 /// windows, then dated and staffed together.
 ///

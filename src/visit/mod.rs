@@ -1,4 +1,4 @@
-//! Visits (DR2 steps 8 to 11): every department's selections and directed
+//! Visits (DR3 steps 8 to 11): every department's selections and directed
 //! checks, over one or more task draws, merged into one visit per entity
 //! and common window (进一次门、查多项事), then dated and staffed.
 //!
@@ -20,6 +20,7 @@ use crate::key::Digest;
 
 mod dates;
 mod joint;
+mod load_index;
 mod merge;
 mod offsite;
 mod teams;
@@ -76,7 +77,7 @@ pub struct Visit {
     pub id: String,
     /// The entity's position in the [`Population`](crate::inputs::Population) (see [`Population::entity`](crate::inputs::Population::entity)).
     pub entity: usize,
-    /// The entity's DR2 key; visits are numbered in key order.
+    /// The entity's DR3 key; visits are numbered in key order.
     pub key: Digest,
     /// The window the date must fall in: the common window of the tasks merged into the visit.
     pub window: crate::inputs::plan::Window,

@@ -1,4 +1,4 @@
-//! Off-site checks (非现场检查, DR2 step 11): the selections of classes a
+//! Off-site checks (非现场检查, DR3 step 11): the selections of classes a
 //! department checks off site become written or online reviews, each with
 //! one reviewer from the department's roster; no door is knocked on, so
 //! they are never merged into a visit, dated or counted as visits.

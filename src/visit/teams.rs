@@ -19,8 +19,9 @@
 //! that no library release can change a published team:
 //!
 //! 1. a greedy pass over the parts in (date, visit key) order that gives each
-//!    seat to the least-loaded eligible inspector, ties broken by a keyed
-//!    shuffle of the eligible inspectors (see [`tie_order`]);
+//!    seat to an inspector drawn uniformly from the least-loaded of those who
+//!    may take it (see [`draw_seat`]), found through an index of the roster
+//!    by load ([`Group`]) so that a seat costs `O(log roster)`, not a scan;
 //! 2. Dinic's maximum-flow algorithm, started from the greedy flow, which
 //!    completes the assignment whenever a complete one exists. When none
 //!    exists, the residual graph's source side is a minimum cut: the parts
@@ -43,6 +44,7 @@ use crate::inputs::inspector::Inspector;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
+use super::load_index::Group;
 use crate::inputs::plan::{CrossStation, Rotation};
 use crate::key::below;
 use crate::key::{Hasher, Salt};
@@ -405,102 +407,75 @@ pub(crate) fn assign_with(
             .map(|(k, d)| (d, k))
             .collect();
 
-        // Pass 1: greedy, least loaded first, ties by a keyed shuffle of the eligible.
-        // Certificate and availability depend only on the date: precompute them.
-        let date_list: Vec<NaiveDate> = dates.keys().copied().collect();
-        // OK because a roster holds far fewer than u32::MAX inspectors.
-        let on_duty: Vec<Vec<u32>> = date_list
-            .iter()
-            .map(|&d| {
-                (0..roster.len())
-                    .filter(|&ri| {
-                        let ins = &inspectors[roster[ri]];
-                        ins.certificate_valid_until >= d && !ins.unavailable.contains(&d)
-                    })
-                    .map(|ri| ri as u32)
-                    .collect()
-            })
-            .collect();
+        // Pass 1: greedy (DR3 step 10): each seat goes to an inspector drawn
+        // uniformly from the least-loaded of those who may take it, found
+        // through an index of the roster by load rather than a scan.
         let mut load = vec![0u32; roster.len()];
         let mut day_load = vec![0u32; roster.len() * dates.len()];
-        // For the general seats (bit 0) and each tag's seats, the least load
-        // of the roster members who could take them: no eligible inspector is
-        // below it, so a scan in tie order can stop as soon as every seat went
-        // to someone at that load.
-        let mut floors: Vec<LoadFloor> = std::iter::once(0)
+        // One group per kind of seat: the general seats (bit 0), then each tag.
+        // OK because a roster holds far fewer than u32::MAX inspectors.
+        let mut groups: Vec<(u64, Group)> = std::iter::once(0)
             .chain((0..dep_tags.len()).map(|k| 1u64 << k))
-            .map(|b| LoadFloor::new(b, mask.iter().filter(|&&m| m & b == b).count()))
+            .map(|b| {
+                let members = (0..roster.len() as u32).filter(|&ri| mask[ri as usize] & b == b);
+                (b, Group::new(members.collect()))
+            })
             .collect();
+        for (ri, &i) in roster.iter().enumerate() {
+            if inspectors[i].max_visits == 0 {
+                for (_, group) in &mut groups {
+                    group.remove(ri as u32, 0);
+                }
+            }
+        }
         // Per part, the seats filled: (slot index, roster position).
         let mut filled: Vec<Vec<(usize, usize)>> = Vec::with_capacity(parts.len());
         let mut complete = strategy == Strategy::GreedyThenFlow;
-        // Who is eligible for a part, and the tie order among them, do not
-        // depend on the loads: compute them for a batch of parts on every
-        // core, then take the seats in order.
-        let prepare = |p: &Part| -> Vec<u32> {
-            let day = dates[&p.date];
-            let entity = population.entity(visits[p.visit].entity);
-            let home = (rules.cross_station == CrossStation::ExcludeHome).then(|| entity.region());
-            let mut eligible = on_duty[day].clone();
-            if !p.recused.is_empty() || !p.previous.is_empty() || home.is_some() {
-                eligible.retain(|&ri| {
-                    let i = roster[ri as usize];
-                    !p.recused.contains(&i)
-                        && !p.previous.contains(&i)
-                        && home.is_none_or(|h| inspectors[i].station != h)
-                });
-            }
-            tie_order(salt, entity.id(), &dep.id, &mut eligible);
-            eligible
-        };
         let greedy: &[Part] = if strategy == Strategy::GreedyThenFlow {
             &parts
         } else {
             &[]
         };
-        for batch in greedy.chunks(512) {
-            let prepared = crate::par::map(batch, prepare);
-            for (p, ranked) in batch.iter().zip(prepared) {
+        // The parts' streams do not depend on the loads: seed them on every
+        // core, a batch at a time, then take the seats in order.
+        for batch in greedy.chunks(4096) {
+            let streams = crate::par::map(batch, |p| {
+                team_stream(salt, population.id(visits[p.visit].entity), &dep.id)
+            });
+            for (p, mut rng) in batch.iter().zip(streams) {
                 let day = dates[&p.date];
+                let entity = population.entity(visits[p.visit].entity);
+                let home = (rules.cross_station == CrossStation::ExcludeHome).then(|| entity.region());
                 let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
                 for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
-                    // The `want` smallest (load, rank) in one pass in rank order: taking
-                    // one seat changes only that inspector's load, and it cannot take a
-                    // second seat. Once `want` are found at the least load, nobody
-                    // later in the order can come before them.
-                    let want = want as usize;
-                    let least = floors.iter().find(|f| f.bit == tag_bit).map_or(0, |f| f.least);
-                    let mut best: Vec<(u32, usize, usize)> = Vec::with_capacity(want + 1);
-                    for (rank, &ri) in ranked.iter().enumerate() {
-                        let ri = ri as usize;
-                        let i = roster[ri];
-                        if seats.iter().any(|&(_, taken)| taken == ri)
-                            || day_load[ri * dates.len() + day] >= inspectors[i].max_per_day
-                            || load[ri] >= inspectors[i].max_visits
-                            || mask[ri] & tag_bit != tag_bit
-                        {
-                            continue;
-                        }
-                        let key = (load[ri], rank, ri);
-                        if best.len() < want || best.last().is_some_and(|b| key < *b) {
-                            let at = best.partition_point(|b| *b < key);
-                            best.insert(at, key);
-                            best.truncate(want);
-                        }
-                        if best.len() == want && best.last().is_some_and(|b| b.0 == least) {
+                    // OK because `groups` has a group for bit 0 and every tag bit.
+                    let g = groups.iter().position(|(b, _)| *b == tag_bit).unwrap_or(0);
+                    for _ in 0..want {
+                        let may_sit = |ri: u32| {
+                            let ri = ri as usize;
+                            let i = roster[ri];
+                            let ins = &inspectors[i];
+                            !seats.iter().any(|&(_, taken)| taken == ri)
+                                && day_load[ri * dates.len() + day] < ins.max_per_day
+                                && ins.certificate_valid_until >= p.date
+                                && !ins.unavailable.contains(&p.date)
+                                && !p.recused.contains(&i)
+                                && !p.previous.contains(&i)
+                                && home.is_none_or(|h| ins.station != h)
+                        };
+                        let Some(ri) = draw_seat(&groups[g].1, &mut rng, may_sit) else {
+                            complete = false;
                             break;
+                        };
+                        let r = ri as usize;
+                        seats.push((k, r));
+                        let from = load[r];
+                        load[r] += 1;
+                        day_load[r * dates.len() + day] += 1;
+                        let stays = load[r] < inspectors[roster[r]].max_visits;
+                        for (_, group) in groups.iter_mut().filter(|(b, _)| mask[r] & *b == *b) {
+                            group.raise(ri, from, stays);
                         }
-                    }
-                    if best.len() < want {
-                        complete = false;
-                    }
-                    for (_, _, ri) in best {
-                        seats.push((k, ri));
-                        for f in floors.iter_mut().filter(|f| mask[ri] & f.bit == f.bit) {
-                            f.raise(load[ri]);
-                        }
-                        load[ri] += 1;
-                        day_load[ri * dates.len() + day] += 1;
                     }
                 }
                 filled.push(seats);
@@ -652,55 +627,46 @@ pub(crate) fn assign_with(
     }
 }
 
-/// The least load among the roster members holding the tags `bit`.
-struct LoadFloor {
-    bit: u64,
-    /// How many of them carry each load.
-    at_load: Vec<u32>,
-    least: u32,
-}
+/// How many times DR3 step 10 draws from the members of one load before
+/// it lists the ones who may take the seat.
+const TRIES: u32 = 16;
 
-impl LoadFloor {
-    fn new(bit: u64, members: usize) -> LoadFloor {
-        // OK because a roster holds far fewer than u32::MAX inspectors.
-        LoadFloor {
-            bit,
-            at_load: vec![members as u32],
-            least: 0,
-        }
-    }
-
-    /// One member's load goes from `from` to `from + 1`.
-    fn raise(&mut self, from: u32) {
-        let l = from as usize;
-        self.at_load[l] -= 1;
-        if self.at_load.len() == l + 1 {
-            self.at_load.push(0);
-        }
-        self.at_load[l + 1] += 1;
-        while self.at_load.get(self.least as usize) == Some(&0) {
-            self.least += 1;
-        }
-    }
-}
-
-/// Puts the eligible inspectors of one visit part (roster positions, in
-/// roster id order) into their tie-break order, first to last: a
-/// Fisher–Yates shuffle driven by a ChaCha20 stream seeded with
-/// `H(T ‖ enc("DR1/team") ‖ enc(entity_id) ‖ enc(department))`, read through
-/// `next_u64` and mapped to ranges by Lemire's unbiased method.
-fn tie_order(salt: &Salt, entity_id: &str, department: &str, eligible: &mut [u32]) {
+/// The ChaCha20 stream of one visit part's seats: seeded with
+/// `H(T ‖ enc("DR3/team") ‖ enc(entity_id) ‖ enc(department))` and read
+/// through `next_u64`, mapped to ranges by Lemire's unbiased method.
+fn team_stream(salt: &Salt, entity_id: &str, department: &str) -> ChaCha20Rng {
     let seed = Hasher::new()
         .raw(salt.digest().as_bytes())
-        .enc(b"DR1/team")
+        .enc(b"DR3/team")
         .enc(entity_id.as_bytes())
         .enc(department.as_bytes())
         .finish();
-    let mut rng = ChaCha20Rng::from_seed(*seed.as_bytes());
-    for k in (1..eligible.len()).rev() {
-        let j = below(&mut rng, k as u64 + 1) as usize;
-        eligible.swap(k, j);
+    ChaCha20Rng::from_seed(*seed.as_bytes())
+}
+
+/// DR3 step 10's draw of one seat from `group` (the members who may take
+/// this kind of seat): for each load at which the group has members below
+/// their `max_visits`, least first, up to [`TRIES`] times the `k`-th of them
+/// in id order with `k = below(n)`, the first who `may_sit` taking the seat;
+/// if none did, the ones who may sit at that load listed in id order and
+/// the `below(m)`-th of them taken; if there are none, the next load.
+/// Either way the seat goes to a uniformly chosen inspector among those of
+/// the least load who may take it. `None` when nobody may.
+fn draw_seat(group: &Group, rng: &mut ChaCha20Rng, may_sit: impl Fn(u32) -> bool) -> Option<u32> {
+    for (load, n) in group.loads() {
+        for _ in 0..TRIES {
+            // OK because `below(n)` is less than n, a u32.
+            let ri = group.member(load, below(rng, u64::from(n)) as u32);
+            if may_sit(ri) {
+                return Some(ri);
+            }
+        }
+        let valid: Vec<u32> = group.at_load(load).filter(|&ri| may_sit(ri)).collect();
+        if !valid.is_empty() {
+            return Some(valid[below(rng, valid.len() as u64) as usize]);
+        }
     }
+    None
 }
 
 /// A sentence naming an unstaffable part and the constraints that bind.

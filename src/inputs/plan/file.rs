@@ -303,7 +303,7 @@ impl PlanFile {
         {
             return Err(Error::invalid(
                 loc(&[Step::Key("spec")]),
-                "\"DR2\", the spec this crate implements",
+                "\"DR3\", the spec this crate implements",
                 spec,
             ));
         }

@@ -363,7 +363,7 @@ impl CountedKinds {
 }
 
 impl ClassPolicy {
-    /// The class's quota on a base population of `base` (DR2 step 5):
+    /// The class's quota on a base population of `base` (DR3 step 5):
     /// `ceil(ratio × base)`, and 0 for a trigger-only class, which is never
     /// drawn.
     pub fn quota(&self, base: u64) -> u64 {
