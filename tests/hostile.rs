@@ -410,7 +410,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             setup: |d| draw(d, "first"),
             args: draw_args!("--out", "second"),
             code: 2,
-            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 5ac85093fc88dd146c52059ed3b08dc6dc59d95d0c409e394e8884d382153b96); give --redraw-reason to draw it again\n",
+            stderr: "error: draw-log.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 25983fc78b4c9ee20ac0ff79b667b7fad94f311061bb9596d287305c07a74ed0); give --redraw-reason to draw it again\n",
         },
         Case {
             what: "a redraw reason that hides a second line",
@@ -444,7 +444,7 @@ fn the_draw_log_cannot_be_hidden_forged_or_misplaced() {
             },
             args: draw_args!("--out", "out", "--force", "--log", "hidden.jsonl"),
             code: 2,
-            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 5ac85093fc88dd146c52059ed3b08dc6dc59d95d0c409e394e8884d382153b96); give --redraw-reason to draw it again\n",
+            stderr: "error: hidden.jsonl: task \"140930202703011001\" round \"2027-1\" was drawn already (entry 1, record 25983fc78b4c9ee20ac0ff79b667b7fad94f311061bb9596d287305c07a74ed0); give --redraw-reason to draw it again\n",
         },
     ]);
 }

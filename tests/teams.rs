@@ -56,7 +56,7 @@ fn value_stability_dates_and_teams() {
         [
             "V000008 2027-04-22 SCJG:SCJG-026;WLJ:WLJ-006 WLJ-006",
             "V000016 2027-05-06 SCJG:SCJG-017;NYJ:NYJ-005 NYJ-005",
-            "V000042 2027-04-07 SCJG:SCJG-023;WLJ:WLJ-001 WLJ-001",
+            "V000042 2027-04-07 SCJG:SCJG-022;WLJ:WLJ-004 WLJ-004",
             "V000058 2027-03-24 SCJG:SCJG-012;GAJ:GAJ-002 GAJ-002",
             "V000090 2027-03-15 SCJG:SCJG-013;NYJ:NYJ-005 SCJG-013",
         ]
@@ -489,6 +489,17 @@ mod reference {
                     .chain((tags.len() as u32..seats).map(|_| None))
                     .collect();
                 for tag in slots {
+                    // On duty for this seat: holds its tag, certificate valid, not
+                    // unavailable, below max_visits and max_per_day.
+                    let group: Vec<&double_random::inputs::Inspector> = roster
+                        .iter()
+                        .copied()
+                        .filter(|i| tag.is_none_or(|t| i.qualifications.iter().any(|q| q == t)))
+                        .filter(|i| i.certificate_valid_until >= date && !i.unavailable.contains(&date))
+                        .filter(|i| load.get(i.id.as_str()).copied().unwrap_or(0) < i.max_visits)
+                        .filter(|i| day_load.get(&(i.id.as_str(), date)).copied().unwrap_or(0) < i.max_per_day)
+                        .collect();
+                    // May take this part's seat: no recusal, rotation or station rule, not on the team.
                     let may_sit = |i: &double_random::inputs::Inspector, team: &[&str]| {
                         let recused = inputs
                             .conflicts()
@@ -497,21 +508,8 @@ mod reference {
                         let went_last =
                             rules.rotation == Rotation::ExcludePrevious && previous.1.contains(i.id.as_str());
                         let home = rules.cross_station == CrossStation::ExcludeHome && i.station == entity.region();
-                        let day = day_load.get(&(i.id.as_str(), date)).copied().unwrap_or(0);
-                        i.certificate_valid_until >= date
-                            && !i.unavailable.contains(&date)
-                            && !recused
-                            && !went_last
-                            && !home
-                            && day < i.max_per_day
-                            && !team.contains(&i.id.as_str())
+                        !recused && !went_last && !home && !team.contains(&i.id.as_str())
                     };
-                    let group: Vec<&double_random::inputs::Inspector> = roster
-                        .iter()
-                        .copied()
-                        .filter(|i| tag.is_none_or(|t| i.qualifications.iter().any(|q| q == t)))
-                        .filter(|i| load.get(i.id.as_str()).copied().unwrap_or(0) < i.max_visits)
-                        .collect();
                     let loads: BTreeSet<u32> = group
                         .iter()
                         .map(|i| load.get(i.id.as_str()).copied().unwrap_or(0))

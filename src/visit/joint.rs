@@ -239,12 +239,14 @@ fn schedule_visits(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>
     if !base.inspectors.is_empty() {
         let staffing = super::teams::assign(base, salt, &visits)?;
         for (v, teams) in visits.iter_mut().zip(staffing) {
-            let entity_id = population.id(v.entity);
             for (part, team) in v.parts.iter_mut().zip(teams) {
                 part.inspectors = team.into_iter().map(|i| base.inspectors[i].id.clone()).collect();
             }
-            v.leader = v
-                .parts
+        }
+        // The leaders, one hash per member, on every core.
+        let leaders = crate::par::map(&visits, |v| {
+            let entity_id = population.id(v.entity);
+            v.parts
                 .iter()
                 .flat_map(|p| &p.inspectors)
                 .min_by_key(|id| {
@@ -255,7 +257,10 @@ fn schedule_visits(tasks: &[(&Inputs, &Draw)], salt: &Salt) -> Result<Vec<Visit>
                         .enc(id.as_bytes())
                         .finish()
                 })
-                .cloned();
+                .cloned()
+        });
+        for (v, leader) in visits.iter_mut().zip(leaders) {
+            v.leader = leader;
         }
     }
     Ok(visits)

@@ -66,25 +66,37 @@ impl Fenwick {
 pub(crate) struct Group {
     /// The members' roster positions, ascending.
     members: Vec<u32>,
+    /// Each roster position's place in `members`, or `u32::MAX` for a non-member.
+    place: Vec<u32>,
     /// The members at each load, as positions in `members`; empty levels are dropped.
     levels: BTreeMap<u32, Fenwick>,
 }
 
 impl Group {
-    /// A group whose members all start at load 0.
-    pub(crate) fn new(members: Vec<u32>) -> Group {
-        let mut level = Fenwick::new(members.len());
-        for i in 0..members.len() {
-            level.change(i, true);
+    /// A group of `members` (positions in a roster of `roster` inspectors,
+    /// ascending), none of them in the index yet.
+    pub(crate) fn new(members: Vec<u32>, roster: usize) -> Group {
+        let mut place = vec![u32::MAX; roster];
+        for (k, &ri) in members.iter().enumerate() {
+            // OK because a roster holds far fewer than u32::MAX inspectors.
+            place[ri as usize] = k as u32;
         }
-        let mut levels = BTreeMap::new();
-        if !members.is_empty() {
-            levels.insert(0, level);
+        Group {
+            members,
+            place,
+            levels: BTreeMap::new(),
         }
-        Group { members, levels }
     }
 
-    /// The loads at which the group has members, least first, with how many.
+    /// Member `ri`'s place in `members`.
+    fn place(&self, ri: u32) -> Option<usize> {
+        self.place
+            .get(ri as usize)
+            .filter(|&&k| k != u32::MAX)
+            .map(|&k| k as usize)
+    }
+
+    /// The loads at which the index holds members, least first, with how many.
     pub(crate) fn loads(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.levels.iter().map(|(&load, level)| (load, level.total))
     }
@@ -101,30 +113,23 @@ impl Group {
         (0..total).map(move |k| self.members[level.map_or(0, |l| l.select(k))])
     }
 
-    /// Member `ri` goes from load `from` to `from + 1`, or leaves the index
-    /// (`stays` false: it reached its cap). Does nothing when `ri` is not a member.
-    pub(crate) fn raise(&mut self, ri: u32, from: u32, stays: bool) {
-        let Ok(i) = self.members.binary_search(&ri) else {
+    /// Puts member `ri` into the index at `load` (it must not be in it).
+    /// Does nothing when `ri` is not a member of the group.
+    pub(crate) fn insert(&mut self, ri: u32, load: u32) {
+        let Some(i) = self.place(ri) else {
             return;
         };
         let n = self.members.len();
-        if let Some(level) = self.levels.get_mut(&from) {
-            level.change(i, false);
-            if level.total == 0 {
-                self.levels.remove(&from);
-            }
-        }
-        if stays {
-            self.levels
-                .entry(from + 1)
-                .or_insert_with(|| Fenwick::new(n))
-                .change(i, true);
-        }
+        self.levels
+            .entry(load)
+            .or_insert_with(|| Fenwick::new(n))
+            .change(i, true);
     }
 
-    /// Member `ri` leaves the index at load `load` (its cap is 0 or reached).
+    /// Takes member `ri`, at `load`, out of the index (it must be in it).
+    /// Does nothing when `ri` is not a member of the group.
     pub(crate) fn remove(&mut self, ri: u32, load: u32) {
-        let Ok(i) = self.members.binary_search(&ri) else {
+        let Some(i) = self.place(ri) else {
             return;
         };
         if let Some(level) = self.levels.get_mut(&load) {
@@ -142,29 +147,40 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// After any sequence of raises and removals, each level lists
-        /// exactly the members a plain array of loads says, in id order.
+        /// After any sequence of insertions, raises and removals, each level
+        /// lists exactly the members a plain array of loads says, in id order.
         #[test]
         fn levels_match_a_plain_count(
             members in proptest::collection::btree_set(0u32..200, 0..60),
-            steps in proptest::collection::vec((0usize..60, any::<bool>()), 0..300),
+            steps in proptest::collection::vec((0usize..60, 0u8..3), 0..300),
         ) {
             let members: Vec<u32> = members.into_iter().collect();
-            let mut group = Group::new(members.clone());
-            let mut load: Vec<Option<u32>> = vec![Some(0); members.len()];
-            for (pick, stays) in steps {
+            let mut group = Group::new(members.clone(), 200);
+            // Each member's load, and whether it is in the index.
+            let mut state: Vec<(u32, bool)> = vec![(0, false); members.len()];
+            for (pick, what) in steps {
                 if members.is_empty() {
                     break;
                 }
                 let m = pick % members.len();
-                let Some(l) = load[m] else { continue };
-                group.raise(members[m], l, stays);
-                load[m] = stays.then_some(l + 1);
+                let (load, present) = state[m];
+                match (what, present) {
+                    (0, false) => group.insert(members[m], load),
+                    (1, true) => group.remove(members[m], load),
+                    (2, true) => {
+                        group.remove(members[m], load);
+                        group.insert(members[m], load + 1);
+                        state[m].0 += 1;
+                        continue;
+                    }
+                    _ => continue,
+                }
+                state[m].1 = !present;
             }
             let mut expected: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-            for (m, l) in load.iter().enumerate() {
-                if let Some(l) = l {
-                    expected.entry(*l).or_default().push(members[m]);
+            for (m, &(load, present)) in state.iter().enumerate() {
+                if present {
+                    expected.entry(load).or_default().push(members[m]);
                 }
             }
             let got: BTreeMap<u32, Vec<u32>> = group
@@ -179,9 +195,12 @@ mod tests {
     }
 
     #[test]
-    fn a_raise_of_someone_outside_the_group_changes_nothing() {
-        let mut group = Group::new(vec![2, 5, 9]);
-        group.raise(4, 0, true);
+    fn someone_outside_the_group_changes_nothing() {
+        let mut group = Group::new(vec![2, 5, 9], 10);
+        for ri in [2, 5, 9] {
+            group.insert(ri, 0);
+        }
+        group.insert(4, 0);
         group.remove(7, 0);
         assert_eq!(group.loads().collect::<Vec<_>>(), [(0, 3)]);
         assert_eq!(group.member(0, 1), 5);

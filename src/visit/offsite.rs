@@ -131,11 +131,14 @@ fn assign_reviewers(inputs: &Inputs, salt: &Salt, checks: &mut [OffSiteCheck]) -
     // One candidate set per (department, due date, items): the inspectors
     // that may review any check of it, by (reviews so far, key, position).
     type Group = BTreeSet<(u32, Digest, usize)>;
-    let mut groups: BTreeMap<(String, chrono::NaiveDate, Vec<String>), Group> = BTreeMap::new();
-    let mut member_of: Vec<Vec<(String, chrono::NaiveDate, Vec<String>)>> = vec![Vec::new(); inspectors.len()];
+    let mut group_of: BTreeMap<(&str, chrono::NaiveDate, &[String]), usize> = BTreeMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut member_of: Vec<Vec<usize>> = vec![Vec::new(); inspectors.len()];
+    let mut check_group: Vec<usize> = Vec::with_capacity(checks.len());
     for check in checks.iter() {
-        let id = (check.department.clone(), check.due, check.items.clone());
-        if groups.contains_key(&id) {
+        let id = (check.department.as_str(), check.due, check.items.as_slice());
+        if let Some(&g) = group_of.get(&id) {
+            check_group.push(g);
             continue;
         }
         let tags: Vec<&str> = check
@@ -152,31 +155,29 @@ fn assign_reviewers(inputs: &Inputs, salt: &Salt, checks: &mut [OffSiteCheck]) -
             })
             .map(|i| (0, keys[i], i))
             .collect();
+        let g = groups.len();
         for &(_, _, i) in &group {
-            member_of[i].push(id.clone());
+            member_of[i].push(g);
         }
-        groups.insert(id, group);
+        groups.push(group);
+        group_of.insert(id, g);
+        check_group.push(g);
     }
     let mut load = vec![0u32; inspectors.len()];
     let mut failures = Vec::new();
-    for check in checks.iter_mut() {
+    for (check, &g) in checks.iter_mut().zip(&check_group) {
         let entity = population.entity(check.entity);
         let recused = recused.get(entity.id()).map_or(&[][..], Vec::as_slice);
-        let id = (check.department.clone(), check.due, check.items.clone());
-        let chosen = groups.get(&id).and_then(|group| {
-            group.iter().map(|&(_, _, i)| i).find(|&i| {
-                let ins = &inspectors[i];
-                let at_home = rules.cross_station == CrossStation::ExcludeHome && ins.station == entity.region();
-                !at_home && !recused.contains(&ins.id.as_str())
-            })
+        let chosen = groups[g].iter().map(|&(_, _, i)| i).find(|&i| {
+            let ins = &inspectors[i];
+            let at_home = rules.cross_station == CrossStation::ExcludeHome && ins.station == entity.region();
+            !at_home && !recused.contains(&ins.id.as_str())
         });
         match chosen {
             Some(i) => {
-                for g in &member_of[i] {
-                    if let Some(group) = groups.get_mut(g) {
-                        group.remove(&(load[i], keys[i], i));
-                        group.insert((load[i] + 1, keys[i], i));
-                    }
+                for &g in &member_of[i] {
+                    groups[g].remove(&(load[i], keys[i], i));
+                    groups[g].insert((load[i] + 1, keys[i], i));
                 }
                 load[i] += 1;
                 check.reviewer = Some(inspectors[i].id.clone());

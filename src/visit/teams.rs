@@ -34,6 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -211,7 +212,7 @@ struct Part {
     part: usize,
     date: NaiveDate,
     seats: u32,
-    tags: Vec<String>,
+    tags: Arc<[String]>,
     /// Slot edges from the source with the tag bit they need: one per tag, then the general slot (bit 0).
     slot_edges: Vec<(u32, u64)>,
     /// The eligible inspectors' seat edges.
@@ -284,17 +285,25 @@ pub(crate) fn assign_with(
             recused.entry(c.entity_id.as_str()).or_default().push(i);
         }
     }
-    let mut previous: BTreeMap<(&str, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
-    for h in inputs.history.iter() {
-        let date = h.date();
-        let slot = previous
-            .entry((population.id(h.entity()), h.department()))
-            .or_insert((date, BTreeSet::new()));
-        if date > slot.0 {
-            *slot = (date, BTreeSet::new());
-        }
-        if date == slot.0 {
-            slot.1.extend(h.inspectors());
+    // Only the visited entities' past visits matter: skip the others'
+    // without looking up their ids (a province's history has millions).
+    let mut visited = vec![false; population.len()];
+    for v in visits {
+        visited[v.entity] = true;
+    }
+    let mut previous: BTreeMap<(usize, &str), (NaiveDate, BTreeSet<&str>)> = BTreeMap::new();
+    if rules.rotation == Rotation::ExcludePrevious {
+        for h in inputs.history.iter().filter(|h| visited[h.entity()]) {
+            let date = h.date();
+            let slot = previous
+                .entry((h.entity(), h.department()))
+                .or_insert((date, BTreeSet::new()));
+            if date > slot.0 {
+                *slot = (date, BTreeSet::new());
+            }
+            if date == slot.0 {
+                slot.1.extend(h.inspectors());
+            }
         }
     }
 
@@ -308,45 +317,51 @@ pub(crate) fn assign_with(
             .collect();
         roster.sort_by(|&a, &b| inspectors[a].id.as_bytes().cmp(inspectors[b].id.as_bytes()));
         // The parts of this department, in (date, visit key) order (visits are in key order).
-        let mut parts: Vec<Part> = Vec::new();
+        // This department's parts, and the qualification tags of each list
+        // of items (parts share a few lists).
+        let mut calls: Vec<(usize, usize)> = Vec::new();
+        let mut tag_sets: BTreeMap<&[String], Arc<[String]>> = BTreeMap::new();
         for (vi, v) in visits.iter().enumerate() {
             for (pi, p) in v.parts.iter().enumerate() {
                 if p.department != dep.id {
                     continue;
                 }
-                let base = if v.parts.len() == 1 {
-                    rules.single_department
-                } else {
-                    rules.per_department
-                };
-                let tags: BTreeSet<String> = p
-                    .items
-                    .iter()
-                    .filter_map(|id| inputs.item(id).and_then(|it| it.qualification.clone()))
-                    .collect();
-                let seats = base.max(tags.len() as u32);
-                // OK because dates are assigned before teams.
-                let date = v.date.unwrap_or(plan.window.start);
-                let entity_id = population.id(v.entity);
-                parts.push(Part {
-                    visit: vi,
-                    part: pi,
-                    date,
-                    seats,
-                    tags: tags.into_iter().collect(),
-                    slot_edges: Vec::new(),
-                    seat_edges: Vec::new(),
-                    recused: recused.get(entity_id).cloned().unwrap_or_default(),
-                    previous: match rules.rotation {
-                        Rotation::ExcludePrevious => previous
-                            .get(&(entity_id, dep.id.as_str()))
-                            .map(|(_, ids)| ids.iter().filter_map(|id| by_id.get(id).copied()).collect())
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
-                    },
+                calls.push((vi, pi));
+                tag_sets.entry(p.items.as_slice()).or_insert_with(|| {
+                    let tags: BTreeSet<&str> = p
+                        .items
+                        .iter()
+                        .filter_map(|id| inputs.item(id).and_then(|it| it.qualification.as_deref()))
+                        .collect();
+                    tags.into_iter().map(String::from).collect()
                 });
             }
         }
+        let mut parts: Vec<Part> = crate::par::map(&calls, |&(vi, pi)| {
+            let v = &visits[vi];
+            let p = &v.parts[pi];
+            let base = if v.parts.len() == 1 {
+                rules.single_department
+            } else {
+                rules.per_department
+            };
+            let tags = Arc::clone(&tag_sets[p.items.as_slice()]);
+            Part {
+                visit: vi,
+                part: pi,
+                // OK because dates are assigned before teams.
+                date: v.date.unwrap_or(plan.window.start),
+                seats: base.max(tags.len() as u32),
+                tags,
+                slot_edges: Vec::new(),
+                seat_edges: Vec::new(),
+                recused: recused.get(population.id(v.entity)).cloned().unwrap_or_default(),
+                previous: previous
+                    .get(&(v.entity, dep.id.as_str()))
+                    .map(|(_, ids)| ids.iter().filter_map(|id| by_id.get(id).copied()).collect())
+                    .unwrap_or_default(),
+            }
+        });
         if parts.is_empty() {
             return Ok(out);
         }
@@ -371,9 +386,9 @@ pub(crate) fn assign_with(
         };
 
         // Qualification tags as bits: the department's tags in order, and each inspector's mask.
-        let dep_tags: Vec<String> = parts
-            .iter()
-            .flat_map(|p| p.tags.iter().cloned())
+        let dep_tags: Vec<String> = tag_sets
+            .values()
+            .flat_map(|tags| tags.iter().cloned())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -411,23 +426,33 @@ pub(crate) fn assign_with(
         // uniformly from the least-loaded of those who may take it, found
         // through an index of the roster by load rather than a scan.
         let mut load = vec![0u32; roster.len()];
-        let mut day_load = vec![0u32; roster.len() * dates.len()];
-        // One group per kind of seat: the general seats (bit 0), then each tag.
+        let mut day_load = vec![0u32; roster.len()];
+        // One group per kind of seat: the general seats (bit 0), then each
+        // tag. The index holds, on the part's date, the members on duty that
+        // day (certificate valid, not unavailable) below both their caps.
         // OK because a roster holds far fewer than u32::MAX inspectors.
         let mut groups: Vec<(u64, Group)> = std::iter::once(0)
             .chain((0..dep_tags.len()).map(|k| 1u64 << k))
             .map(|b| {
                 let members = (0..roster.len() as u32).filter(|&ri| mask[ri as usize] & b == b);
-                (b, Group::new(members.collect()))
+                (b, Group::new(members.collect(), roster.len()))
             })
             .collect();
-        for (ri, &i) in roster.iter().enumerate() {
-            if inspectors[i].max_visits == 0 {
-                for (_, group) in &mut groups {
-                    group.remove(ri as u32, 0);
+        let mut indexed = vec![false; roster.len()];
+        // Puts roster member `ri` into the index or takes it out, in every group it belongs to.
+        let mut set = |groups: &mut [(u64, Group)], ri: usize, load: u32, on: bool| {
+            if indexed[ri] == on {
+                return;
+            }
+            indexed[ri] = on;
+            for (_, group) in groups.iter_mut().filter(|(b, _)| mask[ri] & *b == *b) {
+                if on {
+                    group.insert(ri as u32, load);
+                } else {
+                    group.remove(ri as u32, load);
                 }
             }
-        }
+        };
         // Per part, the seats filled: (slot index, roster position).
         let mut filled: Vec<Vec<(usize, usize)>> = Vec::with_capacity(parts.len());
         let mut complete = strategy == Strategy::GreedyThenFlow;
@@ -436,6 +461,27 @@ pub(crate) fn assign_with(
         } else {
             &[]
         };
+        let on_duty = |ri: usize, load: u32, date: NaiveDate| {
+            let ins = &inspectors[roster[ri]];
+            load < ins.max_visits
+                && ins.max_per_day > 0
+                && ins.certificate_valid_until >= date
+                && !ins.unavailable.contains(&date)
+        };
+        // Who may come back or leave on a new day, without a look at the
+        // whole roster: those off for one day (away, or at max_per_day),
+        // those away that day, and those whose certificate lapsed.
+        let mut away_on: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+        for (ri, &i) in roster.iter().enumerate() {
+            for d in inspectors[i].unavailable.iter().filter(|d| dates.contains_key(d)) {
+                away_on.entry(*d).or_default().push(ri);
+            }
+        }
+        let mut by_expiry: Vec<usize> = (0..roster.len()).collect();
+        by_expiry.sort_by_key(|&ri| inspectors[roster[ri]].certificate_valid_until);
+        let mut lapsed = 0;
+        let mut off_for_the_day: Vec<usize> = Vec::new();
+        let mut today: Option<NaiveDate> = None;
         // The parts' streams do not depend on the loads: seed them on every
         // core, a batch at a time, then take the seats in order.
         for batch in greedy.chunks(4096) {
@@ -443,7 +489,31 @@ pub(crate) fn assign_with(
                 team_stream(salt, population.id(visits[p.visit].entity), &dep.id)
             });
             for (p, mut rng) in batch.iter().zip(streams) {
-                let day = dates[&p.date];
+                if today != Some(p.date) {
+                    // A new day: day loads start again at 0; who is on duty changes.
+                    let recheck: Vec<usize> = if today.is_none() {
+                        (0..roster.len()).collect()
+                    } else {
+                        let mut r = std::mem::take(&mut off_for_the_day);
+                        while lapsed < by_expiry.len()
+                            && inspectors[roster[by_expiry[lapsed]]].certificate_valid_until < p.date
+                        {
+                            r.push(by_expiry[lapsed]);
+                            lapsed += 1;
+                        }
+                        r.extend(away_on.get(&p.date).into_iter().flatten());
+                        r
+                    };
+                    today = Some(p.date);
+                    day_load.fill(0);
+                    for ri in recheck {
+                        let on = on_duty(ri, load[ri], p.date);
+                        set(&mut groups, ri, load[ri], on);
+                        if !on && inspectors[roster[ri]].unavailable.contains(&p.date) {
+                            off_for_the_day.push(ri);
+                        }
+                    }
+                }
                 let entity = population.entity(visits[p.visit].entity);
                 let home = (rules.cross_station == CrossStation::ExcludeHome).then(|| entity.region());
                 let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
@@ -454,14 +524,10 @@ pub(crate) fn assign_with(
                         let may_sit = |ri: u32| {
                             let ri = ri as usize;
                             let i = roster[ri];
-                            let ins = &inspectors[i];
                             !seats.iter().any(|&(_, taken)| taken == ri)
-                                && day_load[ri * dates.len() + day] < ins.max_per_day
-                                && ins.certificate_valid_until >= p.date
-                                && !ins.unavailable.contains(&p.date)
                                 && !p.recused.contains(&i)
                                 && !p.previous.contains(&i)
-                                && home.is_none_or(|h| ins.station != h)
+                                && home.is_none_or(|h| inspectors[i].station != h)
                         };
                         let Some(ri) = draw_seat(&groups[g].1, &mut rng, may_sit) else {
                             complete = false;
@@ -469,12 +535,16 @@ pub(crate) fn assign_with(
                         };
                         let r = ri as usize;
                         seats.push((k, r));
-                        let from = load[r];
+                        let ins = &inspectors[roster[r]];
+                        set(&mut groups, r, load[r], false);
                         load[r] += 1;
-                        day_load[r * dates.len() + day] += 1;
-                        let stays = load[r] < inspectors[roster[r]].max_visits;
-                        for (_, group) in groups.iter_mut().filter(|(b, _)| mask[r] & *b == *b) {
-                            group.raise(ri, from, stays);
+                        day_load[r] += 1;
+                        if load[r] < ins.max_visits {
+                            if day_load[r] < ins.max_per_day {
+                                set(&mut groups, r, load[r], true);
+                            } else {
+                                off_for_the_day.push(r);
+                            }
                         }
                     }
                 }
@@ -644,14 +714,15 @@ fn team_stream(salt: &Salt, entity_id: &str, department: &str) -> ChaCha20Rng {
     ChaCha20Rng::from_seed(*seed.as_bytes())
 }
 
-/// DR3 step 10's draw of one seat from `group` (the members who may take
-/// this kind of seat): for each load at which the group has members below
-/// their `max_visits`, least first, up to [`TRIES`] times the `k`-th of them
-/// in id order with `k = below(n)`, the first who `may_sit` taking the seat;
-/// if none did, the ones who may sit at that load listed in id order and
-/// the `below(m)`-th of them taken; if there are none, the next load.
-/// Either way the seat goes to a uniformly chosen inspector among those of
-/// the least load who may take it. `None` when nobody may.
+/// DR3 step 10's draw of one seat from `group` (the members on duty who
+/// may take this kind of seat, by load): for each load, least first, up to
+/// [`TRIES`] times the `k`-th of that load's members in id order with
+/// `k = below(n)`, the first who `may_sit` (no recusal, rotation or station
+/// rule against them, not already on the team) taking the seat; if none
+/// did, the ones who may sit at that load listed in id order and the
+/// `below(m)`-th of them taken; if there are none, the next load. Either
+/// way the seat goes to a uniformly chosen inspector among those of the
+/// least load who may take it. `None` when nobody may.
 fn draw_seat(group: &Group, rng: &mut ChaCha20Rng, may_sit: impl Fn(u32) -> bool) -> Option<u32> {
     for (load, n) in group.loads() {
         for _ in 0..TRIES {
@@ -693,7 +764,7 @@ fn describe(
         department,
         p.seats
     );
-    match p.tags.as_slice() {
+    match &p.tags[..] {
         [] => {}
         [tag] => {
             let _ = write!(out, ", one of them holding {tag}");
@@ -720,7 +791,7 @@ fn describe(
         let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {}", r.as_str())).collect();
         let _ = write!(out, " ({})", list.join(", "));
     }
-    for tag in &p.tags {
+    for tag in p.tags.iter() {
         let holders = p
             .seat_edges
             .iter()
