@@ -149,10 +149,17 @@ fn benches(c: &mut Criterion) {
 }
 
 /// Teams at 2k / 20k / 200k visits (150 / 150 / 1,500 inspectors per
-/// department, 4 departments), next to the same draw without an inspector
-/// library (selection and dates only), so the difference is the teams.
+/// department, 4 departments), and 200k visits with a province's roster
+/// (20,000 per department: the 80,000 of `synth --entities 10000000`),
+/// each next to the same draw without an inspector library (selection and
+/// dates only), so the difference is the teams.
 fn team_benches(c: &mut Criterion) {
-    for (label, entities, per_department) in [("2k", 2_000, 150), ("20k", 20_000, 150), ("200k", 200_000, 1_500)] {
+    for (label, entities, per_department) in [
+        ("2k", 2_000, 150),
+        ("20k", 20_000, 150),
+        ("200k", 200_000, 1_500),
+        ("200k-province-roster", 200_000, 20_000),
+    ] {
         let (plan, files) = common::team_instance(entities, per_department, 1);
         let inputs = common::load(&plan, &files).unwrap();
         let no_teams = common::load(&plan.replace(r#", "inspectors": "inspectors.csv""#, ""), &files).unwrap();
