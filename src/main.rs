@@ -365,11 +365,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                     eprintln!("note: --svg draws a plan's report; a program's year has no pictures yet");
                 }
                 let p = double_random::program::Program::load(&program)?;
-                let bar = indicatif::ProgressBar::new(runs);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} years, {eta} left")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
+                let bar = count_bar(runs, "years");
                 let report = double_random::fairness::simulate_year(&p, &seed, runs, &|p| {
                     if let Progress::Count { done, .. } = p {
                         bar.set_position(done);
@@ -387,11 +383,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 return Ok(ExitCode::from(2));
             };
             let inputs = Inputs::load(&plan)?;
-            let bar = indicatif::ProgressBar::new(runs);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {eta} left")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            let bar = count_bar(runs, "runs");
             let report = double_random::fairness::simulate(&inputs, &seed, runs, &|p| {
                 if let Progress::Count { done, .. } = p {
                     bar.set_position(done);
@@ -598,6 +590,16 @@ fn spinner() -> indicatif::ProgressBar {
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     spinner
+}
+
+/// A progress bar over `len` simulated `unit` (runs, years).
+fn count_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {unit}, {{eta}} left"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// Shows a step of a long command on the spinner.
