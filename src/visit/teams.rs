@@ -367,23 +367,31 @@ pub(crate) fn assign_with(
         }
         parts.sort_by_key(|p| (p.date, p.visit));
 
-        let eligibility = |i: usize, p: &Part| -> Option<Ineligible> {
+        // Why inspector `i` cannot serve on `date` at all, and why not on part `p` in particular.
+        let off_duty = |i: usize, date: NaiveDate| -> Option<Ineligible> {
             let ins = &inspectors[i];
-            let e = population.entity(visits[p.visit].entity);
-            if ins.certificate_valid_until < p.date {
+            if ins.certificate_valid_until < date {
                 Some(Ineligible::Certificate)
-            } else if ins.unavailable.contains(&p.date) {
+            } else if ins.unavailable.contains(&date) {
                 Some(Ineligible::Unavailable)
-            } else if p.recused.contains(&i) {
+            } else {
+                None
+            }
+        };
+        let barred = |i: usize, p: &Part| -> Option<Ineligible> {
+            if p.recused.contains(&i) {
                 Some(Ineligible::Recused)
             } else if p.previous.contains(&i) {
                 Some(Ineligible::PreviousVisit)
-            } else if rules.cross_station == CrossStation::ExcludeHome && ins.station == e.region() {
+            } else if rules.cross_station == CrossStation::ExcludeHome
+                && inspectors[i].station == population.entity(visits[p.visit].entity).region()
+            {
                 Some(Ineligible::OwnStation)
             } else {
                 None
             }
         };
+        let eligibility = |i: usize, p: &Part| off_duty(i, p.date).or_else(|| barred(i, p));
 
         // Qualification tags as bits: the department's tags in order, and each inspector's mask.
         let dep_tags: Vec<String> = tag_sets
@@ -463,10 +471,7 @@ pub(crate) fn assign_with(
         };
         let on_duty = |ri: usize, load: u32, date: NaiveDate| {
             let ins = &inspectors[roster[ri]];
-            load < ins.max_visits
-                && ins.max_per_day > 0
-                && ins.certificate_valid_until >= date
-                && !ins.unavailable.contains(&date)
+            load < ins.max_visits && ins.max_per_day > 0 && off_duty(roster[ri], date).is_none()
         };
         // Who may come back or leave on a new day, without a look at the
         // whole roster: those off for one day (away, or at max_per_day),
@@ -509,13 +514,11 @@ pub(crate) fn assign_with(
                     for ri in recheck {
                         let on = on_duty(ri, load[ri], p.date);
                         set(&mut groups, ri, load[ri], on);
-                        if !on && inspectors[roster[ri]].unavailable.contains(&p.date) {
+                        if off_duty(roster[ri], p.date) == Some(Ineligible::Unavailable) {
                             off_for_the_day.push(ri);
                         }
                     }
                 }
-                let entity = population.entity(visits[p.visit].entity);
-                let home = (rules.cross_station == CrossStation::ExcludeHome).then(|| entity.region());
                 let mut seats: Vec<(usize, usize)> = Vec::with_capacity(p.seats as usize);
                 for (k, (want, tag_bit)) in slots(p).into_iter().enumerate() {
                     // OK because `groups` has a group for bit 0 and every tag bit.
@@ -523,11 +526,7 @@ pub(crate) fn assign_with(
                     for _ in 0..want {
                         let may_sit = |ri: u32| {
                             let ri = ri as usize;
-                            let i = roster[ri];
-                            !seats.iter().any(|&(_, taken)| taken == ri)
-                                && !p.recused.contains(&i)
-                                && !p.previous.contains(&i)
-                                && home.is_none_or(|h| inspectors[i].station != h)
+                            !seats.iter().any(|&(_, taken)| taken == ri) && barred(roster[ri], p).is_none()
                         };
                         let Some(ri) = draw_seat(&groups[g].1, &mut rng, may_sit) else {
                             complete = false;
