@@ -279,6 +279,37 @@ pub(crate) fn allocate_held(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
 
 /// A member of a stratum with its key packed: the first 8 bytes of its
 /// DR3 key (big-endian) and its position in the population.
+/// DR3 steps 5 and 6 for one department and class: the quota, the number
+/// drawn, the allocation offset and each stratum's count.
+pub(crate) struct Allocation {
+    pub(crate) quota: u64,
+    pub(crate) drawn: u64,
+    pub(crate) offset: u64,
+    pub(crate) counts: Vec<u64>,
+}
+
+impl Allocation {
+    pub(crate) fn of(
+        salt: &Salt,
+        department: &str,
+        class: RiskClass,
+        policy: &crate::inputs::plan::ClassPolicy,
+        frame: &crate::frame::ClassFrame,
+    ) -> Allocation {
+        // A trigger-only class is never drawn: it has no quota to fall short of.
+        let quota = policy.quota(frame.base);
+        let drawn = quota.min(frame.eligible());
+        let offset = salt.alloc_offset(department, class.as_str());
+        let sizes: Vec<u64> = frame.strata.iter().map(|s| s.eligible).collect();
+        Allocation {
+            quota,
+            drawn,
+            offset,
+            counts: allocate_held(drawn, &sizes, offset),
+        }
+    }
+}
+
 type Packed = (u64, u32);
 
 /// The first 8 bytes of every entity's DR3 key, in population order, on
@@ -371,16 +402,16 @@ impl Draw {
                 let policy = dep.class(class);
                 let cf = &frame.departments[di].classes[c];
                 let eligible = cf.eligible();
-                // A trigger-only class is never drawn: it has no quota to fall short of.
-                let quota = policy.quota(cf.base);
-                let drawn = quota.min(eligible);
-                let offset = salt.alloc_offset(&dep.id, class.as_str());
-                let sizes: Vec<u64> = cf.strata.iter().map(|s| s.members.len() as u64).collect();
-                let counts = allocate_held(drawn, &sizes, offset);
+                let Allocation {
+                    quota,
+                    drawn,
+                    offset,
+                    counts,
+                } = Allocation::of(&salt, &dep.id, class, policy, cf);
                 // Each stratum on its own, on every core, in order.
                 let out = crate::par::map_range(cf.strata.len(), |k| {
                     let (sf, n_h) = (&cf.strata[k], counts[k]);
-                    let size = sf.members.len() as u64;
+                    let size = sf.eligible;
                     let members = if n_h == 0 {
                         Vec::new()
                     } else {

@@ -75,7 +75,11 @@ pub struct StratumFrame {
     pub values: Vec<String>,
     /// Base-population entities in the stratum.
     pub base: u64,
-    /// Eligible entities, as positions in the population, in id order.
+    /// `|E_h|`, the eligible entities in the stratum.
+    pub eligible: u64,
+    /// Eligible entities, as positions in the population, in id order:
+    /// all of them, except in a frame streamed from a file too large to
+    /// hold, where only those the draw selects are held.
     pub members: Vec<u32>,
 }
 
@@ -94,7 +98,7 @@ pub struct ClassFrame {
 impl ClassFrame {
     /// `|E(d,c)|`.
     pub fn eligible(&self) -> u64 {
-        self.strata.iter().map(|s| s.members.len() as u64).sum()
+        self.strata.iter().map(|s| s.eligible).sum()
     }
 }
 
@@ -126,14 +130,44 @@ pub struct Frame {
 /// What the history says about the entities it names, in position order:
 /// one entry per entity with a past visit, walked beside each run of the
 /// frame's pass (no array over the whole population).
-struct HistoryIndex {
+pub(crate) struct HistoryIndex {
     /// (position, date of the last visit the cooldown counts (by any
     /// department), distinct dates of the visits the annual cap counts (by
     /// any department) in the window's calendar year).
     entities: Vec<(u32, Option<NaiveDate>, u32)>,
 }
 
+/// One entity's past visits, as the frame reads them: the date of the last
+/// visit the cooldown counts and the distinct dates of the visits the
+/// annual cap counts in `year`, from `(date, cooled, capped)` sorted by date.
+pub(crate) fn past_visits(
+    visits: impl Iterator<Item = (NaiveDate, bool, bool)>,
+    year: i32,
+) -> (Option<NaiveDate>, u32) {
+    // Sorted by date: a repeated date follows its first.
+    let mut dates = 0;
+    let mut counted = None;
+    let mut last = None;
+    for (date, cooled, capped) in visits {
+        if cooled {
+            last = Some(date);
+        }
+        if capped && date.year() == year && counted != Some(date) {
+            dates += 1;
+            counted = Some(date);
+        }
+    }
+    (last, dates)
+}
+
 impl HistoryIndex {
+    /// From `(position, last, dates)` of each entity with past visits, by position.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn from_entries(entities: Vec<(u32, Option<NaiveDate>, u32)>) -> HistoryIndex {
+        HistoryIndex { entities }
+    }
+
     fn new(inputs: &Inputs) -> HistoryIndex {
         let plan = &inputs.plan;
         let year = plan.window.start.year();
@@ -156,19 +190,7 @@ impl HistoryIndex {
         let entities = visits
             .chunk_by(|a, b| a.0 == b.0)
             .map(|run| {
-                // Sorted by date: a repeated date follows its first.
-                let mut dates = 0;
-                let mut counted = None;
-                let mut last = None;
-                for &(_, date, cooled, capped) in run {
-                    if cooled {
-                        last = Some(date);
-                    }
-                    if capped && date.year() == year && counted != Some(date) {
-                        dates += 1;
-                        counted = Some(date);
-                    }
-                }
+                let (last, dates) = past_visits(run.iter().map(|&(_, d, c, a)| (d, c, a)), year);
                 (run[0].0, last, dates)
             })
             .collect();
@@ -475,7 +497,7 @@ impl Partial {
 }
 
 /// Every exclusion reason, in declaration order (the order of `Partial::counts`).
-const REASONS: [ExclusionReason; 6] = [
+pub(crate) const REASONS: [ExclusionReason; 6] = [
     ExclusionReason::NotActive,
     ExclusionReason::TriggerOnly,
     ExclusionReason::Suspended,
@@ -484,8 +506,10 @@ const REASONS: [ExclusionReason; 6] = [
     ExclusionReason::AnnualCap,
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn pass(
-    inputs: &Inputs,
+    plan: &crate::inputs::plan::Plan,
+    population: &Population,
     entity_rules: &EntityRules,
     rules: &[Rules<'_>],
     history: &HistoryIndex,
@@ -493,8 +517,6 @@ fn pass(
     strata: u32,
     ids: std::ops::Range<usize>,
 ) -> Vec<Partial> {
-    let plan = &inputs.plan;
-    let population = &inputs.population;
     let classes = population.classes();
     // OK because class × strata + stratum < 4 × strata, and strata are at most the entities.
     let mut out: Vec<Partial> = rules.iter().map(|_| Partial::new(4 * strata)).collect();
@@ -604,8 +626,18 @@ impl Frame {
     /// [`Frame::build`], passing over the entities in runs of `run` (on
     /// every core) and joining the runs' frames.
     fn build_in_runs(inputs: &Inputs, run: usize) -> Frame {
-        let plan = &inputs.plan;
-        let population = &inputs.population;
+        Frame::build_of(&inputs.plan, &inputs.population, || HistoryIndex::new(inputs), run)
+    }
+
+    /// The frame of `population` under `plan`, with the history's
+    /// entries made by `history` (beside the rest): the frame of a whole
+    /// library, or of one chunk of a file too large to hold.
+    pub(crate) fn build_of(
+        plan: &crate::inputs::plan::Plan,
+        population: &Population,
+        history: impl FnOnce() -> HistoryIndex + Send,
+        run: usize,
+    ) -> Frame {
         // Three independent preparations, side by side.
         let rules = || -> Vec<Rules<'_>> {
             plan.departments
@@ -624,10 +656,9 @@ impl Frame {
                 })
                 .collect()
         };
-        let (history, ((stratum_of, values), rules)) = crate::par::join(
-            || HistoryIndex::new(inputs),
-            || crate::par::join(|| strata_of(population, &plan.strata), rules),
-        );
+        let (history, ((stratum_of, values), rules)) = crate::par::join(history, || {
+            crate::par::join(|| strata_of(population, &plan.strata), rules)
+        });
         // OK because there are at most as many strata as entities.
         let strata = values.len() as u32;
 
@@ -637,7 +668,8 @@ impl Frame {
         let n = population.len();
         let pass_from = |start: usize| {
             pass(
-                inputs,
+                plan,
+                population,
                 &entity_rules,
                 &rules,
                 &history,
@@ -698,6 +730,7 @@ impl Frame {
                 class.strata.push(StratumFrame {
                     values: values[(slot % strata) as usize].clone(),
                     base,
+                    eligible: members.len() as u64,
                     members,
                 });
             }
@@ -729,7 +762,7 @@ impl Frame {
                 for s in &cf.strata {
                     h.enc(s.values.join("|").as_bytes());
                     h.enc(s.base.to_string().as_bytes());
-                    h.enc(s.members.len().to_string().as_bytes());
+                    h.enc(s.eligible.to_string().as_bytes());
                     for window in s.members.chunks(1 << 20) {
                         h.raw(&encoded_ids(population, window));
                     }
