@@ -328,6 +328,9 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
     Some(out)
 }
 
+/// Where each chunk of a file read in chunks goes.
+type ChunkSink<'a> = &'a mut dyn FnMut(Population) -> Result<()>;
+
 /// The population being assembled from parsed parts, in file order.
 struct Assembly<'a> {
     file: &'a str,
@@ -335,9 +338,66 @@ struct Assembly<'a> {
     /// Newlines before the next part.
     lines: u64,
     globals: Vec<Dictionary>,
+    /// In chunks: the entities of a chunk, and where each chunk goes once
+    /// it holds that many (see [`load_chunks`]).
+    chunks: Option<(usize, ChunkSink<'a>)>,
+    /// Entities handed on in chunks so far.
+    handed: u64,
 }
 
 impl Assembly<'_> {
+    /// The population assembled so far, its dictionaries' values in place;
+    /// the assembly starts again empty.
+    fn take(&mut self) -> Population {
+        let p = &self.population;
+        let fresh = Population {
+            file: p.file.clone(),
+            columns: p.columns.clone(),
+            ids: Ids::default(),
+            classes: Vec::new(),
+            statuses: Vec::new(),
+            established: Vec::new(),
+            offsets: Offsets::Wide(Vec::new()),
+            coded: p
+                .coded
+                .iter()
+                .map(|c| Coded {
+                    column: c.column,
+                    values: Vec::new(),
+                    codes: Codes::Wide(Vec::new()),
+                })
+                .collect(),
+            region: p.region,
+            industry: p.industry,
+            source: Source::Bytes(Vec::new()),
+        };
+        let mut population = std::mem::replace(&mut self.population, fresh);
+        let globals = std::mem::replace(
+            &mut self.globals,
+            population.coded.iter().map(|_| Dictionary::default()).collect(),
+        );
+        for (coded, global) in population.coded.iter_mut().zip(globals) {
+            coded.values = global.values;
+        }
+        population
+    }
+
+    /// Hands the population assembled so far on as a chunk when it holds
+    /// enough entities, or (`last`) any at all.
+    fn hand_on(&mut self, last: bool) -> Result<()> {
+        let len = self.population.len();
+        if let Some((size, _)) = self.chunks
+            && (len >= size || (last && len > 0))
+        {
+            let chunk = self.take();
+            self.handed += len as u64;
+            if let Some((_, f)) = &mut self.chunks {
+                f(chunk)?;
+            }
+        }
+        Ok(())
+    }
+
     fn add(&mut self, part_offset: u64, parsed: Result<Parsed>) -> Result<()> {
         let parsed = parsed.map_err(|e| e.shift_line(self.lines))?;
         let p = &mut self.population;
@@ -362,7 +422,7 @@ impl Assembly<'_> {
             }
         }
         self.lines += parsed.newlines;
-        Ok(())
+        self.hand_on(false)
     }
 }
 
@@ -371,6 +431,50 @@ pub(super) fn load<R: Read + Send>(
     reader: R,
     origin: Origin<'_>,
     keep: Keep<'_>,
+) -> Result<(Population, Digest)> {
+    let (population, digest) = assemble(file, reader, keep, None)?;
+    if population.is_empty() {
+        return Err(no_entities(file));
+    }
+    // Hold the entities in id order: every later pass over them (the
+    // frame, keys, digests) then reads memory in order.
+    let population = in_id_order(file, origin, population, true)?;
+    Ok((population, digest))
+}
+
+fn no_entities(file: &str) -> Error {
+    Error::syntax(Location::file(file), "the file has no entities (only a header)")
+}
+
+/// [`load`] in chunks of at least `size` entities (whole parts of the
+/// file; the last may hold fewer), for a file too large to hold: each
+/// chunk is handed to `f` in file order, in id order within itself,
+/// with the same errors as [`load`] for every row (in file order) but
+/// none for an id that repeats, which the caller looks for across the
+/// chunks. Returns the SHA-256 of the file.
+#[allow(dead_code)] // Groundwork of the streamed frame (issue 21), which calls it next.
+pub(super) fn load_chunks<R: Read + Send>(
+    file: &str,
+    reader: R,
+    origin: Origin<'_>,
+    keep: Keep<'_>,
+    size: usize,
+    f: &mut dyn FnMut(Population) -> Result<()>,
+) -> Result<Digest> {
+    let mut each = |chunk: Population| f(in_id_order(file, origin, chunk, false)?);
+    let (rest, digest) = assemble(file, reader, keep, Some((size.max(1), &mut each)))?;
+    debug_assert!(rest.is_empty());
+    Ok(digest)
+}
+
+/// Reads, hashes and parses the file in parts on every core and
+/// assembles them in file order: into one population, or handed on in
+/// chunks (then the population returned is empty).
+fn assemble<'a, R: Read + Send>(
+    file: &'a str,
+    reader: R,
+    keep: Keep<'_>,
+    chunks: Option<(usize, ChunkSink<'a>)>,
 ) -> Result<(Population, Digest)> {
     // A read error, or a row too long to be cut into parts, which then
     // starts on the line after the `lines` newlines read before it.
@@ -458,6 +562,8 @@ pub(super) fn load<R: Read + Send>(
         },
         lines: blank_lines,
         globals: layout.coded.iter().map(|_| Dictionary::default()).collect(),
+        chunks,
+        handed: 0,
     };
     let first_parsed = parse_part(file, &layout, &first, header_end.min(first.bytes.len()));
     assembly.add(first.offset, first_parsed)?;
@@ -549,21 +655,13 @@ pub(super) fn load<R: Read + Send>(
         hashed
     };
     let digest = Digest::from_array(hasher.finalize().into());
-
-    let mut population = assembly.population;
-    for (coded, global) in population.coded.iter_mut().zip(assembly.globals) {
-        coded.values = global.values;
+    if assembly.chunks.is_some() {
+        assembly.hand_on(true)?;
+        if assembly.handed == 0 {
+            return Err(no_entities(file));
+        }
     }
-    if population.is_empty() {
-        return Err(Error::syntax(
-            Location::file(file),
-            "the file has no entities (only a header)",
-        ));
-    }
-    // Hold the entities in id order: every later pass over them (the
-    // frame, keys, digests) then reads memory in order.
-    let population = in_id_order(file, origin, population)?;
-    Ok((population, digest))
+    Ok((assembly.take(), digest))
 }
 
 #[cfg(test)]

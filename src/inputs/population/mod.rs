@@ -31,7 +31,7 @@ mod order;
 
 pub(crate) use columns::{Codes, Narrowed};
 use columns::{Ids, Offsets};
-use load::load;
+use load::{load, load_chunks};
 use order::Packed;
 
 /// The columns every entity file has; the names of other columns are in
@@ -282,6 +282,86 @@ impl Population {
         let source = Source::File(path);
         let (population, digest) = load(file, reader, source.origin(), keep)?;
         Ok((Population { source, ..population }, digest))
+    }
+
+    /// Reads an entity file from disk in chunks of `size` entities, each
+    /// in id order, handed to `f` in file order (an id may repeat across
+    /// chunks and within one: the caller looks for repeats); returns the
+    /// SHA-256 of the file.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn open_chunks(
+        file: &str,
+        path: &Path,
+        keep: Keep<'_>,
+        size: usize,
+        f: &mut dyn FnMut(Population) -> Result<()>,
+    ) -> Result<Digest> {
+        let reader = crate::inputs::io::open_input(path, file)?;
+        let source = Source::File(path.to_path_buf());
+        let mut each = |chunk: Population| {
+            f(Population {
+                source: source.clone(),
+                ..chunk
+            })
+        };
+        load_chunks(file, reader, source.origin(), keep, size, &mut each)
+    }
+
+    /// The entities whose records start at `offsets` (ascending) in the
+    /// file at `path`, read again: a population of a few of a large
+    /// file's entities, whose lines and names are those of the file.
+    /// `columns` is the file's header, as a chunk of it was read.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn records_at(
+        file: &str,
+        path: &Path,
+        columns: &[String],
+        keep: Keep<'_>,
+        offsets: &[u64],
+    ) -> Result<Population> {
+        let io = |e: std::io::Error| Error::io(file, e);
+        let mut header = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        header.write_record(columns).map_err(|e| io(e.into()))?;
+        let mut bytes = header.into_inner().map_err(|e| io(e.into_error()))?;
+        // Where each record starts in `bytes`, beside its offset in the file.
+        let mut starts = Vec::with_capacity(offsets.len());
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+        let mut at = 0u64;
+        for &offset in offsets {
+            if offset != at {
+                reader.seek_relative(offset.wrapping_sub(at) as i64).map_err(io)?;
+            }
+            starts.push(bytes.len() as u64);
+            at = offset + read_record_bytes(&mut reader, &mut bytes).map_err(io)?;
+        }
+        let (mut p, _) = load(file, &bytes[..], Origin::Bytes(&bytes), keep)?;
+        let wide: Vec<u64> = (0..p.len())
+            .map(|i| {
+                let k = starts.partition_point(|&s| s < p.offsets.get(i));
+                offsets.get(k).copied().unwrap_or_default()
+            })
+            .collect();
+        p.offsets = Offsets::Wide(wide);
+        p.source = Source::File(path.to_path_buf());
+        Ok(p)
+    }
+
+    /// The 1-based line of the record at `offset` in the entity file at `path`.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn line_in_file(file: &str, path: &Path, offset: u64) -> Result<u64> {
+        line_at(file, Origin::File(path), offset)
+    }
+
+    /// The byte offset of entity `i`'s record in its file.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn offset(&self, i: usize) -> u64 {
+        self.offsets.get(i)
     }
 
     /// The number of entities.
@@ -682,5 +762,100 @@ impl Source {
             Source::Bytes(b) => Origin::Bytes(b),
             Source::File(p) => Origin::File(p),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entity file of `n` entities whose ids are not in file order,
+    /// with a quoted name holding a newline every seventh row.
+    fn shuffled_file(n: usize) -> String {
+        let mut csv = String::from("id,name,risk_class,region,industry,status,established\n");
+        for k in 0..n {
+            let id = format!("E{:06}", (k * 7919) % n);
+            let name = if k % 7 == 0 {
+                format!("\"shop\n{k}\"")
+            } else {
+                format!("shop {k}")
+            };
+            let class = ["A", "B", "C", "D", ""][k % 5];
+            csv.push_str(&format!("{id},{name},{class},R{},I{},active,\n", k % 3, k % 4));
+        }
+        csv
+    }
+
+    #[test]
+    fn chunks_hold_the_file_in_order_and_records_read_back_by_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entities.csv");
+        // Over 4 MiB: more than one part of the file, each a chunk here.
+        let text = shuffled_file(150_000);
+        std::fs::write(&path, &text).unwrap();
+        let (whole, digest) = Population::open("entities.csv", path.clone(), Keep::All).unwrap();
+        let mut chunks = Vec::new();
+        let streamed = Population::open_chunks("entities.csv", &path, Keep::All, 1, &mut |c| {
+            chunks.push(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(streamed, digest);
+        assert!(chunks.len() > 1, "{} chunks", chunks.len());
+        // Each chunk is in id order, and together they are the whole library.
+        let mut ids: Vec<&str> = Vec::new();
+        for c in &chunks {
+            assert!((1..c.len()).all(|i| c.id(i - 1) < c.id(i)));
+            ids.extend((0..c.len()).map(|i| c.id(i)));
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, (0..whole.len()).map(|i| whole.id(i)).collect::<Vec<_>>());
+
+        // Some entities, read again by its offset: the same entities,
+        // names and lines as in the whole library.
+        let picked: Vec<usize> = (0..whole.len()).step_by(97).collect();
+        let mut offsets: Vec<u64> = picked.iter().map(|&i| whole.offset(i)).collect();
+        offsets.sort_unstable();
+        let some = Population::records_at("entities.csv", &path, whole.columns(), Keep::All, &offsets).unwrap();
+        assert_eq!(some.len(), picked.len());
+        let all: Vec<usize> = (0..some.len()).collect();
+        let names = some.names(&all).unwrap();
+        for (k, &i) in picked.iter().enumerate() {
+            assert_eq!(some.id(k), whole.id(i));
+            assert_eq!(some.entity(k).class(), whole.entity(i).class());
+            assert_eq!(some.entity(k).region(), whole.entity(i).region());
+            assert_eq!(names[k], whole.names(&[i]).unwrap()[0]);
+            assert_eq!(some.line(k).unwrap(), whole.line(i).unwrap());
+            assert_eq!(
+                Population::line_in_file("entities.csv", &path, some.offset(k)).unwrap(),
+                whole.line(i).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_report_a_bad_row_as_the_whole_file_does_and_keep_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entities.csv");
+        let mut text = shuffled_file(50);
+        text.push_str("E000003,again,B,R,I,active,\nE999999,bad,Q,R,I,active,\n");
+        std::fs::write(&path, &text).unwrap();
+        let whole = Population::open("entities.csv", path.clone(), Keep::All).unwrap_err();
+        let streamed = Population::open_chunks("entities.csv", &path, Keep::All, 20, &mut |_| Ok(())).unwrap_err();
+        assert_eq!(streamed.to_string(), whole.to_string());
+        assert!(whole.to_string().contains("field risk_class"), "{whole}");
+        // Without the bad row, the whole file reports the repeated id; the
+        // chunks hand it on, for the caller to find.
+        let text = text.replace("E999999,bad,Q,R,I,active,\n", "");
+        std::fs::write(&path, &text).unwrap();
+        let whole = Population::open("entities.csv", path.clone(), Keep::All).unwrap_err();
+        assert!(whole.to_string().contains("E000003"), "{whole}");
+        let mut held = 0;
+        Population::open_chunks("entities.csv", &path, Keep::All, 20, &mut |c| {
+            held += c.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(held, 51);
     }
 }
