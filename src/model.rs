@@ -435,6 +435,27 @@ impl History {
         Some(())
     }
 
+    /// The visits for which `keep` is true (one flag per visit), in order.
+    pub(crate) fn retain(self, keep: &[bool]) -> History {
+        let mut out = History {
+            department_names: self.department_names.clone(),
+            ..History::default()
+        };
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            out.entities.push(self.entities[i]);
+            out.departments.push(self.departments[i]);
+            out.dates.push(self.dates[i]);
+            out.kinds.push(self.kinds[i]);
+            out.lines.push(self.lines[i]);
+            let start = if i == 0 { 0 } else { self.inspector_ends[i - 1] as usize };
+            out.inspectors
+                .push_str(&self.inspectors[start..self.inspector_ends[i] as usize]);
+            // OK because the kept inspectors are fewer bytes than all of them, which fit.
+            out.inspector_ends.push(out.inspectors.len() as u32);
+        }
+        out
+    }
+
     /// Sets the entity of visit `i` (the loader finds them all at once).
     pub(crate) fn set_entity(&mut self, i: usize, entity: usize) -> Option<()> {
         self.entities[i] = u32::try_from(entity).ok()?;

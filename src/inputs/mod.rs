@@ -31,6 +31,7 @@ pub use plan::{
     Rotation, TeamRules, Window,
 };
 pub use population::{ENTITY_COLUMNS, Entity, Population};
+pub(crate) use tables::HistoryRead;
 use tables::{load_directed, load_items, read_history};
 
 use crate::error::{Error, Location, Result, quote};
@@ -43,7 +44,7 @@ use crate::model::{CheckItem, DirectedCheck, History, ItemKind, Mode, RiskClass}
 
 /// An input file: its bytes, or a path to read it from (in parts, or
 /// on another core).
-enum Opened {
+pub(crate) enum Opened {
     Bytes(Vec<u8>),
     Path(PathBuf),
 }
@@ -56,6 +57,27 @@ impl Opened {
             Opened::Path(p) => read_rows(&p, name),
         }
     }
+}
+
+/// Reads a history file's bytes and rows: its digest, and the rows or
+/// the error they stopped at.
+pub(crate) fn read_history_file(path: &String, file: Result<Opened>) -> Result<(&String, Digest, Result<HistoryRead>)> {
+    file.and_then(|file| file.into_bytes(path))
+        .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
+}
+
+/// An entity library streamed from a file too large to hold
+/// ([`crate::stream`]): the entities a draw needs, and the history as
+/// read before the stream.
+pub(crate) struct Held {
+    pub(crate) population: Population,
+    /// The SHA-256 of the whole entity file.
+    pub(crate) digest: Digest,
+    /// The history file's digest and rows, when the plan names one.
+    pub(crate) history: Option<Result<(Digest, Result<HistoryRead>)>>,
+    /// Per history row, in the order of [`HistoryRead::ids`]: whether its
+    /// entity is in the file (if not in `population`).
+    pub(crate) history_known: Vec<bool>,
 }
 
 /// One input file of a draw, named by its path relative to the plan.
@@ -161,7 +183,7 @@ impl Inputs {
     /// [`Inputs::load`] of a plan given as bytes, its input paths relative
     /// to `dir` (for a plan not yet written, such as a program's rounds).
     pub(crate) fn load_beside(plan_name: &str, plan_bytes: &[u8], dir: &Path) -> Result<Inputs> {
-        Inputs::assemble(plan_name, plan_bytes, |role, rel| {
+        Inputs::assemble(plan_name, plan_bytes, None, |role, rel| {
             if role == "entities" || role == "history" {
                 Ok(Opened::Path(dir.join(rel)))
             } else {
@@ -207,12 +229,30 @@ impl Inputs {
         plan_bytes: &[u8],
         mut read: impl FnMut(&str) -> Result<Vec<u8>>,
     ) -> Result<Inputs> {
-        Inputs::assemble(plan_name, plan_bytes, |_, path| read(path).map(Opened::Bytes))
+        Inputs::assemble(plan_name, plan_bytes, None, |_, path| read(path).map(Opened::Bytes))
+    }
+
+    /// [`Inputs::load`] with the entity library `held` (some of the
+    /// entities of a file too large to hold, streamed before) and the
+    /// history read then: every other file is read and checked as
+    /// `load` does, with the same errors.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn load_held(plan_path: &Path, held: Held) -> Result<Inputs> {
+        let plan_name = plan_path
+            .file_name()
+            .map_or_else(|| plan_path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let plan_bytes = read_file(plan_path, &plan_path.display().to_string())?;
+        Inputs::assemble(&plan_name, &plan_bytes, Some(held), |_, rel| {
+            read_rows(&dir.join(rel), rel).map(Opened::Bytes)
+        })
     }
 
     fn assemble(
         plan_name: &str,
         plan_bytes: &[u8],
+        held: Option<Held>,
         mut open: impl FnMut(&'static str, &str) -> Result<Opened>,
     ) -> Result<Inputs> {
         let plan_text = std::str::from_utf8(plan_bytes)
@@ -227,28 +267,37 @@ impl Inputs {
         let mut used: Vec<&str> = plan.strata.iter().map(String::as_str).collect();
         used.extend(plan.departments.iter().flat_map(|d| d.scope.keys().map(String::as_str)));
         let entities_path = &plan.inputs.entities;
-        let entities = open("entities", entities_path)?;
-        // The history file is read, and its rows parsed, on the other core
-        // while the entity file loads; its errors (a read error here too)
-        // still come after the entity file's and the item file's, as if the
-        // files were read one after the other.
-        let history_file = plan.inputs.history.as_ref().map(|p| (p, open("history", p)));
+        let (population, history, known) = match held {
+            Some(held) => (
+                Ok((held.population, held.digest)),
+                plan.inputs
+                    .history
+                    .as_ref()
+                    .zip(held.history)
+                    .map(|(path, read)| read.map(|(d, r)| (path, d, r))),
+                Some(held.history_known),
+            ),
+            None => {
+                let entities = open("entities", entities_path)?;
+                // The history file is read, and its rows parsed, on the other core
+                // while the entity file loads; its errors (a read error here too)
+                // still come after the entity file's and the item file's, as if the
+                // files were read one after the other.
+                let history_file = plan.inputs.history.as_ref().map(|p| (p, open("history", p)));
+                let (population, history) = crate::par::join(
+                    || match entities {
+                        Opened::Bytes(bytes) => {
+                            let digest = Digest::of_bytes(&bytes);
+                            Population::read(entities_path, bytes, Keep::Only(&used)).map(|p| (p, digest))
+                        }
+                        Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
+                    },
+                    || history_file.map(|(path, file)| read_history_file(path, file)),
+                );
+                (population, history, None)
+            }
+        };
         let mut bytes_of = |role: &'static str, path: &str| open(role, path)?.into_bytes(path);
-        let (population, history) = crate::par::join(
-            || match entities {
-                Opened::Bytes(bytes) => {
-                    let digest = Digest::of_bytes(&bytes);
-                    Population::read(entities_path, bytes, Keep::Only(&used)).map(|p| (p, digest))
-                }
-                Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
-            },
-            || {
-                history_file.map(|(path, file)| {
-                    file.and_then(|file| file.into_bytes(path))
-                        .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
-                })
-            },
-        );
         let (population, digest) = population?;
         files.push(InputFile {
             role: "entities",
@@ -279,7 +328,7 @@ impl Inputs {
         let directed_bytes = plan.inputs.directed.as_ref().map(|p| (p, bytes_of("directed", p)));
         let (history, directed) = crate::par::join(
             || match history {
-                Some((path, read)) => read.resolve(path, &population),
+                Some((path, read)) => read.resolve_held(path, &population, known.as_deref()),
                 None => Ok(History::default()),
             },
             || match &directed_bytes {

@@ -186,7 +186,7 @@ fn read_history_plain(width: usize, c: &HistoryColumns, bytes: &[u8], lines: u64
 
 /// A history file read (every row up to the first error), its entities
 /// not yet looked up.
-pub(super) struct HistoryRead {
+pub(crate) struct HistoryRead {
     visits: History,
     parts: Vec<(HistoryRows, Result<()>)>,
 }
@@ -254,27 +254,48 @@ fn history_too_large(file: &str, line: u64) -> Error {
 }
 
 impl HistoryRead {
+    /// Each row's entity id, in file order: the rows read in full (the
+    /// visits, in order), then a row that failed after its id was read.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        row_ids(&self.parts)
+    }
+
+    /// The visits read in full, their entities not yet set.
+    // Groundwork of the streamed frame (issue 21), which calls it next.
+    #[allow(dead_code)]
+    pub(crate) fn visits(&self) -> &History {
+        &self.visits
+    }
+
     /// Looks up the rows' entities; the first error in file order (an
     /// unknown entity, or the error the reading stopped at) is reported.
     pub(super) fn resolve(self, file: &str, population: &Population) -> Result<History> {
+        self.resolve_held(file, population, None)
+    }
+
+    /// [`resolve`](HistoryRead::resolve) against a population that holds
+    /// only some of the file's entities: `known[i]` tells whether the
+    /// entity of row `i` (in the order of [`ids`](HistoryRead::ids)) is in
+    /// the file, and the rows of those not held are left out.
+    pub(super) fn resolve_held(self, file: &str, population: &Population, known: Option<&[bool]>) -> Result<History> {
         let HistoryRead {
             visits: mut out,
             parts: mut read,
         } = self;
-        let ids: Vec<&str> = read
-            .iter()
-            .flat_map(|(rows, _)| {
-                std::iter::once(0)
-                    .chain(rows.ends.iter().copied())
-                    .zip(&rows.ends)
-                    .map(|(start, &end)| &rows.arena[start..end])
-            })
-            .collect();
+        let ids: Vec<&str> = row_ids(&read).collect();
         let lines: Vec<u64> = read.iter().flat_map(|(rows, _)| rows.lines.iter().copied()).collect();
         let entities = population.positions(&ids);
+        let mut held = vec![true; out.len()];
         // A row that failed after its entity was read is in `ids` but not in `out`.
         for (i, ((entity, id), &line)) in entities.into_iter().zip(&ids).zip(&lines).enumerate() {
             match entity {
+                None if known.is_some_and(|k| k.get(i) == Some(&true)) => {
+                    if let Some(h) = held.get_mut(i) {
+                        *h = false;
+                    }
+                }
                 None => {
                     let at = Location::line(file, line).with_field("entity_id");
                     return Err(Error::unknown(at, "entity", id.to_string()));
@@ -285,9 +306,20 @@ impl HistoryRead {
         }
         match read.pop() {
             Some((_, Err(e))) => Err(e),
+            _ if known.is_some() => Ok(out.retain(&held)),
             _ => Ok(out),
         }
     }
+}
+
+/// The entity id of each row of the parts, in file order.
+fn row_ids(parts: &[(HistoryRows, Result<()>)]) -> impl Iterator<Item = &str> {
+    parts.iter().flat_map(|(rows, _)| {
+        std::iter::once(0)
+            .chain(rows.ends.iter().copied())
+            .zip(&rows.ends)
+            .map(|(start, &end)| &rows.arena[start..end])
+    })
 }
 
 pub(super) fn load_directed(
