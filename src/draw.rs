@@ -277,8 +277,6 @@ pub(crate) fn allocate_held(n: u64, sizes: &[u64], v: u64) -> Vec<u64> {
     allocate(n, sizes, v).expect("sizes held in memory sum to less than 2^64")
 }
 
-/// A member of a stratum with its key packed: the first 8 bytes of its
-/// DR3 key (big-endian) and its position in the population.
 /// DR3 steps 5 and 6 for one department and class: the quota, the number
 /// drawn, the allocation offset and each stratum's count.
 pub(crate) struct Allocation {
@@ -310,6 +308,8 @@ impl Allocation {
     }
 }
 
+/// A member of a stratum with its key packed: the first 8 bytes of its
+/// DR3 key (big-endian) and its position in the population.
 type Packed = (u64, u32);
 
 /// The first 8 bytes of every entity's DR3 key, in population order, on

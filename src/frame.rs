@@ -497,7 +497,7 @@ impl Partial {
 }
 
 /// Every exclusion reason, in declaration order (the order of `Partial::counts`).
-pub(crate) const REASONS: [ExclusionReason; 6] = [
+const REASONS: [ExclusionReason; 6] = [
     ExclusionReason::NotActive,
     ExclusionReason::TriggerOnly,
     ExclusionReason::Suspended,

@@ -144,7 +144,11 @@ impl Sink<'_> {
         header: &[&str],
         rows: impl FnOnce(&mut Rows) -> csv::Result<()>,
     ) -> Result<Rendered> {
-        let mut w = Rows::new(self.open(name)?);
+        let mut w = Rows(
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(self.open(name)?),
+        );
         let io = |e: csv::Error| Error::io(self.path(name), e.into());
         w.0.write_record(header).map_err(io)?;
         rows(&mut w).map_err(io)?;
@@ -165,14 +169,6 @@ impl Sink<'_> {
 pub(super) struct Rows(csv::Writer<Out>);
 
 impl Rows {
-    fn new(w: Out) -> Rows {
-        Rows(
-            csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(w),
-        )
-    }
-
     /// Writes one row, each value made [safe for a spreadsheet](spreadsheet_safe).
     pub(super) fn write_record<const N: usize>(&mut self, fields: [&str; N]) -> csv::Result<()> {
         if fields.iter().any(|f| is_formula_like(f)) {

@@ -44,7 +44,7 @@ use crate::model::{CheckItem, DirectedCheck, History, ItemKind, Mode, RiskClass}
 
 /// An input file: its bytes, or a path to read it from (in parts, or
 /// on another core).
-pub(crate) enum Opened {
+enum Opened {
     Bytes(Vec<u8>),
     Path(PathBuf),
 }
@@ -61,7 +61,7 @@ impl Opened {
 
 /// Reads a history file's bytes and rows: its digest, and the rows or
 /// the error they stopped at.
-pub(crate) fn read_history_file(path: &String, file: Result<Opened>) -> Result<(&String, Digest, Result<HistoryRead>)> {
+fn read_history_file(path: &String, file: Result<Opened>) -> Result<(&String, Digest, Result<HistoryRead>)> {
     file.and_then(|file| file.into_bytes(path))
         .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
 }

@@ -328,6 +328,31 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
     Some(out)
 }
 
+/// A population with no entity yet, keeping the `coded` columns (header
+/// positions), of which `region` and `industry` are at those places.
+fn empty(file: String, columns: Vec<String>, coded: &[usize], region: usize, industry: usize) -> Population {
+    Population {
+        file,
+        columns,
+        ids: Ids::default(),
+        classes: Vec::new(),
+        statuses: Vec::new(),
+        established: Vec::new(),
+        offsets: Offsets::Wide(Vec::new()),
+        coded: coded
+            .iter()
+            .map(|&column| Coded {
+                column,
+                values: Vec::new(),
+                codes: Codes::Wide(Vec::new()),
+            })
+            .collect(),
+        region,
+        industry,
+        source: Source::Bytes(Vec::new()),
+    }
+}
+
 /// Where each chunk of a file read in chunks goes.
 type ChunkSink<'a> = &'a mut dyn FnMut(Population) -> Result<()>;
 
@@ -350,27 +375,8 @@ impl Assembly<'_> {
     /// the assembly starts again empty.
     fn take(&mut self) -> Population {
         let p = &self.population;
-        let fresh = Population {
-            file: p.file.clone(),
-            columns: p.columns.clone(),
-            ids: Ids::default(),
-            classes: Vec::new(),
-            statuses: Vec::new(),
-            established: Vec::new(),
-            offsets: Offsets::Wide(Vec::new()),
-            coded: p
-                .coded
-                .iter()
-                .map(|c| Coded {
-                    column: c.column,
-                    values: Vec::new(),
-                    codes: Codes::Wide(Vec::new()),
-                })
-                .collect(),
-            region: p.region,
-            industry: p.industry,
-            source: Source::Bytes(Vec::new()),
-        };
+        let columns: Vec<usize> = p.coded.iter().map(|c| c.column).collect();
+        let fresh = empty(p.file.clone(), p.columns.clone(), &columns, p.region, p.industry);
         let mut population = std::mem::replace(&mut self.population, fresh);
         let globals = std::mem::replace(
             &mut self.globals,
@@ -539,27 +545,13 @@ fn assemble<'a, R: Read + Send>(
     };
     let mut assembly = Assembly {
         file,
-        population: Population {
-            file: file.to_string(),
-            columns: layout.headers.clone(),
-            ids: Ids::default(),
-            classes: Vec::new(),
-            statuses: Vec::new(),
-            established: Vec::new(),
-            offsets: Offsets::Wide(Vec::new()),
-            coded: layout
-                .coded
-                .iter()
-                .map(|&column| Coded {
-                    column,
-                    values: Vec::new(),
-                    codes: Codes::Wide(Vec::new()),
-                })
-                .collect(),
-            region: layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
-            industry: layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
-            source: Source::Bytes(Vec::new()),
-        },
+        population: empty(
+            file.to_string(),
+            layout.headers.clone(),
+            &layout.coded,
+            layout.coded.iter().position(|&c| c == idx_region).unwrap_or(0),
+            layout.coded.iter().position(|&c| c == idx_industry).unwrap_or(0),
+        ),
         lines: blank_lines,
         globals: layout.coded.iter().map(|_| Dictionary::default()).collect(),
         chunks,

@@ -333,7 +333,9 @@ impl Population {
         let mut at = 0u64;
         for &offset in offsets {
             if offset != at {
-                reader.seek_relative(offset.wrapping_sub(at) as i64).map_err(io)?;
+                reader
+                    .seek_relative(offset.wrapping_sub(at).cast_signed())
+                    .map_err(io)?;
             }
             starts.push(bytes.len() as u64);
             at = offset + read_record_bytes(&mut reader, &mut bytes).map_err(io)?;

@@ -112,10 +112,10 @@ impl Packed {
 
 /// The population in id byte order: positions sorted by the first bytes
 /// and the length held inline ([`Packed`]), and by the whole ids only when
-/// both are longer. With `check_repeats`, the first id that repeats is an error. When every id
-/// is held whole, the ids are written anew from the sorted keys over the
-/// old ones (which would be read in scattered order); otherwise they are
-/// gathered like the other columns.
+/// both are longer. With `check_repeats`, the first id that repeats is an
+/// error. When every id is held whole, the ids are written anew from the
+/// sorted keys over the old ones (which would be read in scattered order);
+/// otherwise they are gathered like the other columns.
 pub(super) fn in_id_order(
     file: &str,
     origin: Origin<'_>,
@@ -131,12 +131,12 @@ pub(super) fn in_id_order(
     // there are some, the id that repeats first in the file is reported:
     // the run whose second record comes first (positions are in file order).
     const BLOCK: usize = 1 << 16;
-    let check = check_repeats;
-    let repeats = crate::par::map_range(if check { keyed.len().div_ceil(BLOCK) } else { 0 }, |b| {
+    let blocks = if check_repeats { keyed.len().div_ceil(BLOCK) } else { 0 };
+    let repeats = crate::par::map_range(blocks, |b| {
         let pairs = &keyed[b * BLOCK..((b + 1) * BLOCK + 1).min(keyed.len())];
         pairs.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq())
     });
-    if check && repeats.into_iter().any(|r| r) {
+    if repeats.into_iter().any(|r| r) {
         let mut duplicate: Option<(u32, u32)> = None;
         for run in keyed.chunk_by(|a, b| cmp(a, b).is_eq()).filter(|run| run.len() > 1) {
             let mut at: Vec<u32> = run.iter().map(|k| k.index).collect();
