@@ -315,7 +315,7 @@ type Packed = (u64, u32);
 /// The first 8 bytes of every entity's DR3 key, in population order, on
 /// every core: reading the ids in order is far cheaper than reading them
 /// stratum by stratum.
-fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
+pub(crate) fn key_prefixes(salt: &Salt, population: &Population) -> Vec<u64> {
     let mut prefixes = vec![0; population.len()];
     crate::par::fill_chunks(&mut prefixes, 1 << 14, |start, chunk| {
         let ids = (start..start + chunk.len()).map(|i| population.id(i));

@@ -123,8 +123,12 @@ impl DepartmentFrame {
 pub struct Frame {
     /// Per department, in plan order.
     pub departments: Vec<DepartmentFrame>,
-    /// Every exclusion, by department (plan order), then entity id.
+    /// Every exclusion, by department (plan order), then entity id; empty
+    /// in a frame streamed from a file too large to hold, whose
+    /// exclusions wait on disk for `exclusions.csv`.
     pub exclusions: Vec<Exclusion>,
+    /// A streamed frame's digest and exclusions.
+    pub(crate) streamed: Option<std::sync::Arc<crate::stream::Spilled>>,
 }
 
 /// What the history says about the entities it names, in position order:
@@ -162,8 +166,6 @@ pub(crate) fn past_visits(
 
 impl HistoryIndex {
     /// From `(position, last, dates)` of each entity with past visits, by position.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn from_entries(entities: Vec<(u32, Option<NaiveDate>, u32)>) -> HistoryIndex {
         HistoryIndex { entities }
     }
@@ -739,6 +741,7 @@ impl Frame {
         Frame {
             departments,
             exclusions,
+            streamed: None,
         }
     }
 
@@ -752,6 +755,9 @@ impl Frame {
     /// enc(d) ‖ enc(id) ‖ enc(reason))`, where a stratum's label is its
     /// values joined by `|`.
     pub fn digest(&self, inputs: &Inputs) -> Digest {
+        if let Some(s) = &self.streamed {
+            return s.digest;
+        }
         let population = &inputs.population;
         let mut h = StreamHasher::new();
         h.enc(b"DR1/frame");

@@ -143,6 +143,7 @@ pub mod place;
 pub mod program;
 mod progress;
 pub mod results;
+mod stream;
 pub mod synth;
 pub mod visit;
 
@@ -153,6 +154,7 @@ pub use crate::inputs::{Inputs, Plan};
 pub use crate::key::Seed;
 pub use crate::model::RiskClass;
 pub use crate::progress::{OnProgress, Progress};
+pub use crate::stream::FrameMode;
 pub use crate::visit::JointDraw;
 
 // The integration tests' helpers, for the unit tests that measure the assigner.

@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use double_random::audit::Commitment;
 use double_random::place::{check_output_file, write_output_file};
-use double_random::{Drawer, Inputs, Progress, Seed, Verifier};
+use double_random::{Drawer, FrameMode, Inputs, Progress, Seed, Verifier};
 
 /// `print!` to standard output, ignoring a reader that went away (`| head`):
 /// the command's work is done or its files are written, and a closed pipe
@@ -41,6 +41,27 @@ struct Cli {
     command: Command,
 }
 
+/// How the frame is built (`--frame`).
+#[derive(Clone, Copy, ValueEnum)]
+enum FrameArg {
+    /// Streamed when the entity file is over 2 GiB, else in memory.
+    Auto,
+    /// The whole entity file held in memory.
+    Memory,
+    /// Streamed in chunks: memory bounded by a chunk, the history and the selection.
+    Stream,
+}
+
+impl From<FrameArg> for FrameMode {
+    fn from(f: FrameArg) -> FrameMode {
+        match f {
+            FrameArg::Auto => FrameMode::Auto,
+            FrameArg::Memory => FrameMode::InMemory,
+            FrameArg::Stream => FrameMode::Streamed,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Write a commitment to the inputs (SHA-256 of every file and of the canonical frame), to publish before the seed exists.
@@ -55,6 +76,9 @@ enum Command {
         /// Replace an existing commitment file (never the plan or one of its inputs).
         #[arg(long, requires = "out")]
         force: bool,
+        /// How the frame is built; the outputs are the same either way.
+        #[arg(long, value_enum, default_value = "auto")]
+        frame: FrameArg,
     },
     /// Draw the entities to inspect, date and staff the visits, and write selection.csv, strata.csv, exclusions.csv, visits.csv, public.csv and record.json.
     #[command(
@@ -82,6 +106,9 @@ enum Command {
         /// Why a task and round already in the log is drawn again (required for a redraw).
         #[arg(long)]
         redraw_reason: Option<String>,
+        /// How the frame is built; the outputs are the same either way.
+        #[arg(long, value_enum, default_value = "auto")]
+        frame: FrameArg,
     },
     /// Re-read the inputs named by a record, replay the draw and compare every file; prints `verified` or each difference.
     #[command(
@@ -96,6 +123,9 @@ enum Command {
         /// A draw log to check too: its chain, that the record is in it, and any redraws.
         #[arg(long)]
         log: Option<PathBuf>,
+        /// How the frame is built; the outputs are the same either way.
+        #[arg(long, value_enum, default_value = "auto")]
+        frame: FrameArg,
     },
     /// Write a draw's visits as history rows, to append to the next round's history file.
     #[command(
@@ -231,17 +261,20 @@ enum Command {
 
 fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
     match cli.command {
-        Command::Commit { plan, out, force } => {
+        Command::Commit {
+            plan,
+            out,
+            force,
+            frame,
+        } => {
             if let Some(path) = &out {
                 check_output_file(path, force, &[])?;
             }
             let spinner = spinner();
             let committed = || -> Result<(Inputs, String), double_random::Error> {
                 spinner.set_message(format!("reading {} and its inputs", plan.display()));
-                let inputs = Inputs::load(&plan)?;
-                spinner.set_message("taking the frame digest");
-                let json = Commitment::compute(&inputs)?.to_json();
-                Ok((inputs, json))
+                let (inputs, c) = Commitment::load_and_compute(&plan, frame.into())?;
+                Ok((inputs, c.to_json()))
             };
             let committed = committed();
             spinner.finish_and_clear();
@@ -262,6 +295,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             force,
             log,
             redraw_reason,
+            frame,
         } => {
             let log = log.unwrap_or_else(|| {
                 let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
@@ -276,7 +310,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             for path in &commitment {
                 drawer.commitment(path);
             }
-            drawer.replace(force).log(&log).progress(&step);
+            drawer.replace(force).log(&log).progress(&step).frame_mode(frame.into());
             if let Some(reason) = redraw_reason {
                 drawer.redraw_reason(reason);
             }
@@ -303,17 +337,23 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             // at 10 million entities.
             std::mem::forget(drawn);
         }
-        Command::Verify { record, plan, log } if is_publication(&record) => {
+        Command::Verify { record, plan, log, .. } if is_publication(&record) => {
             if plan.is_some() || log.is_some() {
                 eprintln!("note: --plan and --log apply to a draw's record, not a publication");
             }
             let v = double_random::results::publish::verify_publication(&record)?;
             return Ok(report_verification(&v));
         }
-        Command::Verify { record, plan, log } => {
+        Command::Verify {
+            record,
+            plan,
+            log,
+            frame,
+        } => {
             let spinner = spinner();
             let step = |p: Progress<'_>| show(&spinner, p);
             let mut verifier = Verifier::new(&record);
+            verifier.frame_mode(frame.into());
             if let Some(plan) = plan {
                 verifier.plan(plan);
             }

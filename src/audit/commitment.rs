@@ -76,6 +76,28 @@ impl Commitment {
         Ok(Commitment::with_frame_digest(inputs, &frame.digest(inputs)))
     }
 
+    /// Loads the plan at `plan` and computes its commitment, the frame
+    /// built in memory or streamed ([`FrameMode`](crate::FrameMode); the
+    /// commitment is the same).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Inputs::load`] and [`Commitment::compute`].
+    pub fn load_and_compute(plan: &std::path::Path, mode: crate::FrameMode) -> Result<(Inputs, Commitment)> {
+        let plans = [plan.to_path_buf()];
+        if !mode.streams(&plans) {
+            let inputs = Inputs::load(plan)?;
+            let c = Commitment::compute(&inputs)?;
+            return Ok((inputs, c));
+        }
+        let (inputs, frame) = crate::stream::load(&plans, None, crate::stream::CHUNK)?
+            .pop()
+            .ok_or_else(|| crate::Error::policy(crate::Location::file("plan"), "there is no task to commit"))?;
+        frame.check_floors(&inputs)?;
+        let c = Commitment::with_frame_digest(&inputs, &frame.digest(&inputs));
+        Ok((inputs, c))
+    }
+
     fn with_frame_digest(inputs: &Inputs, frame_digest: &Digest) -> Commitment {
         let plan = &inputs.plan;
         Commitment {

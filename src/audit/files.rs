@@ -93,6 +93,17 @@ pub(super) fn exclusions(tasks: &[TaskInputs<'_>], joint: &DrawView<'_>, sink: S
         |w| {
             for (task, draw) in tasks.iter().zip(&joint.draws) {
                 let plan = &task.inputs.plan;
+                if let Some(spilled) = &draw.frame.streamed {
+                    spilled.each(|d, class, reason, id| {
+                        w.write_record([
+                            plan.task_id.as_str(),
+                            plan.departments[d].id.as_str(),
+                            id,
+                            class.as_str(),
+                            reason.as_str(),
+                        ])
+                    })?;
+                }
                 let exclusions = &draw.frame.exclusions;
                 for (k, x) in exclusions.iter().enumerate() {
                     population.prefetch_ahead(exclusions, k, |x| x.entity);

@@ -63,6 +63,8 @@ pub struct Drawer<'a> {
     log: Option<PathBuf>,
     redraw_reason: Option<String>,
     progress: OnProgress<'a>,
+    frame_mode: crate::FrameMode,
+    chunk: usize,
 }
 
 impl std::fmt::Debug for Drawer<'_> {
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Drawer<'_> {
             .field("replace", &self.replace)
             .field("log", &self.log)
             .field("redraw_reason", &self.redraw_reason)
+            .field("frame_mode", &self.frame_mode)
             .finish_non_exhaustive()
     }
 }
@@ -93,7 +96,25 @@ impl<'a> Drawer<'a> {
             log: None,
             redraw_reason: None,
             progress: &crate::progress::silent,
+            frame_mode: crate::FrameMode::Auto,
+            chunk: crate::stream::CHUNK,
         }
+    }
+
+    /// How the frame is built: in memory, or streamed from an entity file
+    /// too large to hold ([`FrameMode`](crate::FrameMode)); the outputs
+    /// are the same. [`Auto`](crate::FrameMode::Auto) by default.
+    pub fn frame_mode(&mut self, mode: crate::FrameMode) -> &mut Drawer<'a> {
+        self.frame_mode = mode;
+        self
+    }
+
+    /// Entities per chunk of a streamed frame (4,194,304 by default): for
+    /// tests, which stream small files in many chunks.
+    #[doc(hidden)]
+    pub fn stream_chunk(&mut self, entities: usize) -> &mut Drawer<'a> {
+        self.chunk = entities.max(1);
+        self
     }
 
     /// Adds a task's plan (its input files are read relative to it).
@@ -215,19 +236,34 @@ impl Drawer<'_> {
             redraw_reason: self.redraw_reason.as_deref(),
         });
         place::check_new_draw_folder(out, replace)?;
-        let mut loaded: Vec<(Inputs, String)> = Vec::with_capacity(self.plans.len());
+        let mut loaded: Vec<(Inputs, String, Option<Frame>)> = Vec::with_capacity(self.plans.len());
         // What no output may replace: the plans, their inputs, the commitments.
         let mut protected: Vec<place::Protected> = Vec::new();
+        let mut streamed = if self.frame_mode.streams(&self.plans) {
+            progress("reading the plans, and their entity file in chunks");
+            crate::stream::load(&self.plans, Some(seed), self.chunk)?
+                .into_iter()
+                .map(|(inputs, frame)| (inputs, Some(frame)))
+                .collect()
+        } else {
+            Vec::new()
+        }
+        .into_iter();
         for plan in &self.plans {
-            progress(&format!("reading {} and its inputs", plan.display()));
-            let inputs = Inputs::load(plan)?;
+            let (inputs, frame) = match streamed.next() {
+                Some(both) => both,
+                None => {
+                    progress(&format!("reading {} and its inputs", plan.display()));
+                    (Inputs::load(plan)?, None)
+                }
+            };
             for path in inputs.file_paths(plan) {
                 protected.push(place::Protected::new(
                     &path,
                     format!("{}, an input of the draw", path.display()),
                 ));
             }
-            loaded.push((inputs, relative_plan_path(plan, out)?));
+            loaded.push((inputs, relative_plan_path(plan, out)?, frame));
         }
         let mut committed: Vec<(String, Commitment, Digest)> = Vec::new();
         for path in &self.commitments {
@@ -248,11 +284,18 @@ impl Drawer<'_> {
             place::check_draw_folder(out, &protected)?;
         }
         // Draw in (task id, round id) order, carrying the paths along.
-        loaded.sort_by(|(a, _), (b, _)| {
+        loaded.sort_by(|(a, _, _), (b, _, _)| {
             (a.plan.task_id.as_bytes(), a.plan.round_id.as_bytes())
                 .cmp(&(b.plan.task_id.as_bytes(), b.plan.round_id.as_bytes()))
         });
-        let (mut inputs, paths): (Vec<Inputs>, Vec<String>) = loaded.into_iter().unzip();
+        let mut inputs = Vec::with_capacity(loaded.len());
+        let mut paths = Vec::with_capacity(loaded.len());
+        let mut streamed_frames = Vec::with_capacity(loaded.len());
+        for (i, p, f) in loaded {
+            inputs.push(i);
+            paths.push(p);
+            streamed_frames.push(f);
+        }
         JointDraw::order_and_check(&mut inputs)?;
         check_commitments_name_tasks(&committed, &inputs)?;
         let tasks_drawn: Vec<(String, String)> = inputs
@@ -267,7 +310,11 @@ impl Drawer<'_> {
         }
         // One frame per task serves both the commitment check and the draw.
         progress("building the frames");
-        let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+        let frames: Vec<Frame> = inputs
+            .iter()
+            .zip(streamed_frames)
+            .map(|(i, f)| f.unwrap_or_else(|| Frame::build(i)))
+            .collect();
         // Each frame's digest, taken once: here when a commitment must be
         // checked before drawing, else beside the writing of the output files.
         let mut frame_digests: Vec<Digest> = Vec::new();

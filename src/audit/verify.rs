@@ -55,6 +55,8 @@ pub struct Verifier<'a> {
     log: Option<PathBuf>,
     replay: bool,
     progress: OnProgress<'a>,
+    frame_mode: crate::FrameMode,
+    chunk: usize,
 }
 
 impl std::fmt::Debug for Verifier<'_> {
@@ -64,6 +66,7 @@ impl std::fmt::Debug for Verifier<'_> {
             .field("plan", &self.plan)
             .field("log", &self.log)
             .field("replay", &self.replay)
+            .field("frame_mode", &self.frame_mode)
             .finish_non_exhaustive()
     }
 }
@@ -78,7 +81,23 @@ impl<'a> Verifier<'a> {
             log: None,
             replay: true,
             progress: &crate::progress::silent,
+            frame_mode: crate::FrameMode::Auto,
+            chunk: crate::stream::CHUNK,
         }
+    }
+
+    /// How the replay builds its frame ([`FrameMode`](crate::FrameMode)):
+    /// a draw made in either mode verifies in either.
+    pub fn frame_mode(&mut self, mode: crate::FrameMode) -> &mut Verifier<'a> {
+        self.frame_mode = mode;
+        self
+    }
+
+    /// Entities per chunk of a streamed frame: for tests.
+    #[doc(hidden)]
+    pub fn stream_chunk(&mut self, entities: usize) -> &mut Verifier<'a> {
+        self.chunk = entities.max(1);
+        self
     }
 
     /// The plan's path when it is no longer where the record says: a path
@@ -126,7 +145,7 @@ impl<'a> Verifier<'a> {
     pub fn run(&self) -> Result<Verification> {
         let step = |text: &str| (self.progress)(Progress::Step(text));
         let mut v = if self.replay {
-            replay(&self.record, self.plan.as_deref(), &step)?
+            replay(&self.record, self.plan.as_deref(), (self.frame_mode, self.chunk), &step)?
         } else if self.log.is_some() {
             // The log check reads and parses the record itself.
             Verification::default()
@@ -199,7 +218,12 @@ fn against_log(record_path: &Path, log_path: &Path) -> Result<Verification> {
 /// Replays a record: re-reads it and every input, checks their digests,
 /// replays the draw and compares every output, telling `progress` each
 /// step.
-fn replay(record_path: &Path, plan: Option<&Path>, progress: &(dyn Fn(&str) + Sync)) -> Result<Verification> {
+fn replay(
+    record_path: &Path,
+    plan: Option<&Path>,
+    (mode, chunk): (crate::FrameMode, usize),
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Verification> {
     let record_name = record_path.file_name().map_or_else(
         || record_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -230,11 +254,40 @@ fn replay(record_path: &Path, plan: Option<&Path>, progress: &(dyn Fn(&str) + Sy
     }
     let mut inputs: Vec<Inputs> = Vec::with_capacity(record.tasks.len());
     let mut failed = false;
-    for task in &record.tasks {
-        let plan_path = match plan {
+    let plan_paths: Vec<PathBuf> = record
+        .tasks
+        .iter()
+        .map(|task| match plan {
             Some(p) => p.to_path_buf(),
             None => dir.join(&task.plan.path),
-        };
+        })
+        .collect();
+    // On a streamed frame, the tasks are loaded together, beside their frames.
+    let mut streamed: Vec<Result<Inputs>> = Vec::new();
+    let mut streamed_frames: Vec<((String, String), Frame)> = Vec::new();
+    if mode.streams(&plan_paths) {
+        progress("reading the plans, and their entity file in chunks");
+        let seed = Seed::new(record.seed.text.clone()).ok();
+        match crate::stream::load(&plan_paths, seed.as_ref(), chunk) {
+            Ok(loaded) => {
+                for (i, f) in loaded {
+                    streamed_frames.push(((i.plan.task_id.clone(), i.plan.round_id.clone()), f));
+                    streamed.push(Ok(i));
+                }
+            }
+            Err(e) => {
+                streamed.push(Err(e));
+                for p in &plan_paths[1..] {
+                    streamed.push(Err(crate::error::Error::policy(
+                        crate::error::Location::file(p.display().to_string()),
+                        "its inputs are streamed with the first task's, which do not load",
+                    )));
+                }
+            }
+        }
+    }
+    let mut streamed = streamed.into_iter();
+    for (task, plan_path) in record.tasks.iter().zip(plan_paths) {
         let plan_dir = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
         // The input digests are listed first, so that a changed input is
         // named even if it no longer loads. Those of the files that load
@@ -242,7 +295,7 @@ fn replay(record_path: &Path, plan: Option<&Path>, progress: &(dyn Fn(&str) + Sy
         // a file is read again (a megabyte at a time) only when the
         // inputs do not load or the plan no longer names it.
         progress(&format!("reading {} and its inputs", plan_path.display()));
-        let mut loaded = Inputs::load(&plan_path);
+        let mut loaded = streamed.next().unwrap_or_else(|| Inputs::load(&plan_path));
         // A plan given with --plan may have been renamed: it is the plan the
         // record names (its bytes are checked by their digest).
         if plan.is_some()
@@ -308,7 +361,16 @@ fn replay(record_path: &Path, plan: Option<&Path>, progress: &(dyn Fn(&str) + Sy
     }
     // One frame per task serves both the commitment check and the replay.
     progress("building the frames");
-    let frames: Vec<Frame> = inputs.iter().map(Frame::build).collect();
+    let frames: Vec<Frame> = inputs
+        .iter()
+        .map(|i| {
+            let task = (i.plan.task_id.clone(), i.plan.round_id.clone());
+            match streamed_frames.iter().position(|(t, _)| *t == task) {
+                Some(k) => streamed_frames.swap_remove(k).1,
+                None => Frame::build(i),
+            }
+        })
+        .collect();
     // As in a draw, the frame digests are taken here only when a
     // commitment must be checked; else beside the comparison of the output
     // files.

@@ -66,6 +66,27 @@ fn read_history_file(path: &String, file: Result<Opened>) -> Result<(&String, Di
         .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
 }
 
+/// The plan at `plan_path`, read and parsed with the errors of
+/// [`Inputs::load`]: its name, its folder and the plan.
+pub(crate) fn read_plan(plan_path: &Path) -> Result<(String, PathBuf, Plan)> {
+    let plan_name = plan_path
+        .file_name()
+        .map_or_else(|| plan_path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let dir: PathBuf = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let plan_bytes = read_file(plan_path, &plan_path.display().to_string())?;
+    let plan_text = std::str::from_utf8(&plan_bytes)
+        .map_err(|_| Error::syntax(Location::file(&plan_name), "the file is not valid UTF-8"))?;
+    let plan = Plan::from_json(&plan_name, plan_text)?;
+    Ok((plan_name, dir, plan))
+}
+
+/// The history file `path` (relative to `dir`) read as [`Inputs::load`]
+/// reads it: its digest and rows, or the error to report after those of
+/// the files read before it.
+pub(crate) fn read_history_in(dir: &Path, path: &String) -> Result<(Digest, Result<HistoryRead>)> {
+    read_history_file(path, Ok(Opened::Path(dir.join(path)))).map(|(_, d, r)| (d, r))
+}
+
 /// An entity library streamed from a file too large to hold
 /// ([`crate::stream`]): the entities a draw needs, and the history as
 /// read before the stream.
@@ -236,8 +257,6 @@ impl Inputs {
     /// entities of a file too large to hold, streamed before) and the
     /// history read then: every other file is read and checked as
     /// `load` does, with the same errors.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn load_held(plan_path: &Path, held: Held) -> Result<Inputs> {
         let plan_name = plan_path
             .file_name()

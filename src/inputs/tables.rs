@@ -256,15 +256,11 @@ fn history_too_large(file: &str, line: u64) -> Error {
 impl HistoryRead {
     /// Each row's entity id, in file order: the rows read in full (the
     /// visits, in order), then a row that failed after its id was read.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
         row_ids(&self.parts)
     }
 
     /// The visits read in full, their entities not yet set.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn visits(&self) -> &History {
         &self.visits
     }

@@ -458,7 +458,6 @@ fn no_entities(file: &str) -> Error {
 /// with the same errors as [`load`] for every row (in file order) but
 /// none for an id that repeats, which the caller looks for across the
 /// chunks. Returns the SHA-256 of the file.
-#[allow(dead_code)] // Groundwork of the streamed frame (issue 21), which calls it next.
 pub(super) fn load_chunks<R: Read + Send>(
     file: &str,
     reader: R,
@@ -467,9 +466,16 @@ pub(super) fn load_chunks<R: Read + Send>(
     size: usize,
     f: &mut dyn FnMut(Population) -> Result<()>,
 ) -> Result<Digest> {
-    let mut each = |chunk: Population| f(in_id_order(file, origin, chunk, false)?);
+    let mut handed = false;
+    let mut each = |chunk: Population| {
+        handed = true;
+        f(in_id_order(file, origin, chunk, false)?)
+    };
     let (rest, digest) = assemble(file, reader, keep, Some((size.max(1), &mut each)))?;
     debug_assert!(rest.is_empty());
+    if !handed {
+        return Err(no_entities(file));
+    }
     Ok(digest)
 }
 

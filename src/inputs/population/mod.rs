@@ -288,8 +288,6 @@ impl Population {
     /// in id order, handed to `f` in file order (an id may repeat across
     /// chunks and within one: the caller looks for repeats); returns the
     /// SHA-256 of the file.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn open_chunks(
         file: &str,
         path: &Path,
@@ -312,8 +310,6 @@ impl Population {
     /// file at `path`, read again: a population of a few of a large
     /// file's entities, whose lines and names are those of the file.
     /// `columns` is the file's header, as a chunk of it was read.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn records_at(
         file: &str,
         path: &Path,
@@ -353,15 +349,11 @@ impl Population {
     }
 
     /// The 1-based line of the record at `offset` in the entity file at `path`.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn line_in_file(file: &str, path: &Path, offset: u64) -> Result<u64> {
         line_at(file, Origin::File(path), offset)
     }
 
     /// The byte offset of entity `i`'s record in its file.
-    // Groundwork of the streamed frame (issue 21), which calls it next.
-    #[allow(dead_code)]
     pub(crate) fn offset(&self, i: usize) -> u64 {
         self.offsets.get(i)
     }
