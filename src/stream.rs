@@ -75,8 +75,8 @@ impl FrameMode {
     }
 }
 
-/// Entities per chunk by default: about 400 MB of library at synth's width.
-pub(crate) const CHUNK: usize = 1 << 22;
+/// Entities per chunk by default.
+pub(crate) const CHUNK: usize = 1 << 20;
 
 /// A streamed frame's digest, and its exclusions in output order on disk.
 pub(crate) struct Spilled {
@@ -347,7 +347,11 @@ impl<'a> Smallest<'a> {
     /// The offsets kept.
     fn offsets(mut self) -> Vec<u64> {
         self.prune();
-        self.kept.into_iter().map(|k| k.2).collect()
+        // Into a new vector: collected in place, the offsets would keep the
+        // buffer's whole allocation (measured: 0.5 GB at 60 million).
+        let mut offsets = Vec::with_capacity(self.kept.len());
+        offsets.extend(self.kept.iter().map(|k| k.2));
+        offsets
     }
 }
 
@@ -623,6 +627,8 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
             }
             task.exclusions.push((excluded, counts));
         }
+        drop(p);
+        give_back_freed_memory();
         Ok(())
     })?;
     let chunks = ids.len();
@@ -742,6 +748,19 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
         out.push((inputs, frame));
     }
     Ok(out)
+}
+
+/// Hands the memory freed since the last chunk back to the system: a
+/// chunk's library and frame are freed into the allocator's per-thread
+/// arenas, which glibc otherwise keeps (measured at 10 million entities:
+/// 0.5 GB held after the pass without this, 0.2 GB with it).
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` takes no pointer and only returns free pages
+    // of the allocator's arenas to the system; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A task's runs merged.

@@ -585,7 +585,9 @@ fn assemble<'a, R: Read + Send>(
         let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Arc<Part>)>(workers);
         let work_rx = Mutex::new(work_rx);
         let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Part>>(2 * workers);
-        let (done_tx, done_rx) = mpsc::channel::<(usize, u64, Result<Parsed>)>();
+        // Bounded too: while a chunk is handed on (a streamed frame), the
+        // workers wait rather than parse the file ahead into memory.
+        let (done_tx, done_rx) = mpsc::sync_channel::<(usize, u64, Result<Parsed>)>(2 * workers);
         let (read_result, hashed) = std::thread::scope(|scope| -> Result<(std::io::Result<()>, Sha256)> {
             let hashing = scope.spawn(move || {
                 for part in hash_rx {
