@@ -498,8 +498,9 @@ impl Partial {
     }
 }
 
-/// Every exclusion reason, in declaration order (the order of `Partial::counts`).
-const REASONS: [ExclusionReason; 6] = [
+/// Every exclusion reason, in declaration order (the order of
+/// `Partial::counts`, and the number a streamed frame's runs write).
+pub(crate) const REASONS: [ExclusionReason; 6] = [
     ExclusionReason::NotActive,
     ExclusionReason::TriggerOnly,
     ExclusionReason::Suspended,

@@ -31,7 +31,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::draw::Allocation;
 use crate::error::{Error, ErrorKind, Location, Result};
-use crate::frame::{ClassFrame, DepartmentFrame, ExclusionReason, Frame, HistoryIndex, StratumFrame};
+use crate::frame::{ClassFrame, DepartmentFrame, ExclusionReason, Frame, HistoryIndex, REASONS, StratumFrame};
 use crate::inputs::plan::Plan;
 use crate::inputs::population::Keep;
 use crate::inputs::{Held, HistoryRead, Inputs, Population};
@@ -118,16 +118,6 @@ impl Spilled {
         Ok(())
     }
 }
-
-/// Every exclusion reason, numbered as written in the runs.
-const REASONS: [ExclusionReason; 6] = [
-    ExclusionReason::NotActive,
-    ExclusionReason::TriggerOnly,
-    ExclusionReason::Suspended,
-    ExclusionReason::Observation,
-    ExclusionReason::Cooldown,
-    ExclusionReason::AnnualCap,
-];
 
 fn pack(class: RiskClass, reason: ExclusionReason) -> u64 {
     (class.index() as u64) << 8 | reason as u64
@@ -467,7 +457,7 @@ impl<'h> Past<'h> {
 /// One task being streamed.
 struct Task<'h> {
     plan_path: PathBuf,
-    plan: Plan,
+    plan: &'h Plan,
     salt: Option<Salt>,
     past: Option<Past<'h>>,
     slots: BTreeMap<Slot, Sums>,
@@ -538,7 +528,7 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
         .iter()
         .map(|(path, _, plan, history)| Task {
             plan_path: path.clone(),
-            plan: plan.clone(),
+            plan,
             salt: seed.map(|s| Salt::derive(s, &plan.task_id, &plan.round_id)),
             past: match history {
                 Some(Ok((_, Ok(h)))) => Some(Past::new(plan, h)),
@@ -585,7 +575,7 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
                 Some(past) => past.index(&p),
                 None => HistoryIndex::from_entries(Vec::new()),
             };
-            let frame = Frame::build_of(&task.plan, &p, || index, 1 << 18);
+            let frame = Frame::build_of(task.plan, &p, || index, 1 << 18);
             let prefixes = task.salt.as_ref().map(|salt| crate::draw::key_prefixes(salt, &p));
             let mut members = Spill::new().map_err(io)?;
             for (d, df) in frame.departments.iter().enumerate() {
