@@ -210,6 +210,30 @@ impl Error {
         self
     }
 
+    /// A stable snake_case name of what went wrong, for programs: `io`,
+    /// `syntax`, `missing_column`, `duplicate_column`, `invalid_field`,
+    /// `duplicate_id`, `unknown_reference`, `policy`, `invalid_seed`,
+    /// `commitment_mismatch`, `unstaffable`, `unreviewable`,
+    /// `output_exists` or `output_refused`.
+    pub fn code(&self) -> &'static str {
+        match &*self.0 {
+            ErrorKind::Io { .. } => "io",
+            ErrorKind::Syntax { .. } => "syntax",
+            ErrorKind::MissingColumn { .. } => "missing_column",
+            ErrorKind::DuplicateColumn { .. } => "duplicate_column",
+            ErrorKind::InvalidField { .. } => "invalid_field",
+            ErrorKind::DuplicateId { .. } => "duplicate_id",
+            ErrorKind::UnknownReference { .. } => "unknown_reference",
+            ErrorKind::Policy { .. } => "policy",
+            ErrorKind::InvalidSeed { .. } => "invalid_seed",
+            ErrorKind::CommitmentMismatch { .. } => "commitment_mismatch",
+            ErrorKind::Unstaffable { .. } => "unstaffable",
+            ErrorKind::Unreviewable { .. } => "unreviewable",
+            ErrorKind::OutputExists { .. } => "output_exists",
+            ErrorKind::OutputRefused { .. } => "output_refused",
+        }
+    }
+
     /// Whether this is an I/O error.
     pub fn is_io(&self) -> bool {
         matches!(&*self.0, ErrorKind::Io { .. })

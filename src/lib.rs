@@ -130,6 +130,7 @@
 
 pub mod audit;
 mod compare;
+pub mod contract;
 pub mod draw;
 mod error;
 #[cfg(feature = "fairness")]

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use double_random::audit::Commitment;
+use double_random::contract;
 use double_random::place::{check_output_file, write_output_file};
+use double_random::results::publish::is_publication;
 use double_random::{Drawer, FrameMode, Inputs, Progress, Seed, Verifier};
 
 /// `print!` to standard output, ignoring a reader that went away (`| head`):
@@ -52,13 +54,19 @@ enum FrameArg {
     Stream,
 }
 
+impl From<FrameArg> for contract::Frame {
+    fn from(f: FrameArg) -> contract::Frame {
+        match f {
+            FrameArg::Auto => contract::Frame::Auto,
+            FrameArg::Memory => contract::Frame::Memory,
+            FrameArg::Stream => contract::Frame::Stream,
+        }
+    }
+}
+
 impl From<FrameArg> for FrameMode {
     fn from(f: FrameArg) -> FrameMode {
-        match f {
-            FrameArg::Auto => FrameMode::Auto,
-            FrameArg::Memory => FrameMode::InMemory,
-            FrameArg::Stream => FrameMode::Streamed,
-        }
+        contract::Frame::from(f).into()
     }
 }
 
@@ -79,6 +87,9 @@ enum Command {
         /// How the frame is built; the outputs are the same either way.
         #[arg(long, value_enum, default_value = "auto")]
         frame: FrameArg,
+        /// Print the result as JSON (the contract's response envelope) instead of text; errors too, on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Draw the entities to inspect, date and staff the visits, and write selection.csv, strata.csv, exclusions.csv, visits.csv, public.csv and record.json.
     #[command(
@@ -109,6 +120,9 @@ enum Command {
         /// How the frame is built; the outputs are the same either way.
         #[arg(long, value_enum, default_value = "auto")]
         frame: FrameArg,
+        /// Print the result as JSON (the contract's response envelope) instead of text; errors too, on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Re-read the inputs named by a record, replay the draw and compare every file; prints `verified` or each difference.
     #[command(
@@ -126,6 +140,9 @@ enum Command {
         /// How the frame is built; the outputs are the same either way.
         #[arg(long, value_enum, default_value = "auto")]
         frame: FrameArg,
+        /// Print the result as JSON (the contract's response envelope) instead of text; errors too, on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Write a draw's visits as history rows, to append to the next round's history file.
     #[command(
@@ -256,7 +273,23 @@ enum Command {
         /// The directory to write into.
         #[arg(long)]
         out: PathBuf,
+        /// Print the result as JSON (the contract's response envelope) instead of text; errors too, on standard output.
+        #[arg(long)]
+        json: bool,
     },
+}
+
+impl Command {
+    /// Whether the command prints its result, and its error, as JSON.
+    fn json(&self) -> bool {
+        match self {
+            Command::Commit { json, .. }
+            | Command::Draw { json, .. }
+            | Command::Verify { json, .. }
+            | Command::Synth { json, .. } => *json,
+            _ => false,
+        }
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
@@ -266,6 +299,22 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             out,
             force,
             frame,
+            json: true,
+        } => {
+            let request = contract::CommitRequest {
+                plan,
+                out,
+                force,
+                frame: frame.into(),
+            };
+            out!("{}", contract::envelope(Ok(contract::commit(&request)?)));
+        }
+        Command::Commit {
+            plan,
+            out,
+            force,
+            frame,
+            json: false,
         } => {
             if let Some(path) = &out {
                 check_output_file(path, force, &[])?;
@@ -273,7 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             let spinner = spinner();
             let committed = || -> Result<(Inputs, String), double_random::Error> {
                 spinner.set_message(format!("reading {} and its inputs", plan.display()));
-                let (inputs, c) = Commitment::load_and_compute(&plan, frame.into())?;
+                let (inputs, c) = Commitment::load_and_compute(&plan, FrameMode::from(frame))?;
                 Ok((inputs, c.to_json()))
             };
             let committed = committed();
@@ -296,11 +345,9 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             log,
             redraw_reason,
             frame,
+            json,
         } => {
-            let log = log.unwrap_or_else(|| {
-                let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
-                parent.map_or_else(|| PathBuf::from("draw-log.jsonl"), |p| p.join("draw-log.jsonl"))
-            });
+            let log = log.unwrap_or_else(|| contract::default_log(&out));
             let spinner = spinner();
             let step = |p: Progress<'_>| show(&spinner, p);
             let mut drawer = Drawer::new(Seed::new(seed)?, &out);
@@ -310,13 +357,23 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             for path in &commitment {
                 drawer.commitment(path);
             }
-            drawer.replace(force).log(&log).progress(&step).frame_mode(frame.into());
+            drawer
+                .replace(force)
+                .log(&log)
+                .progress(&step)
+                .frame_mode(FrameMode::from(frame));
             if let Some(reason) = redraw_reason {
                 drawer.redraw_reason(reason);
             }
             let drawn = drawer.run();
             spinner.finish_and_clear();
             let drawn = drawn?;
+            if json {
+                let report = contract::DrawReport::new(&drawn, &out, Some(&log), false)?;
+                out!("{}", contract::envelope(Ok(report)));
+                std::mem::forget(drawn);
+                return Ok(ExitCode::SUCCESS);
+            }
             for w in drawn.inputs.iter().flat_map(|i| i.plan().warnings()) {
                 eprintln!("warning: {w}");
             }
@@ -337,6 +394,24 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             // at 10 million entities.
             std::mem::forget(drawn);
         }
+        Command::Verify {
+            record,
+            plan,
+            log,
+            frame,
+            json: true,
+        } => {
+            let request = contract::VerifyRequest {
+                record,
+                plan,
+                log,
+                frame: frame.into(),
+            };
+            let report = contract::verify(&request, &|_| {})?;
+            let verified = report.verified;
+            out!("{}", contract::envelope(Ok(report)));
+            return Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
         Command::Verify { record, plan, log, .. } if is_publication(&record) => {
             if plan.is_some() || log.is_some() {
                 eprintln!("note: --plan and --log apply to a draw's record, not a publication");
@@ -349,11 +424,12 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             plan,
             log,
             frame,
+            json: false,
         } => {
             let spinner = spinner();
             let step = |p: Progress<'_>| show(&spinner, p);
             let mut verifier = Verifier::new(&record);
-            verifier.frame_mode(frame.into());
+            verifier.frame_mode(FrameMode::from(frame));
             if let Some(plan) = plan {
                 verifier.plan(plan);
             }
@@ -605,7 +681,21 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 );
             }
         }
-        Command::Synth { entities, seed, out } => {
+        Command::Synth {
+            entities,
+            seed,
+            out,
+            json: true,
+        } => {
+            let report = contract::synth(&contract::SynthRequest { entities, seed, out })?;
+            out!("{}", contract::envelope(Ok(report)));
+        }
+        Command::Synth {
+            entities,
+            seed,
+            out,
+            json: false,
+        } => {
             let s = double_random::synth::synth(&out, entities, &seed)?;
             outln!(
                 "wrote {}: {} entities, {} past visits, {} directed checks, plan.json",
@@ -651,9 +741,13 @@ fn show(spinner: &indicatif::ProgressBar, progress: Progress<'_>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.command.json();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            if json {
+                out!("{}", contract::envelope::<()>(Err(contract::ErrorReport::from(&e))));
+            }
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
@@ -672,13 +766,4 @@ fn report_verification(v: &double_random::Verification) -> ExitCode {
     }
     outln!("not verified: {} difference(s)", v.differences.len());
     ExitCode::from(1)
-}
-
-/// Whether a file to verify is a publication record (its JSON says
-/// `"kind": "publication"`) rather than a draw's record.
-fn is_publication(path: &std::path::Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v["kind"] == "publication")
 }

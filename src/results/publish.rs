@@ -456,6 +456,16 @@ fn reclassify_csv(inputs: &[Inputs], drawn: &DrawnParts, results: &[ResultRow]) 
     )
 }
 
+/// Whether a file is a publication record (its JSON says `"kind":
+/// "publication"`) rather than a draw's record; `false` when it cannot be
+/// read or parsed.
+pub fn is_publication(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v["kind"] == "publication")
+}
+
 /// Verifies a publication: the draw and the results it names must be the
 /// files it was made from, and every file is made again and compared.
 ///
