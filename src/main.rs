@@ -739,7 +739,26 @@ fn show(spinner: &indicatif::ProgressBar, progress: Progress<'_>) {
     }
 }
 
+/// Caps glibc's malloc arenas at one per core. glibc gives each thread that
+/// allocates an arena of its own, up to eight per core, and memory freed
+/// into one is not reused by the others: a streamed draw of 60 million
+/// entities peaked at 1.92 GB with the default and 1.65 GB with this, and
+/// was faster (125 s → 115 s); in memory at 10 million it changed nothing.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = i32::try_from(cores).unwrap_or(i32::MAX);
+        // SAFETY: `mallopt` takes no pointer and only sets a limit; it is
+        // called first thing in `main`, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, cores);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let json = cli.command.json();
     match run(cli) {
