@@ -44,6 +44,49 @@ impl RiskClass {
         }
     }
 
+    /// Parses a class as an input file may write it: the letter, or one
+    /// of the documented Chinese forms, `A类`, `A级`, `A类（信用风险低）`… or
+    /// the class's name, `信用风险低` (`低风险`), `信用风险一般`
+    /// (`一般风险`), `信用风险较高` (`较高风险`), `信用风险高` (`高风险`).
+    /// The canonical letter is what the draw and its record use.
+    ///
+    /// ```
+    /// use double_random::RiskClass;
+    /// assert_eq!(RiskClass::parse_with_aliases("C类"), Some(RiskClass::C));
+    /// assert_eq!(RiskClass::parse_with_aliases("信用风险低"), Some(RiskClass::A));
+    /// assert_eq!(RiskClass::parse_with_aliases("E类"), None);
+    /// ```
+    pub fn parse_with_aliases(text: &str) -> Option<RiskClass> {
+        if let Some(class) = RiskClass::parse(text) {
+            return Some(class);
+        }
+        let text = text.trim();
+        let named = |name: &str| match name {
+            "信用风险低" | "低风险" => Some(RiskClass::A),
+            "信用风险一般" | "一般风险" => Some(RiskClass::B),
+            "信用风险较高" | "较高风险" => Some(RiskClass::C),
+            "信用风险高" | "高风险" => Some(RiskClass::D),
+            _ => None,
+        };
+        if let Some(class) = named(text) {
+            return Some(class);
+        }
+        // A letter, then 类 or 级, then optionally the name in brackets.
+        let mut chars = text.chars();
+        let class = RiskClass::parse(chars.next()?.encode_utf8(&mut [0; 4]))?;
+        let rest = chars.as_str();
+        let rest = rest.strip_prefix('类').or_else(|| rest.strip_prefix('级'))?;
+        let named_in = |open: char, close: char| {
+            rest.strip_prefix(open)
+                .and_then(|r| r.strip_suffix(close))
+                .and_then(named)
+        };
+        match rest {
+            "" => Some(class),
+            _ => (named_in('（', '）').or_else(|| named_in('(', ')')) == Some(class)).then_some(class),
+        }
+    }
+
     pub(crate) fn index(self) -> usize {
         self as usize
     }
@@ -87,6 +130,35 @@ impl Status {
             "suspended" => Some(Status::Suspended),
             "deregistered" => Some(Status::Deregistered),
             "revoked" => Some(Status::Revoked),
+            _ => None,
+        }
+    }
+
+    /// Parses a status as an input file may write it: the English name, or
+    /// a registration state as Chinese registers write it: 存续, 在业, 开业,
+    /// 在营 or 正常 (active), 歇业 or 停业 (suspended), 注销 (deregistered),
+    /// 吊销 or 撤销 (revoked; 吊销，未注销 too). The canonical name is what
+    /// the draw and its record use.
+    ///
+    /// ```
+    /// use double_random::model::Status;
+    /// assert_eq!(Status::parse_with_aliases("存续"), Some(Status::Active));
+    /// assert_eq!(Status::parse_with_aliases("吊销，未注销"), Some(Status::Revoked));
+    /// ```
+    pub fn parse_with_aliases(text: &str) -> Option<Status> {
+        if let Some(status) = Status::parse(text) {
+            return Some(status);
+        }
+        // Registers write the state alone or followed by a note in brackets: 存续（在营、开业、在册）.
+        let text = text.trim();
+        let state = text.split(['（', '(']).next().unwrap_or(text).trim();
+        match state {
+            "存续" | "在业" | "开业" | "在营" | "正常" | "在册" => Some(Status::Active),
+            "歇业" | "停业" => Some(Status::Suspended),
+            "注销" => Some(Status::Deregistered),
+            "吊销" | "撤销" | "吊销，未注销" | "吊销,未注销" | "吊销未注销" => {
+                Some(Status::Revoked)
+            }
             _ => None,
         }
     }

@@ -68,7 +68,9 @@ impl FrameMode {
             FrameMode::Streamed => true,
             FrameMode::Auto => plans.iter().any(|p| {
                 crate::inputs::read_plan(p).is_ok_and(|(_, dir, plan)| {
-                    std::fs::metadata(dir.join(&plan.inputs.entities)).is_ok_and(|m| m.len() > FrameMode::STREAM_ABOVE)
+                    plan.encoding("entities") == crate::inputs::Encoding::Utf8
+                        && std::fs::metadata(dir.join(&plan.inputs.entities))
+                            .is_ok_and(|m| m.len() > FrameMode::STREAM_ABOVE)
                 })
             }),
         }
@@ -486,7 +488,7 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
             .inputs
             .history
             .as_ref()
-            .map(|h| crate::inputs::read_history_in(&dir, h));
+            .map(|h| crate::inputs::read_history_in(&dir, h, plan.encoding("history")));
         read.push((path.clone(), dir, plan, history));
     }
     let Some((_, dir, first, _)) = read.first() else {
@@ -494,6 +496,13 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
     };
     let file = first.inputs.entities.clone();
     let entity_path = dir.join(&file);
+    if first.encoding("entities") != crate::inputs::Encoding::Utf8 {
+        return Err(Error::policy(
+            Location::file(file).with_field("encoding"),
+            "a streamed frame reads its entity file in UTF-8 by byte offsets; this one is declared in another \
+             encoding: draw it in memory (--frame memory) or save it as UTF-8",
+        ));
+    }
     for (path, dir, plan, _) in &read[1..] {
         if crate::place::resolve(&dir.join(&plan.inputs.entities)) != crate::place::resolve(&entity_path) {
             return Err(Error::policy(

@@ -437,7 +437,7 @@ fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
                     "91140930ZZZZZZZZ0X,新店,E,巡镇,住宿,active,2020-01-01,微型\n",
                 )
             },
-            "entities.csv, line 6002, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)",
+            "entities.csv, line 6002, field risk_class: \"E\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)",
         ),
         (
             "duplicate id",

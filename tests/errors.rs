@@ -65,12 +65,12 @@ bad_input!(
 bad_input!(
     entities_unknown_class,
     entities(&format!("{HEADER}\nE1,a,B,N,r,active,\nE2,b,E,N,r,active,\n")),
-    "entities.csv, line 3, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)"
+    "entities.csv, line 3, field risk_class: \"E\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)"
 );
 bad_input!(
     entities_unknown_status,
     entities(&format!("{HEADER}\nE1,a,B,N,r,closed,\n")),
-    "entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+    "entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
 );
 bad_input!(
     entities_impossible_date,
@@ -152,7 +152,7 @@ bad_input!(
     entities(&format!(
         "{HEADER}\nE1,\"two\nlines\",B,N,r,active,\nE2,b,B,N,r,activ,\n"
     )),
-    "entities.csv, line 4, field status: \"activ\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+    "entities.csv, line 4, field status: \"activ\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
 );
 
 #[test]
@@ -327,7 +327,7 @@ bad_input!(
         f.insert("entities.csv", format!("{HEADER}\nE1,a,B,N,r,closed,\n"));
         f.insert("history.csv", BAD_HISTORY.into());
     },
-    "entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+    "entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
 );
 bad_input!(
     items_error_comes_before_a_history_error,
@@ -673,12 +673,12 @@ bad_input!(
 bad_input!(
     entities_empty_status,
     entities(&format!("{HEADER}\nE1,a,B,N,r,,\n")),
-    "entities.csv, line 2, field status: \"\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+    "entities.csv, line 2, field status: \"\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
 );
 bad_input!(
     entities_lower_case_class,
     entities(&format!("{HEADER}\nE1,a,b,N,r,active,\n")),
-    "entities.csv, line 2, field risk_class: \"b\" is not a risk class (A, B, C, D, or empty for unclassified)"
+    "entities.csv, line 2, field risk_class: \"b\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)"
 );
 bad_input!(
     entities_only_a_byte_order_mark,

@@ -122,7 +122,7 @@ fn a_bad_field_far_into_a_large_file_names_its_line() {
     text.push_str("E9999999,Shop,Z,R1,retail,active,\n");
     let lines = text.matches('\n').count();
     let expected = format!(
-        "entities.csv, line {lines}, field risk_class: \"Z\" is not a risk class (A, B, C, D, or empty for unclassified)"
+        "entities.csv, line {lines}, field risk_class: \"Z\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)"
     );
     assert_eq!(
         Population::from_csv("entities.csv", text.as_bytes())
@@ -394,7 +394,7 @@ fn plain_parts_read_as_the_csv_reader_reads_them() {
     assert_eq!(
         err.to_string(),
         format!(
-            "entities.csv, line {line}, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\")"
+            "entities.csv, line {line}, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
         )
     );
 }

@@ -88,6 +88,49 @@ pub(crate) fn read_rows(path: &Path, name: &str) -> Result<Vec<u8>> {
     }
 }
 
+/// The Chinese column names input files may use, by the canonical name
+/// they stand for, as Excel and WPS exports of the registers write them.
+/// A file is read as if its header had the canonical name; the record and
+/// the commitment still hash the file as given. `统一社会信用代码` stands for
+/// `id` in the entity and inspector files and for `entity_id` in the others.
+pub const COLUMN_ALIASES: &[(&str, &[&str])] = &[
+    ("id", &["统一社会信用代码", "信用代码", "编号", "人员编号", "事项编号"]),
+    ("entity_id", &["统一社会信用代码", "信用代码", "主体统一社会信用代码"]),
+    ("name", &["企业名称", "主体名称", "名称", "姓名", "事项名称"]),
+    (
+        "risk_class",
+        &[
+            "信用风险分类",
+            "信用风险分类结果",
+            "信用风险类别",
+            "风险分类",
+            "信用风险等级",
+            "风险等级",
+        ],
+    ),
+    ("region", &["区域", "所属区域", "辖区", "所属辖区", "地区"]),
+    ("industry", &["行业", "所属行业", "行业类别", "行业门类"]),
+    ("status", &["登记状态", "经营状态", "企业状态", "状态"]),
+    ("established", &["成立日期"]),
+    ("department", &["部门", "检查部门", "所属部门"]),
+    ("date", &["检查日期", "日期"]),
+    ("kind", &["检查类型", "类型", "事项类型"]),
+    ("inspector_ids", &["检查人员编号", "执法人员编号", "检查人员"]),
+    ("max_ratio", &["最高抽查比例", "抽查比例上限"]),
+];
+
+/// The canonical name of a header that is an alias of exactly one column.
+fn unambiguous_alias(header: &str) -> Option<&'static str> {
+    let mut of = COLUMN_ALIASES
+        .iter()
+        .filter(|(_, aliases)| aliases.contains(&header))
+        .map(|(canonical, _)| *canonical);
+    match (of.next(), of.next()) {
+        (Some(canonical), None) => Some(canonical),
+        _ => None,
+    }
+}
+
 /// A CSV file being read: the header, positioned rows, errors that say where.
 pub(crate) struct CsvFile<'a> {
     name: &'a str,
@@ -144,6 +187,17 @@ impl<'a> CsvFile<'a> {
             }
             headers.push(text);
         }
+        // A column under one of its documented Chinese names is read under
+        // its canonical name, unless the file has that column too.
+        for (i, header) in headers.iter_mut().enumerate() {
+            if let Some(canonical) = unambiguous_alias(header)
+                && !columns.contains_key(canonical)
+            {
+                columns.remove(header.as_str());
+                columns.insert(canonical.to_string(), i);
+                *header = canonical.to_string();
+            }
+        }
         Ok(CsvFile {
             name,
             reader,
@@ -176,9 +230,10 @@ impl<'a> CsvFile<'a> {
         self.reader.position().byte()
     }
 
-    /// The index of a required column.
+    /// The index of a required column (under its name, or one of its
+    /// [Chinese names](COLUMN_ALIASES)).
     pub(crate) fn require(&self, column: &str) -> Result<usize> {
-        self.columns.get(column).copied().ok_or_else(|| {
+        self.optional(column).ok_or_else(|| {
             ErrorKind::MissingColumn {
                 at: Location::line(self.name, 1),
                 column: column.to_string(),
@@ -187,9 +242,16 @@ impl<'a> CsvFile<'a> {
         })
     }
 
-    /// The index of an optional column.
+    /// The index of an optional column (under its name, or one of its
+    /// [Chinese names](COLUMN_ALIASES)).
     pub(crate) fn optional(&self, column: &str) -> Option<usize> {
-        self.columns.get(column).copied()
+        self.columns.get(column).copied().or_else(|| {
+            COLUMN_ALIASES
+                .iter()
+                .filter(|(canonical, _)| *canonical == column)
+                .flat_map(|(_, aliases)| aliases.iter())
+                .find_map(|alias| self.columns.get(*alias).copied())
+        })
     }
 
     /// The header, trimmed.
@@ -234,9 +296,10 @@ impl<'a> CsvFile<'a> {
                     .all(|f| f.first().is_none_or(|&b| !(0x80..0xC0).contains(&b)));
             if !valid && let Some(i) = self.record.iter().position(|f| std::str::from_utf8(f).is_err()) {
                 let field = self.headers.get(i).cloned().unwrap_or_default();
+                let hint = super::decode::gb18030_hint(&self.record[i]).unwrap_or_default();
                 return Err(Error::syntax(
                     Location::line(self.name, line).with_field(field),
-                    "the value is not valid UTF-8",
+                    format!("the value is not valid UTF-8{hint}"),
                 ));
             }
             if self.record.len() != self.headers.len() {

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) mod calendar;
+mod decode;
 pub(crate) mod inspector;
 pub(crate) mod io;
 pub(crate) mod json;
@@ -25,10 +26,10 @@ mod tables;
 
 pub use calendar::{Calendar, DayKind};
 pub use inspector::{Conflict, Inspector};
-pub use io::{MAX_FIELD_BYTES, MAX_LINE_BYTES};
+pub use io::{COLUMN_ALIASES, MAX_FIELD_BYTES, MAX_LINE_BYTES};
 pub use plan::{
-    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder,
-    Rotation, TeamRules, Window,
+    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, Encoding, InputPaths, Observation, Plan,
+    RatioOrder, Rotation, TeamRules, Window,
 };
 pub use population::{ENTITY_COLUMNS, Entity, Population};
 pub(crate) use tables::HistoryRead;
@@ -47,23 +48,66 @@ use crate::model::{CheckItem, DirectedCheck, History, ItemKind, Mode, RiskClass}
 enum Opened {
     Bytes(Vec<u8>),
     Path(PathBuf),
+    /// A file converted to UTF-8 CSV (from GB18030), with the digest of
+    /// the file as given: commitments and records hash what the bureau
+    /// published, not this crate's reading of it.
+    Converted {
+        bytes: Vec<u8>,
+        digest: Digest,
+    },
 }
 
 impl Opened {
-    /// The file's bytes, read now if need be; `name` names it in errors.
-    fn into_bytes(self, name: &str) -> Result<Vec<u8>> {
+    /// The file's bytes as UTF-8, read now if need be, and the digest of
+    /// the file as given; `name` names it in errors.
+    fn read(self, name: &str) -> Result<(Vec<u8>, Digest)> {
         match self {
-            Opened::Bytes(bytes) => Ok(bytes),
-            Opened::Path(p) => read_rows(&p, name),
+            Opened::Bytes(bytes) => {
+                let digest = Digest::of_bytes(&bytes);
+                Ok((bytes, digest))
+            }
+            Opened::Path(p) => {
+                let bytes = read_rows(&p, name)?;
+                let digest = Digest::of_bytes(&bytes);
+                Ok((bytes, digest))
+            }
+            Opened::Converted { bytes, digest } => Ok((bytes, digest)),
         }
+    }
+
+    /// The file as UTF-8: converted when the plan declares another
+    /// encoding or the file starts with another encoding's byte-order
+    /// mark, else as it is (a path stays a path, to be read in parts).
+    fn decoded(self, name: &str, declared: Encoding) -> Result<Opened> {
+        let marked = match &self {
+            Opened::Bytes(bytes) | Opened::Converted { bytes, .. } => decode::marked(bytes),
+            Opened::Path(p) => {
+                let mut head = [0u8; 4];
+                let n = std::fs::File::open(p)
+                    .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                    .unwrap_or(0);
+                decode::marked(&head[..n])
+            }
+        };
+        let encoding = match (marked, declared) {
+            (Some(encoding), _) => encoding,
+            (None, Encoding::Gb18030) => encoding_rs::GB18030,
+            (None, _) => return Ok(self),
+        };
+        if let Opened::Converted { .. } = self {
+            return Ok(self);
+        }
+        let (raw, digest) = self.read(name)?;
+        let bytes = decode::to_utf8(name, &raw, encoding)?;
+        Ok(Opened::Converted { bytes, digest })
     }
 }
 
 /// Reads a history file's bytes and rows: its digest, and the rows or
 /// the error they stopped at.
 fn read_history_file(path: &String, file: Result<Opened>) -> Result<(&String, Digest, Result<HistoryRead>)> {
-    file.and_then(|file| file.into_bytes(path))
-        .map(|bytes| (path, Digest::of_bytes(&bytes), read_history(path, &bytes)))
+    file.and_then(|file| file.read(path))
+        .map(|(bytes, digest)| (path, digest, read_history(path, &bytes)))
 }
 
 /// The plan at `plan_path`, read and parsed with the errors of
@@ -83,8 +127,8 @@ pub(crate) fn read_plan(plan_path: &Path) -> Result<(String, PathBuf, Plan)> {
 /// The history file `path` (relative to `dir`) read as [`Inputs::load`]
 /// reads it: its digest and rows, or the error to report after those of
 /// the files read before it.
-pub(crate) fn read_history_in(dir: &Path, path: &String) -> Result<(Digest, Result<HistoryRead>)> {
-    read_history_file(path, Ok(Opened::Path(dir.join(path)))).map(|(_, d, r)| (d, r))
+pub(crate) fn read_history_in(dir: &Path, path: &String, encoding: Encoding) -> Result<(Digest, Result<HistoryRead>)> {
+    read_history_file(path, Opened::Path(dir.join(path)).decoded(path, encoding)).map(|(_, d, r)| (d, r))
 }
 
 /// An entity library streamed from a file too large to hold
@@ -297,37 +341,41 @@ impl Inputs {
                 Some(held.history_known),
             ),
             None => {
-                let entities = open("entities", entities_path)?;
+                let entities = open("entities", entities_path)?.decoded(entities_path, plan.encoding("entities"))?;
                 // The history file is read, and its rows parsed, on the other core
                 // while the entity file loads; its errors (a read error here too)
                 // still come after the entity file's and the item file's, as if the
                 // files were read one after the other.
-                let history_file = plan.inputs.history.as_ref().map(|p| (p, open("history", p)));
+                let history_file = plan.inputs.history.as_ref().map(|p| {
+                    let encoding = plan.encoding("history");
+                    (p, open("history", p).and_then(|o| o.decoded(p, encoding)))
+                });
                 let (population, history) = crate::par::join(
                     || match entities {
-                        Opened::Bytes(bytes) => {
-                            let digest = Digest::of_bytes(&bytes);
+                        Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
+                        opened => {
+                            let (bytes, digest) = opened.read(entities_path)?;
                             Population::read(entities_path, bytes, Keep::Only(&used)).map(|p| (p, digest))
                         }
-                        Opened::Path(path) => Population::open(entities_path, path, Keep::Only(&used)),
                     },
                     || history_file.map(|(path, file)| read_history_file(path, file)),
                 );
                 (population, history, None)
             }
         };
-        let mut bytes_of = |role: &'static str, path: &str| open(role, path)?.into_bytes(path);
+        let mut bytes_of =
+            |role: &'static str, path: &str| open(role, path)?.decoded(path, plan.encoding(role))?.read(path);
         let (population, digest) = population?;
         files.push(InputFile {
             role: "entities",
             path: entities_path.clone(),
             digest,
         });
-        let items_bytes = bytes_of("items", &plan.inputs.items)?;
+        let (items_bytes, items_digest) = bytes_of("items", &plan.inputs.items)?;
         files.push(InputFile {
             role: "items",
             path: plan.inputs.items.clone(),
-            digest: Digest::of_bytes(&items_bytes),
+            digest: items_digest,
         });
         let items = load_items(&plan.inputs.items, &items_bytes)?;
         let history = match history {
@@ -351,7 +399,7 @@ impl Inputs {
                 None => Ok(History::default()),
             },
             || match &directed_bytes {
-                Some((p, Ok(bytes))) => load_directed(p, bytes, &population, &plan, &items),
+                Some((p, Ok((bytes, _)))) => load_directed(p, bytes, &population, &plan, &items),
                 _ => Ok(Vec::new()),
             },
         );
@@ -360,16 +408,16 @@ impl Inputs {
             files.push(InputFile {
                 role: "directed",
                 path: p.clone(),
-                digest: Digest::of_bytes(&bytes?),
+                digest: bytes?.1,
             });
         }
         let directed = directed?;
         let mut load = |role: &'static str, path: &str| -> Result<Vec<u8>> {
-            let bytes = bytes_of(role, path)?;
+            let (bytes, digest) = bytes_of(role, path)?;
             files.push(InputFile {
                 role,
                 path: path.to_string(),
-                digest: Digest::of_bytes(&bytes),
+                digest,
             });
             Ok(bytes)
         };

@@ -15,8 +15,8 @@ use crate::inputs::json::Step;
 use crate::model::{Mode, RATIO_EXPECTED, Ratio, RiskClass, VisitKind};
 
 use super::{
-    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, InputPaths, Observation, Plan, RatioOrder,
-    Rotation, TeamRules, Window,
+    ClassLimits, ClassPolicy, CountedKinds, CrossStation, DepartmentPolicy, Encoding, InputPaths, Observation, Plan,
+    RatioOrder, Rotation, TeamRules, Window,
 };
 
 #[derive(Deserialize)]
@@ -50,6 +50,8 @@ pub(super) struct PlanFile {
     ratio_order: Option<RatioOrderName>,
     #[serde(default)]
     teams: Option<TeamsFile>,
+    #[serde(default, deserialize_with = "crate::inputs::json::unique_map")]
+    encodings: BTreeMap<String, String>,
     departments: Vec<DepartmentFile>,
 }
 
@@ -567,6 +569,27 @@ impl PlanFile {
                 })?;
             }
         }
+        let mut encodings = BTreeMap::new();
+        for (role, label) in self.encodings {
+            let at = || loc(&[Step::Key("encodings"), Step::Key(&role)]);
+            let Some((role, _)) = self.inputs.iter().find(|(r, _)| *r == role) else {
+                return Err(Error::policy(
+                    at(),
+                    format!(
+                        "\"{role}\" is not an input file of the plan ({})",
+                        self.inputs.iter().map(|(r, _)| r).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            };
+            let Some(encoding) = Encoding::from_label(&label) else {
+                return Err(Error::invalid(
+                    at(),
+                    "an encoding (utf-8 or gb18030; gbk reads as gb18030)",
+                    label,
+                ));
+            };
+            encodings.insert(role, encoding);
+        }
         let observation = self.observation.map(|o| Observation {
             days: o.days,
             classes: o.classes.into_iter().map(|c| c.0).collect(),
@@ -588,6 +611,7 @@ impl PlanFile {
             observation,
             ratio_order,
             teams,
+            encodings,
             departments,
         })
     }

@@ -58,11 +58,50 @@ pub struct Plan {
     pub(crate) ratio_order: RatioOrder,
     /// The rules for inspector teams.
     pub(crate) teams: TeamRules,
+    /// The encoding of each input file that is not UTF-8, by role.
+    pub(crate) encodings: BTreeMap<&'static str, Encoding>,
     /// The participating departments, lead included, in plan order.
     pub(crate) departments: Vec<DepartmentPolicy>,
 }
 
+/// The text encoding of an input file (the plan's `encodings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark: the default.
+    #[default]
+    Utf8,
+    /// GB18030, which covers GBK and GB2312: what Excel and WPS write for
+    /// "CSV" on Chinese Windows.
+    Gb18030,
+}
+
+impl Encoding {
+    /// The encoding a plan names: `utf-8` (`utf8`), or `gb18030`, `gbk`
+    /// or `gb2312` (all read as GB18030), in any case.
+    pub fn from_label(label: &str) -> Option<Encoding> {
+        match label.trim().to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" | "cp936" => Some(Encoding::Gb18030),
+            _ => None,
+        }
+    }
+
+    /// The name a plan uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gb18030 => "gb18030",
+        }
+    }
+}
+
 impl Plan {
+    /// The encoding of the input file in `role` (`entities`, `items`, …).
+    pub fn encoding(&self, role: &str) -> Encoding {
+        self.encodings.get(role).copied().unwrap_or_default()
+    }
+
     /// The plan id (年度抽查工作计划).
     pub fn id(&self) -> &str {
         &self.plan_id

@@ -252,9 +252,9 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
     };
     let skipped_lines = memchr::memchr_iter(b'\n', &part.bytes[..skip]).count() as u64;
     let mut csv = CsvFile::part(file, &layout.headers, bytes, skipped_lines, skip as u64);
-    let class_expected = "a risk class (A, B, C, D, or empty for unclassified)";
+    let class_expected = "a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)";
     let status_expected = format!(
-        "a status ({})",
+        "a status ({}, or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)",
         one_of(&["active", "suspended", "deregistered", "revoked"])
     );
     while let Some(row) = csv.next_row()? {
@@ -264,11 +264,11 @@ fn parse_part(file: &str, layout: &Layout, part: &Part, skip: usize) -> Result<P
             if v.is_empty() {
                 Some(None)
             } else {
-                RiskClass::parse(v).map(Some)
+                RiskClass::parse_with_aliases(v).map(Some)
             }
         })?);
         out.statuses
-            .push(row.parse(layout.status, &status_expected, Status::parse)?);
+            .push(row.parse(layout.status, &status_expected, Status::parse_with_aliases)?);
         out.established.push(if row.get(layout.established).is_empty() {
             None
         } else {
@@ -302,7 +302,7 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
         }
         let class = match fields[layout.class] {
             "" => None,
-            v => Some(RiskClass::parse(v)?),
+            v => Some(RiskClass::parse_with_aliases(v)?),
         };
         let established = match fields[layout.established] {
             "" => None,
@@ -310,7 +310,7 @@ fn parse_plain(layout: &Layout, part: &Part, skip: usize) -> Option<Parsed> {
         };
         out.ids.push(id);
         out.classes.push(class);
-        out.statuses.push(Status::parse(fields[layout.status])?);
+        out.statuses.push(Status::parse_with_aliases(fields[layout.status])?);
         out.established.push(established);
         out.offsets.push((skip + start) as u64);
         for (dict, &c) in out.coded.iter_mut().zip(&layout.coded) {

@@ -259,7 +259,7 @@ impl Population {
     /// assert_eq!(pop.names(&[1])?, ["Stall"]);
     ///
     /// let err = Population::from_csv("entities.csv", b"id,name,risk_class,region,industry,status,established\nE1,Shop,E,N,r,active,\n").unwrap_err();
-    /// assert_eq!(err.to_string(), "entities.csv, line 2, field risk_class: \"E\" is not a risk class (A, B, C, D, or empty for unclassified)");
+    /// assert_eq!(err.to_string(), "entities.csv, line 2, field risk_class: \"E\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)");
     /// # Ok::<(), double_random::Error>(())
     /// ```
     pub fn from_csv(file: &str, bytes: &[u8]) -> Result<Population> {

@@ -1,0 +1,249 @@
+//! Files as a bureau's staff make them: Chinese headers and values, the
+//! GB18030 (GBK) encoding of Chinese Windows, and Excel workbooks. Each
+//! must draw exactly what the canonical fixture draws.
+
+mod common;
+
+use std::path::Path;
+
+use double_random::{Drawer, Seed};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+
+/// The outputs that depend on the draw alone (the record and the public
+/// list also name the input files' digests).
+const DRAWN: [&str; 6] = [
+    "selection.csv",
+    "strata.csv",
+    "exclusions.csv",
+    "visits.csv",
+    "offsite.csv",
+    "unscheduled.csv",
+];
+
+fn draw(plan: &Path, out: &Path) {
+    Drawer::new(Seed::new(SEED).unwrap(), out)
+        .plan(plan)
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Draws the canonical fixtures and the copy in `dir` and asserts that
+/// they drew the same.
+fn assert_draws_like_the_fixtures(dir: &Path) {
+    let work = tempfile::tempdir().unwrap();
+    let canonical = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(canonical.path(), &[]);
+    draw(&canonical.path().join("plan.json"), &work.path().join("canonical"));
+    draw(&dir.join("plan.json"), &work.path().join("bureau"));
+    for name in DRAWN {
+        let a = std::fs::read(work.path().join("canonical").join(name)).unwrap();
+        let b = std::fs::read(work.path().join("bureau").join(name)).unwrap();
+        assert!(a == b, "{name} differs");
+    }
+    // And the replay of the bureau's draw verifies.
+    let v = double_random::Verifier::new(work.path().join("bureau/record.json"))
+        .run()
+        .unwrap();
+    assert!(v.is_verified(), "{:?}", v.differences);
+}
+
+/// The fixture's CSV table `name` as rows of fields.
+fn table(name: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn write_table(path: &Path, rows: &[Vec<String>]) {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(path)
+        .unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The entity file with Chinese headers and the values a register
+/// export writes: classes as `A类`, `B级` or by name, states as 存续,
+/// 在业, 歇业, 注销, 吊销.
+fn chinese_entities() -> Vec<Vec<String>> {
+    let mut rows = table("entities.csv");
+    let header = rows[0].clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (class, status) = (col("risk_class"), col("status"));
+    rows[0] = header
+        .iter()
+        .map(|h| {
+            match h.as_str() {
+                "id" => "统一社会信用代码",
+                "name" => "企业名称",
+                "risk_class" => "信用风险分类",
+                "region" => "所属区域",
+                "industry" => "行业",
+                "status" => "登记状态",
+                "established" => "成立日期",
+                other => other,
+            }
+            .to_string()
+        })
+        .collect();
+    for (i, row) in rows.iter_mut().enumerate().skip(1) {
+        row[class] = match (row[class].as_str(), i % 3) {
+            ("", _) => String::new(),
+            (c, 0) => format!("{c}类"),
+            (c, 1) => format!("{c}级"),
+            ("A", _) => "信用风险低".into(),
+            ("B", _) => "信用风险一般".into(),
+            ("C", _) => "信用风险较高".into(),
+            (_, _) => "信用风险高".into(),
+        };
+        row[status] = match (row[status].as_str(), i % 2) {
+            ("active", 0) => "存续",
+            ("active", _) => "在业",
+            ("suspended", _) => "歇业",
+            ("deregistered", _) => "注销",
+            (_, _) => "吊销",
+        }
+        .into();
+    }
+    rows
+}
+
+#[test]
+fn chinese_headers_and_values_draw_like_the_canonical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    write_table(&dir.path().join("entities.csv"), &chinese_entities());
+    let mut history = table("history.csv");
+    history[0] = ["统一社会信用代码", "检查部门", "检查日期", "检查类型", "检查人员编号"]
+        .map(String::from)
+        .to_vec();
+    write_table(&dir.path().join("history.csv"), &history);
+    assert_draws_like_the_fixtures(dir.path());
+}
+
+#[test]
+fn an_unknown_chinese_value_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let mut rows = chinese_entities();
+    let status = rows[0].iter().position(|h| h == "登记状态").unwrap();
+    rows[4][status] = "迁出".into();
+    write_table(&dir.path().join("entities.csv"), &rows);
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "entities.csv, line 5, field status: \"迁出\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)"
+    );
+}
+
+/// Rewrites the fixture copy in `dir` in GB18030, optionally with
+/// GB18030's byte-order mark.
+fn to_gb18030(dir: &Path, names: &[&str], bom: bool) {
+    for name in names {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
+        assert!(!unmappable);
+        let mut out = if bom { b"\x84\x31\x95\x33".to_vec() } else { Vec::new() };
+        out.extend_from_slice(&bytes);
+        assert!(
+            text.is_ascii() || out != text.as_bytes(),
+            "{name} reads differently in GB18030"
+        );
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
+const CSV_INPUTS: [&str; 7] = [
+    "entities.csv",
+    "items.csv",
+    "history.csv",
+    "directed.csv",
+    "calendar.csv",
+    "inspectors.csv",
+    "conflicts.csv",
+];
+
+/// Adds `"encodings"` to the plan in `dir`.
+fn declare(dir: &Path, encodings: serde_json::Value) {
+    let path = dir.join("plan.json");
+    let mut plan: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    plan["encodings"] = encodings;
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+}
+
+#[test]
+fn gb18030_files_declared_in_the_plan_draw_like_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    to_gb18030(dir.path(), &CSV_INPUTS, false);
+    let roles = [
+        "entities",
+        "items",
+        "history",
+        "directed",
+        "calendar",
+        "inspectors",
+        "conflicts",
+    ];
+    declare(
+        dir.path(),
+        serde_json::Value::Object(roles.iter().map(|r| (r.to_string(), "gbk".into())).collect()),
+    );
+    assert_draws_like_the_fixtures(dir.path());
+    // The commitment hashes the files as given, not their UTF-8 reading.
+    let inputs = double_random::Inputs::load(dir.path().join("plan.json")).unwrap();
+    let given = std::fs::read(dir.path().join("entities.csv")).unwrap();
+    let entities = inputs.files().iter().find(|f| f.role == "entities").unwrap();
+    assert_eq!(entities.digest, double_random::key::Digest::of_bytes(&given));
+}
+
+#[test]
+fn gb18030_files_with_a_byte_order_mark_need_no_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    to_gb18030(dir.path(), &["entities.csv", "inspectors.csv"], true);
+    assert_draws_like_the_fixtures(dir.path());
+}
+
+#[test]
+fn an_undeclared_gbk_file_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    to_gb18030(dir.path(), &["entities.csv"], false);
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "entities.csv, line 2, field name: the value is not valid UTF-8; it reads as GB18030 (GBK), the encoding \
+         Excel and WPS use for CSV on Chinese Windows: \"河曲县顺达润田农资有限公司\". Declare it in the plan \
+         (\"encodings\": {\"entities\": \"gb18030\"}, naming this file's role) or save the file as \"CSV UTF-8\""
+    );
+}
+
+#[test]
+fn a_bad_encoding_declaration_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    declare(dir.path(), serde_json::json!({"entities": "big5"}));
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    assert!(e.to_string().starts_with("plan.json, line "), "{e}");
+    assert!(
+        e.to_string().ends_with(
+            "field encodings.entities: \"big5\" is not an encoding (utf-8 or gb18030; gbk reads as gb18030)"
+        ),
+        "{e}"
+    );
+    declare(dir.path(), serde_json::json!({"results": "gbk"}));
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    assert!(
+        e.to_string().contains("\"results\" is not an input file of the plan"),
+        "{e}"
+    );
+}
