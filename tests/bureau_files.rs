@@ -46,6 +46,21 @@ fn assert_draws_like_the_fixtures(dir: &Path) {
         .run()
         .unwrap();
     assert!(v.is_verified(), "{:?}", v.differences);
+    // So does the independent Python verifier, which reads the same files.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/verify_draw.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir.join("plan.json"))
+        .arg(SEED)
+        .arg(work.path().join("bureau"))
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "verified\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The fixture's CSV table `name` as rows of fields.

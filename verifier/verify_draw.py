@@ -51,10 +51,99 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def rows(path):
-    """The rows of a CSV file, one at a time: a national entity file does not fit in memory as a list."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        yield from csv.DictReader(f)
+# The Chinese column names an input file may use, by canonical name, as the
+# README lists them; "统一社会信用代码" and "信用代码" stand for "id" in the
+# entity file and "entity_id" in the history.
+COLUMN_ALIASES = {
+    "id": ["统一社会信用代码", "信用代码", "编号", "人员编号", "事项编号"],
+    "entity_id": ["统一社会信用代码", "信用代码", "主体统一社会信用代码"],
+    "name": ["企业名称", "主体名称", "名称", "姓名", "事项名称"],
+    "risk_class": ["信用风险分类", "信用风险分类结果", "信用风险类别", "风险分类", "信用风险等级", "风险等级"],
+    "region": ["区域", "所属区域", "辖区", "所属辖区", "地区"],
+    "industry": ["行业", "所属行业", "行业类别", "行业门类"],
+    "status": ["登记状态", "经营状态", "企业状态", "状态"],
+    "established": ["成立日期"],
+    "department": ["部门", "检查部门", "所属部门"],
+    "date": ["检查日期", "日期"],
+    "kind": ["检查类型", "类型", "事项类型"],
+    "inspector_ids": ["检查人员编号", "执法人员编号", "检查人员"],
+    "max_ratio": ["最高抽查比例", "抽查比例上限"],
+}
+CLASS_NAMES = {"信用风险低": "A", "低风险": "A", "信用风险一般": "B", "一般风险": "B",
+               "信用风险较高": "C", "较高风险": "C", "信用风险高": "D", "高风险": "D"}
+STATES = {"存续": "active", "在业": "active", "开业": "active", "在营": "active", "正常": "active", "在册": "active",
+          "歇业": "suspended", "停业": "suspended", "注销": "deregistered",
+          "吊销": "revoked", "撤销": "revoked", "吊销，未注销": "revoked", "吊销,未注销": "revoked", "吊销未注销": "revoked"}
+
+
+def canonical_header(fields, wanted):
+    """The header with each documented Chinese name replaced by the canonical one it stands for (``wanted`` lists
+    the columns the file must have, which settles 统一社会信用代码)."""
+    out = [f.strip() for f in fields]
+    for canonical, aliases in COLUMN_ALIASES.items():
+        if canonical in out:
+            continue
+        owners = lambda a: [c for c, names in COLUMN_ALIASES.items() if a in names]
+        for i, name in enumerate(out):
+            if name in aliases and (len(owners(name)) == 1 or canonical in wanted):
+                out[i] = canonical
+                break
+    return out
+
+
+def risk_class(text):
+    """A class as an entity file may write it: A, A类, A级, A类（信用风险低）, 信用风险低 …"""
+    if text in ("A", "B", "C", "D", ""):
+        return text
+    text = text.strip()
+    if text in CLASS_NAMES:
+        return CLASS_NAMES[text]
+    letter, rest = text[:1], text[1:]
+    if letter in "ABCD" and rest[:1] in ("类", "级"):
+        note = rest[1:]
+        if not note or note[:1] + note[-1:] in ("（）", "()") and CLASS_NAMES.get(note[1:-1]) == letter:
+            return letter
+    return text
+
+
+def status(text):
+    """A registration state as an entity file may write it: active …, or 存续, 歇业, 注销, 吊销 …"""
+    if text in ("active", "suspended", "deregistered", "revoked"):
+        return text
+    state = text.strip().replace("(", "（").split("（")[0].strip()
+    return STATES.get(state, text)
+
+
+def encoding_of(path, declared):
+    """How to read a file: its byte-order mark decides, else the plan's declaration, else UTF-8."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == b"\x84\x31\x95\x33":
+        return "gb18030", True
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16", False
+    if (declared or "utf-8").lower() in ("gb18030", "gbk", "gb2312", "cp936"):
+        return "gb18030", False
+    return "utf-8-sig", False
+
+
+def rows(path, declared=None, wanted=()):
+    """The rows of a CSV file, one at a time: a national entity file does not fit in memory as a list. The file is
+    read in its encoding, its Chinese column names as their canonical ones, and risk classes and registration
+    states as their canonical values."""
+    encoding, bom = encoding_of(path, declared)
+    with open(path, encoding=encoding, newline="") as f:
+        if bom:
+            f.read(1)
+        reader = csv.reader(f)
+        header = canonical_header(next(reader, []), wanted)
+        for record in reader:
+            row = dict(zip(header, record))
+            if "risk_class" in row:
+                row["risk_class"] = risk_class(row["risk_class"])
+            if "status" in row:
+                row["status"] = status(row["status"])
+            yield row
 
 
 def date(text):
@@ -75,6 +164,7 @@ def draw(plan_path, seed_text):
     if plan.get("spec", SPEC) != SPEC:
         raise SystemExit(f"{plan_path}: the plan is spec {plan['spec']}, this verifier implements {SPEC}")
     inputs = plan["inputs"]
+    encodings = plan.get("encodings", {})
     entities_path = os.path.join(base_dir, inputs["entities"])
 
     # Steps 1-3: seed digest, draw salt, keys (DR3 keeps DR1's hash labels).
@@ -90,7 +180,7 @@ def draw(plan_path, seed_text):
     capped_kinds = set(plan.get("annual_cap_counts", ["random"]))
     last_visit, year_dates = {}, {}
     if inputs.get("history"):
-        for visit in rows(os.path.join(base_dir, inputs["history"])):
+        for visit in rows(os.path.join(base_dir, inputs["history"]), encodings.get("history"), ("entity_id",)):
             when = date(visit["date"])
             entity = visit["entity_id"]
             if visit["kind"] in cooled_kinds:
@@ -136,7 +226,7 @@ def draw(plan_path, seed_text):
 
     # First pass: the base and eligible counts of every stratum.
     base, eligible = {}, {}
-    for e in rows(entities_path):
+    for e in rows(entities_path, encodings.get("entities"), ("id",)):
         for d, cls, stratum, is_eligible in places(e):
             base[d, cls, stratum] = base.get((d, cls, stratum), 0) + 1
             if is_eligible:
@@ -167,7 +257,7 @@ def draw(plan_path, seed_text):
     # top is the largest kept (keys negated). Two ids never share a key
     # short of a SHA-256 collision, so DR3's tie rule (id bytes) never acts.
     kept = {}
-    for e in rows(entities_path):
+    for e in rows(entities_path, encodings.get("entities"), ("id",)):
         for d, cls, stratum, is_eligible in places(e):
             n_h = allocated[d, cls, stratum]
             if not is_eligible or n_h == 0:
