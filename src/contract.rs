@@ -91,6 +91,12 @@ pub struct ErrorReport {
     /// The CSV column or JSON path, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a workbook (`.xlsx`), the sheet; `line` is then its row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// For a workbook, the column's letter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
     /// The path a file error or a refused output is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -118,6 +124,8 @@ impl From<&Error> for ErrorReport {
             file: at.map(|at| at.file.clone()),
             line: at.and_then(|at| at.line),
             field: at.and_then(|at| at.field.clone()),
+            sheet: at.and_then(|at| at.sheet.clone()),
+            column: at.and_then(|at| at.column.clone()),
             path,
             details,
         }
@@ -590,6 +598,8 @@ pub fn respond_with(command: &str, request: &[u8], progress: OnProgress<'_>) -> 
                 file: None,
                 line: None,
                 field: None,
+                sheet: None,
+                column: None,
                 path: None,
                 details: Vec::new(),
             };

@@ -16,6 +16,10 @@ pub struct Location {
     pub line: Option<u64>,
     /// The column name of a CSV file or the path of a JSON value (`departments[1].items[0]`).
     pub field: Option<String>,
+    /// For a workbook (`.xlsx`), the sheet read; `line` is then its row.
+    pub sheet: Option<String>,
+    /// For a workbook, the column's letter (`C`).
+    pub column: Option<String>,
 }
 
 impl Location {
@@ -25,6 +29,8 @@ impl Location {
             file: file.into(),
             line: None,
             field: None,
+            sheet: None,
+            column: None,
         }
     }
 
@@ -34,6 +40,8 @@ impl Location {
             file: file.into(),
             line: Some(line),
             field: None,
+            sheet: None,
+            column: None,
         }
     }
 
@@ -47,6 +55,18 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;
+        if let Some(sheet) = &self.sheet {
+            write!(f, ", sheet {sheet}")?;
+            if let Some(row) = self.line {
+                write!(f, ", row {row}")?;
+            }
+            match (&self.column, &self.field) {
+                (Some(column), Some(field)) => write!(f, ", column {column} ({field})")?,
+                (None, Some(field)) => write!(f, ", field {field}")?,
+                _ => {}
+            }
+            return Ok(());
+        }
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
@@ -232,6 +252,22 @@ impl Error {
             ErrorKind::OutputExists { .. } => "output_exists",
             ErrorKind::OutputRefused { .. } => "output_refused",
         }
+    }
+
+    /// The same error with its location changed by `f`, if it has one.
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
+    pub(crate) fn map_location(mut self, f: impl FnOnce(&mut Location)) -> Error {
+        if let ErrorKind::Syntax { at, .. }
+        | ErrorKind::MissingColumn { at, .. }
+        | ErrorKind::DuplicateColumn { at }
+        | ErrorKind::InvalidField { at, .. }
+        | ErrorKind::DuplicateId { at, .. }
+        | ErrorKind::UnknownReference { at, .. }
+        | ErrorKind::Policy { at, .. } = &mut *self.0
+        {
+            f(at);
+        }
+        self
     }
 
     /// Whether this is an I/O error.

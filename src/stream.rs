@@ -496,11 +496,11 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
     };
     let file = first.inputs.entities.clone();
     let entity_path = dir.join(&file);
-    if first.encoding("entities") != crate::inputs::Encoding::Utf8 {
+    if first.encoding("entities") != crate::inputs::Encoding::Utf8 || file.to_ascii_lowercase().ends_with(".xlsx") {
         return Err(Error::policy(
             Location::file(file).with_field("encoding"),
-            "a streamed frame reads its entity file in UTF-8 by byte offsets; this one is declared in another \
-             encoding: draw it in memory (--frame memory) or save it as UTF-8",
+            "a streamed frame reads a UTF-8 CSV entity file by byte offsets; this one is a workbook or declared in \
+             another encoding: draw it in memory (--frame memory) or save it as CSV UTF-8",
         ));
     }
     for (path, dir, plan, _) in &read[1..] {

@@ -262,3 +262,70 @@ fn a_bad_encoding_declaration_is_refused_with_its_position() {
         "{e}"
     );
 }
+
+/// Writes `rows` as the one sheet `sheet` of a workbook: the column
+/// `established` as Excel dates, the rest as text.
+#[cfg(feature = "xlsx")]
+fn write_workbook(path: &Path, sheet: &str, rows: &[Vec<String>]) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
+    let established = rows[0].iter().position(|h| h == "成立日期" || h == "established");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            let (r, c16) = (r as u32, c as u16);
+            if r > 0 && Some(c) == established && !value.is_empty() {
+                let date = ExcelDateTime::parse_from_str(value).unwrap();
+                ws.write_datetime_with_format(r, c16, &date, &date_format).unwrap();
+            } else if !value.is_empty() {
+                ws.write_string(r, c16, value).unwrap();
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+/// Points the plan in `dir` at `entities.xlsx` instead of `entities.csv`.
+#[cfg(feature = "xlsx")]
+fn use_workbook(dir: &Path) {
+    let path = dir.join("plan.json");
+    let mut plan: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    plan["inputs"]["entities"] = "entities.xlsx".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    std::fs::remove_file(dir.join("entities.csv")).unwrap();
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn an_excel_workbook_draws_like_the_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    write_workbook(&dir.path().join("entities.xlsx"), "企业名录", &chinese_entities());
+    use_workbook(dir.path());
+    assert_draws_like_the_fixtures(dir.path());
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_bad_cell_is_named_by_sheet_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let mut rows = chinese_entities();
+    let class = rows[0].iter().position(|h| h == "信用风险分类").unwrap();
+    rows[4][class] = "E类".into();
+    write_workbook(&dir.path().join("entities.xlsx"), "企业名录", &rows);
+    use_workbook(dir.path());
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "entities.xlsx, sheet 企业名录, row 5, column C (risk_class): \"E类\" is not a risk class (A, B, C, D, also \
+         A类 or A级 …, or empty for unclassified)"
+    );
+    let at = e.location().unwrap();
+    assert_eq!(
+        (at.sheet.as_deref(), at.line, at.column.as_deref(), at.field.as_deref()),
+        (Some("企业名录"), Some(5), Some("C"), Some("risk_class"))
+    );
+}

@@ -23,7 +23,10 @@ import heapq
 import json
 import math
 import os
+import re
 import sys
+import zipfile
+import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 
@@ -127,23 +130,103 @@ def encoding_of(path, declared):
     return "utf-8-sig", False
 
 
+XLSX = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def xlsx_records(path):
+    """The rows of an Excel workbook's first sheet as lists of text, as the draw reads them: whole numbers without
+    a decimal point, dates as YYYY-MM-DD, wholly empty rows skipped (standard library only: a workbook is a zip of
+    XML)."""
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        shared = []
+        if "xl/sharedStrings.xml" in names:
+            for si in ET.fromstring(z.read("xl/sharedStrings.xml")).iter(XLSX + "si"):
+                shared.append("".join(t.text or "" for t in si.iter(XLSX + "t")))
+        # Which cell styles are dates: the built-in date formats and custom ones with y, m or d in them.
+        date_styles = set()
+        if "xl/styles.xml" in names:
+            styles = ET.fromstring(z.read("xl/styles.xml"))
+            custom = {f.get("numFmtId"): f.get("formatCode", "") for f in styles.iter(XLSX + "numFmt")}
+            xfs = styles.find(XLSX + "cellXfs")
+            for i, xf in enumerate(xfs if xfs is not None else []):
+                fmt = xf.get("numFmtId", "0")
+                code = re.sub(r'"[^"]*"|\\.|\[[^]]*\]', "", custom.get(fmt, ""))
+                if 14 <= int(fmt) <= 22 or 45 <= int(fmt) <= 47 or re.search(r"[ydmYDM]", code):
+                    date_styles.add(i)
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+        first = book.find(XLSX + "sheets")[0]
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target") for r in rels if r.get("Id") == first.get(RELS + "id"))
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        sheet = ET.fromstring(z.read(target))
+    epoch = datetime.datetime(1899, 12, 30)
+    for row in sheet.iter(XLSX + "row"):
+        cells = {}
+        for c in row.iter(XLSX + "c"):
+            letters = re.match(r"[A-Z]+", c.get("r")).group(0)
+            col = 0
+            for ch in letters:
+                col = col * 26 + ord(ch) - 64
+            kind, v = c.get("t", "n"), c.find(XLSX + "v")
+            if kind == "s":
+                text = shared[int(v.text)]
+            elif kind == "inlineStr":
+                text = "".join(t.text or "" for t in c.iter(XLSX + "t"))
+            elif kind == "b":
+                text = "TRUE" if v is not None and v.text == "1" else "FALSE"
+            elif v is None:
+                text = ""
+            elif kind in ("str", "e"):
+                text = v.text or ""
+            elif int(c.get("s", "0")) in date_styles:
+                when = epoch + datetime.timedelta(days=float(v.text))
+                text = when.date().isoformat() if when.time() == datetime.time() else when.strftime("%Y-%m-%d %H:%M:%S")
+            else:
+                number = float(v.text)
+                text = str(int(number)) if number.is_integer() and abs(number) < 1e15 else v.text
+            cells[col] = text
+        if any(cells.values()):
+            yield cells
+
+
+def workbook_rows(path):
+    """A workbook's first sheet as lists, its columns from the sheet's first used column to its last."""
+    records = list(xlsx_records(path))
+    if not records:
+        return
+    first = min(min(r) for r in records)
+    last = max(max(r) for r in records)
+    for r in records:
+        yield [r.get(c, "") for c in range(first, last + 1)]
+
+
 def rows(path, declared=None, wanted=()):
     """The rows of a CSV file, one at a time: a national entity file does not fit in memory as a list. The file is
     read in its encoding, its Chinese column names as their canonical ones, and risk classes and registration
     states as their canonical values."""
+    if path.lower().endswith(".xlsx"):
+        yield from canonical_rows(workbook_rows(path), wanted)
+        return
     encoding, bom = encoding_of(path, declared)
     with open(path, encoding=encoding, newline="") as f:
         if bom:
             f.read(1)
-        reader = csv.reader(f)
-        header = canonical_header(next(reader, []), wanted)
-        for record in reader:
-            row = dict(zip(header, record))
-            if "risk_class" in row:
-                row["risk_class"] = risk_class(row["risk_class"])
-            if "status" in row:
-                row["status"] = status(row["status"])
-            yield row
+        yield from canonical_rows(csv.reader(f), wanted)
+
+
+def canonical_rows(records, wanted):
+    """Records (lists, the header first) as dicts under the canonical column names, with canonical values."""
+    records = iter(records)
+    header = canonical_header(next(records, []), wanted)
+    for record in records:
+        row = dict(zip(header, record))
+        if "risk_class" in row:
+            row["risk_class"] = risk_class(row["risk_class"])
+        if "status" in row:
+            row["status"] = status(row["status"])
+        yield row
 
 
 def date(text):

@@ -10,6 +10,13 @@ use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
 
 use crate::error::{Error, Location, Result};
 
+/// Whether the plan names a workbook (an `.xlsx` file), read as its first sheet.
+pub(crate) fn is_workbook(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
 /// GB18030's byte-order mark (U+FEFF encoded in GB18030).
 const GB18030_BOM: &[u8] = b"\x84\x31\x95\x33";
 

@@ -22,6 +22,8 @@ pub(crate) mod io;
 pub(crate) mod json;
 pub(crate) mod plan;
 pub(crate) mod population;
+#[cfg(feature = "xlsx")]
+mod sheet;
 mod tables;
 
 pub use calendar::{Calendar, DayKind};
@@ -78,7 +80,10 @@ impl Opened {
     /// The file as UTF-8: converted when the plan declares another
     /// encoding or the file starts with another encoding's byte-order
     /// mark, else as it is (a path stays a path, to be read in parts).
-    fn decoded(self, name: &str, declared: Encoding) -> Result<Opened> {
+    fn decoded(self, name: &str, declared: Encoding, books: &Workbooks) -> Result<Opened> {
+        if decode::is_workbook(name) {
+            return self.workbook_as_csv(name, books);
+        }
         let marked = match &self {
             Opened::Bytes(bytes) | Opened::Converted { bytes, .. } => decode::marked(bytes),
             Opened::Path(p) => {
@@ -100,6 +105,48 @@ impl Opened {
         let (raw, digest) = self.read(name)?;
         let bytes = decode::to_utf8(name, &raw, encoding)?;
         Ok(Opened::Converted { bytes, digest })
+    }
+}
+
+impl Opened {
+    /// A workbook's first sheet as CSV, its rows remembered in `books`.
+    #[cfg(feature = "xlsx")]
+    fn workbook_as_csv(self, name: &str, books: &Workbooks) -> Result<Opened> {
+        let (raw, digest) = self.read(name)?;
+        let mut sheet = sheet::Sheet::read(name, &raw)?;
+        let bytes = std::mem::take(&mut sheet.csv);
+        if let Ok(mut all) = books.0.lock() {
+            all.push(sheet);
+        }
+        Ok(Opened::Converted { bytes, digest })
+    }
+
+    /// Without the `xlsx` feature, a workbook is refused.
+    #[cfg(not(feature = "xlsx"))]
+    fn workbook_as_csv(self, name: &str, _: &Workbooks) -> Result<Opened> {
+        Err(Error::policy(
+            Location::file(name),
+            "this build reads no .xlsx workbooks (the crate's `xlsx` feature): save the sheet as CSV",
+        ))
+    }
+}
+
+/// The workbooks among a plan's inputs, read as CSV: to place an error
+/// found in their CSV text on their sheet's row and column.
+#[derive(Default)]
+pub(crate) struct Workbooks(
+    #[cfg(feature = "xlsx")] std::sync::Mutex<Vec<sheet::Sheet>>,
+    #[cfg(not(feature = "xlsx"))] (),
+);
+
+impl Workbooks {
+    /// The error placed in the workbook it is about, if it is about one.
+    pub(crate) fn locate(&self, e: Error) -> Error {
+        #[cfg(feature = "xlsx")]
+        if let Ok(all) = self.0.lock() {
+            return all.iter().fold(e, |e, sheet| sheet.locate(e));
+        }
+        e
     }
 }
 
@@ -128,7 +175,10 @@ pub(crate) fn read_plan(plan_path: &Path) -> Result<(String, PathBuf, Plan)> {
 /// reads it: its digest and rows, or the error to report after those of
 /// the files read before it.
 pub(crate) fn read_history_in(dir: &Path, path: &String, encoding: Encoding) -> Result<(Digest, Result<HistoryRead>)> {
-    read_history_file(path, Opened::Path(dir.join(path)).decoded(path, encoding)).map(|(_, d, r)| (d, r))
+    let books = Workbooks::default();
+    read_history_file(path, Opened::Path(dir.join(path)).decoded(path, encoding, &books))
+        .map(|(_, d, r)| (d, r.map_err(|e| books.locate(e))))
+        .map_err(|e| books.locate(e))
 }
 
 /// An entity library streamed from a file too large to hold
@@ -316,7 +366,18 @@ impl Inputs {
         plan_name: &str,
         plan_bytes: &[u8],
         held: Option<Held>,
+        open: impl FnMut(&'static str, &str) -> Result<Opened>,
+    ) -> Result<Inputs> {
+        let books = Workbooks::default();
+        Inputs::assemble_in(plan_name, plan_bytes, held, open, &books).map_err(|e| books.locate(e))
+    }
+
+    fn assemble_in(
+        plan_name: &str,
+        plan_bytes: &[u8],
+        held: Option<Held>,
         mut open: impl FnMut(&'static str, &str) -> Result<Opened>,
+        books: &Workbooks,
     ) -> Result<Inputs> {
         let plan_text = std::str::from_utf8(plan_bytes)
             .map_err(|_| Error::syntax(Location::file(plan_name), "the file is not valid UTF-8"))?;
@@ -341,14 +402,15 @@ impl Inputs {
                 Some(held.history_known),
             ),
             None => {
-                let entities = open("entities", entities_path)?.decoded(entities_path, plan.encoding("entities"))?;
+                let entities =
+                    open("entities", entities_path)?.decoded(entities_path, plan.encoding("entities"), books)?;
                 // The history file is read, and its rows parsed, on the other core
                 // while the entity file loads; its errors (a read error here too)
                 // still come after the entity file's and the item file's, as if the
                 // files were read one after the other.
                 let history_file = plan.inputs.history.as_ref().map(|p| {
                     let encoding = plan.encoding("history");
-                    (p, open("history", p).and_then(|o| o.decoded(p, encoding)))
+                    (p, open("history", p).and_then(|o| o.decoded(p, encoding, books)))
                 });
                 let (population, history) = crate::par::join(
                     || match entities {
@@ -364,7 +426,7 @@ impl Inputs {
             }
         };
         let mut bytes_of =
-            |role: &'static str, path: &str| open(role, path)?.decoded(path, plan.encoding(role))?.read(path);
+            |role: &'static str, path: &str| open(role, path)?.decoded(path, plan.encoding(role), books)?.read(path);
         let (population, digest) = population?;
         files.push(InputFile {
             role: "entities",
