@@ -39,7 +39,6 @@
 
 use std::path::{Path, PathBuf};
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditRecord, Commitment, LogEntry};
@@ -61,7 +60,8 @@ pub const COMMANDS: [&str; 7] = [
 ];
 
 /// The answer to every request: a result or an error, never both.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Response<T> {
     /// Whether the command succeeded; a verification that found
     /// differences still succeeded (see its `verified`).
@@ -76,7 +76,8 @@ pub struct Response<T> {
 
 /// An error in JSON: a stable code, the message the command line prints,
 /// and where in the inputs it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorReport {
     /// What went wrong, as a stable snake_case code (see [`Error::code`]).
     pub code: String,
@@ -134,7 +135,8 @@ impl From<&Error> for ErrorReport {
 
 /// How the frame is built, in a request: `"auto"` (the default),
 /// `"memory"` or `"stream"`; the outputs are the same.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Frame {
     /// Streamed when the entity file is over 2 GiB, else in memory.
@@ -157,7 +159,8 @@ impl From<Frame> for FrameMode {
 }
 
 /// `draw`: the request of `double-random draw`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DrawRequest {
     /// The plans; several are drawn together.
@@ -187,7 +190,8 @@ pub struct DrawRequest {
 }
 
 /// `commit`: the request of `double-random commit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     /// The plan.
@@ -204,7 +208,8 @@ pub struct CommitRequest {
 }
 
 /// `verify`: the request of `double-random verify`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// A draw's `record.json`, or a publication's `publication.json`.
@@ -221,7 +226,8 @@ pub struct VerifyRequest {
 }
 
 /// `fairness`: fairness of a plan's draw over many seeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FairnessRequest {
     /// The plan.
@@ -236,7 +242,8 @@ pub struct FairnessRequest {
 }
 
 /// `fairness_year`: an annual program's year simulated over many seeds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FairnessYearRequest {
     /// The program.
@@ -248,7 +255,8 @@ pub struct FairnessYearRequest {
 }
 
 /// `audit_observed`: another system's published draws audited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditObservedRequest {
     /// The observed draws (CSV).
@@ -261,7 +269,8 @@ pub struct AuditObservedRequest {
 }
 
 /// `synth`: a synthetic dataset written into a new folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SynthRequest {
     /// How many entities.
@@ -273,7 +282,8 @@ pub struct SynthRequest {
 }
 
 /// A table of a draw's outputs: its CSV header and rows, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Table {
     /// The file, as in the output folder (`selection.csv`).
     pub file: String,
@@ -284,7 +294,8 @@ pub struct Table {
 }
 
 /// The result of `draw`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DrawReport {
     /// Always `"draw"`.
     pub kind: String,
@@ -312,7 +323,8 @@ pub struct DrawReport {
 }
 
 /// The result of `commit`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommitReport {
     /// Always `"commitment"`.
     pub kind: String,
@@ -327,7 +339,8 @@ pub struct CommitReport {
 }
 
 /// The result of `verify`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// Always `"verification"`.
     pub kind: String,
@@ -357,7 +370,8 @@ impl VerifyReport {
 }
 
 /// The result of `synth`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SynthReport {
     /// Always `"synth"`.
     pub kind: String,
@@ -657,8 +671,9 @@ pub fn envelope<T: Serialize>(result: std::result::Result<T, ErrorReport>) -> St
 /// The JSON Schemas of the contract, as `(file name, schema)`: the
 /// requests, and the responses with their results. The repository's
 /// `schemas/` folder holds them as written by this function.
+#[cfg(feature = "schema")]
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
-    fn schema<T: JsonSchema>() -> serde_json::Value {
+    fn schema<T: schemars::JsonSchema>() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
     }
     #[allow(unused_mut)]

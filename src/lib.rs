@@ -73,6 +73,7 @@
 //! | [`audit`] | the commitment, the output files, the audit record and the draw log |
 //! | [`place`] | writing an output file safely (never over an input, never half-written) |
 //! | [`synth`] | a realistic synthetic dataset of any size |
+//! | [`contract`] | the JSON contract every embedding speaks: requests, results, errors |
 //! | `fairness` | fairness over many seeds, and audits of other systems' draws (feature `fairness`) |
 //!
 //! `ARCHITECTURE.md` in the repository maps the modules to these steps and
@@ -121,6 +122,9 @@
 //!   the statistics of statrs. The draw, its outputs and `verify` do not
 //!   need it.
 //! - `svg` (default): SVG pictures of fairness reports (plotters).
+//! - `xlsx` (default): read input tables from Excel workbooks (calamine).
+//! - `schema` (default): the JSON Schemas of the [`contract`]
+//!   (`contract::schemas`, schemars).
 //!
 //! Library users who want none of them write
 //! `double-random = { version = "0.1", default-features = false }`, and

@@ -487,7 +487,9 @@ fn bad_inputs_exit_2_with_the_exact_message_and_write_nothing() {
                 b.extend_from_slice(b"91140930ZZZZZZZZ0X,\xb5\xea,B,x,y,active,,\n");
                 std::fs::write(d.join("entities.csv"), b).unwrap();
             },
-            "entities.csv, line 6002, field name: the value is not valid UTF-8",
+            "entities.csv, line 6002, field name: the value is not valid UTF-8; it reads as GB18030 (GBK), the \
+             encoding Excel and WPS use for CSV on Chinese Windows: \"店\". Declare it in the plan (\"encodings\": \
+             {\"entities\": \"gb18030\"}, naming this file's role) or save the file as \"CSV UTF-8\"",
         ),
         (
             "general item without a cap",

@@ -254,7 +254,7 @@ bad_input!(
 bad_input!(
     plan_unknown_field,
     in_plan(r#""round_id": "1","#, r#""round_id": "1", "ratios": {},"#),
-    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `class_limits`, `cooldown_counts`, `annual_cap_counts`, `observation`, `ratio_order`, `teams`, `departments`"
+    "plan.json, line 4, field ratios: unknown field `ratios`, expected one of `spec`, `plan_id`, `task_id`, `round_id`, `window`, `lead_department`, `inputs`, `strata`, `unclassified_class`, `cooldown_days`, `annual_cap`, `class_limits`, `cooldown_counts`, `annual_cap_counts`, `observation`, `ratio_order`, `teams`, `encodings`, `departments`"
 );
 bad_input!(
     plan_malformed_json,

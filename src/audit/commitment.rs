@@ -11,7 +11,8 @@ use crate::key::{Digest, SPEC_ID};
 use super::to_json;
 
 /// One file and its SHA-256, as written in commitments and records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FileDigest {
     /// What the file holds (`plan`, `entities`, `items`, `history`, `directed`, or an output name).
@@ -34,7 +35,8 @@ pub struct FileDigest {
 /// assert!(commitment.differences(&inputs).is_empty());
 /// # Ok::<(), double_random::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Commitment {
     /// The spec id, `DR3`.

@@ -29,7 +29,8 @@ use crate::key::{Digest, Hasher};
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One draw of one task, as the log keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LogEntry {
     /// The position in the log, from 1.

@@ -15,7 +15,8 @@ use super::{CRATE_VERSION, to_json};
 
 /// The audit record of a draw (`record.json`): everything needed to replay
 /// and verify it. It holds no wall-clock time and no host detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
     /// The draw specification, `DR3`.
@@ -41,7 +42,8 @@ pub struct AuditRecord {
 }
 
 /// One task in a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordTask {
     /// The plan: its path relative to the record's directory, and its ids.
@@ -61,7 +63,8 @@ pub struct RecordTask {
 }
 
 /// The plan as a record names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordPlan {
     /// The plan file, relative to the record's directory.
@@ -81,7 +84,8 @@ pub struct RecordPlan {
 }
 
 /// The seed as a record holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordSeed {
     /// The seed text, exactly as given.
@@ -91,7 +95,8 @@ pub struct RecordSeed {
 }
 
 /// One department in a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordDepartment {
     /// The department id.
@@ -101,7 +106,8 @@ pub struct RecordDepartment {
 }
 
 /// One department and class in a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordClass {
     /// The class letter.
@@ -129,7 +135,8 @@ pub struct RecordClass {
 }
 
 /// One stratum in a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordStratum {
     /// The stratum label (values joined by `|`).

@@ -146,7 +146,8 @@ fn one_run(inputs: &Inputs, frame: &Frame, seed: &Seed) -> Result<Run> {
 }
 
 /// Inclusion counts of one department, class and stratum.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct StratumInclusion {
     /// The department.
@@ -170,7 +171,8 @@ pub struct StratumInclusion {
 }
 
 /// Per-inspector workload of one department.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DepartmentWorkload {
     /// The department.
@@ -196,7 +198,8 @@ pub struct DepartmentWorkload {
 }
 
 /// The result of [`simulate`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct FairnessReport {
     /// The base seed; run `k` uses [`run_seed`]`(base, k)`.

@@ -23,7 +23,8 @@ const MAX_GROUPS: usize = 200;
 const LEVEL: f64 = 0.01;
 
 /// One statistical test of an audit.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ObservedTest {
     /// What is tested: `column region`, `claims risk_class`, `position`, `tail`.
@@ -41,7 +42,8 @@ pub struct ObservedTest {
 }
 
 /// The result of [`audit_observed`].
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ObservedAudit {
     /// Entities in the frame.

@@ -17,18 +17,19 @@ use crate::progress::{OnProgress, Progress};
 use crate::visit::Basis;
 
 /// One department and class over the year.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct YearClass {
     /// The department.
     pub department: String,
     /// The class.
     #[serde(serialize_with = "class_name")]
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub class: RiskClass,
     /// The class's mode.
     #[serde(serialize_with = "mode_name")]
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub mode: Mode,
     /// `|B(d,c)|` at program time.
     pub base: u64,
@@ -57,12 +58,13 @@ pub struct YearClass {
 }
 
 /// Visits per entity over the year, for the entities of one class.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct YearBurden {
     /// The class (of the entity).
     #[serde(serialize_with = "class_name")]
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub class: RiskClass,
     /// Registered (active or suspended) entities of the class.
     pub entities: u64,
@@ -75,7 +77,8 @@ pub struct YearBurden {
 }
 
 /// A program's year over many seeds.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct YearReport {
     /// The program id.

@@ -87,8 +87,10 @@ impl Opened {
         let marked = match &self {
             Opened::Bytes(bytes) | Opened::Converted { bytes, .. } => decode::marked(bytes),
             Opened::Path(p) => {
+                // Only a regular file is peeked at: opening a pipe would
+                // block. Anything else is refused when it is read.
                 let mut head = [0u8; 4];
-                let n = std::fs::File::open(p)
+                let n = io::open_regular(p)
                     .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
                     .unwrap_or(0);
                 decode::marked(&head[..n])

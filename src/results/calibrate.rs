@@ -18,7 +18,8 @@ use crate::error::Result;
 use crate::model::RiskClass;
 
 /// The problem rate of one group of checks.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Rate {
     /// The group: a class, `all`, or a department or item with its class.
@@ -38,7 +39,8 @@ pub struct Rate {
 }
 
 /// A risk calibration report.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Calibration {
     /// The publications read.
