@@ -69,6 +69,8 @@ class Error(Exception):
         self.file: Optional[str] = report.get("file")
         self.line: Optional[int] = report.get("line")
         self.field: Optional[str] = report.get("field")
+        self.sheet: Optional[str] = report.get("sheet")
+        self.column: Optional[str] = report.get("column")
         self.path: Optional[str] = report.get("path")
         self.details: list = list(report.get("details", []))
         super().__init__(self.message)
