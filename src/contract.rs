@@ -187,6 +187,9 @@ pub struct DrawRequest {
     /// Carry the output tables in the result.
     #[serde(default)]
     pub tables: bool,
+    /// Also write `outputs.xlsx` (the CSV outputs as one workbook).
+    #[serde(default)]
+    pub xlsx: bool,
 }
 
 /// `commit`: the request of `double-random commit`.
@@ -415,7 +418,8 @@ pub fn draw(request: &DrawRequest, progress: OnProgress<'_>) -> Result<DrawRepor
         .replace(request.force)
         .log(&log)
         .progress(progress)
-        .frame_mode(request.frame.into());
+        .frame_mode(request.frame.into())
+        .xlsx(request.xlsx);
     if let Some(reason) = &request.redraw_reason {
         drawer.redraw_reason(reason.clone());
     }

@@ -120,6 +120,9 @@ enum Command {
         /// How the frame is built; the outputs are the same either way.
         #[arg(long, value_enum, default_value = "auto")]
         frame: FrameArg,
+        /// Also write outputs.xlsx: the CSV outputs as one Excel workbook, a sheet per file, which verify checks against them.
+        #[arg(long)]
+        xlsx: bool,
         /// Print the result as JSON (the contract's response envelope) instead of text; errors too, on standard output.
         #[arg(long)]
         json: bool,
@@ -345,6 +348,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             log,
             redraw_reason,
             frame,
+            xlsx,
             json,
         } => {
             let log = log.unwrap_or_else(|| contract::default_log(&out));
@@ -361,7 +365,8 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 .replace(force)
                 .log(&log)
                 .progress(&step)
-                .frame_mode(FrameMode::from(frame));
+                .frame_mode(FrameMode::from(frame))
+                .xlsx(xlsx);
             if let Some(reason) = redraw_reason {
                 drawer.redraw_reason(reason);
             }

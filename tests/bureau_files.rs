@@ -329,3 +329,116 @@ fn a_bad_cell_is_named_by_sheet_row_and_column() {
         (Some("企业名录"), Some(5), Some("C"), Some("risk_class"))
     );
 }
+
+/// Draws the fixtures with `outputs.xlsx` into `out`, the entity named
+/// on line 2 renamed `name`.
+#[cfg(feature = "xlsx")]
+fn draw_with_workbook(dir: &Path, out: &Path, name: &str) {
+    common::copy_fixture_inputs(dir, &[]);
+    let mut rows = table("entities.csv");
+    rows[1][1] = name.to_string();
+    write_table(&dir.join("entities.csv"), &rows);
+    Drawer::new(Seed::new(SEED).unwrap(), out)
+        .plan(dir.join("plan.json"))
+        .xlsx(true)
+        .run()
+        .unwrap();
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn outputs_xlsx_holds_the_csv_files_as_text_and_verify_checks_it() {
+    use calamine::{Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    draw_with_workbook(dir.path(), &out, "=HYPERLINK(\"http://example.com\",\"点我\")");
+    let mut book: Xlsx<_> = calamine::open_workbook(out.join("outputs.xlsx")).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "selection",
+            "strata",
+            "exclusions",
+            "visits",
+            "offsite",
+            "unscheduled",
+            "public"
+        ]
+    );
+    for sheet in book.sheet_names() {
+        let cells = book.worksheet_range(&sheet).unwrap();
+        let csv: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(out.join(format!("{sheet}.csv")))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let read: Vec<Vec<String>> = cells
+            .rows()
+            .map(|row| {
+                row.iter()
+                    .map(|c| match c {
+                        Data::String(s) => s.clone(),
+                        Data::Empty => String::new(),
+                        other => panic!("{sheet}: a cell that is not text: {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert!(read == csv, "{sheet} differs from {sheet}.csv");
+        // No cell is a formula, whatever the inputs held.
+        let formulas = book.worksheet_formula(&sheet).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "{sheet} holds a formula"
+        );
+    }
+    let public = std::fs::read_to_string(out.join("public.csv")).unwrap();
+    assert!(public.contains("'=HYPERLINK"), "the name is neutralised in public.csv");
+    let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
+    assert!(v.is_verified(), "{:?}", v.differences);
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_changed_or_missing_sheet_of_outputs_xlsx_is_a_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    draw_with_workbook(dir.path(), &out, "河曲县顺达润田农资有限公司");
+    // A workbook like the draw's, with one visit's date changed and no public sheet.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for sheet in ["selection", "strata", "exclusions", "visits", "offsite", "unscheduled"] {
+        let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(out.join(format!("{sheet}.csv")))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let ws = book.add_worksheet();
+        ws.set_name(sheet).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                let value = if sheet == "visits" && r == 1 && row[0].starts_with('V') && value.starts_with("2027-") {
+                    value.replacen("2027-", "2028-", 1)
+                } else {
+                    value.clone()
+                };
+                if !value.is_empty() {
+                    ws.write_string(r as u32, c as u16, &value).unwrap();
+                }
+            }
+        }
+    }
+    book.save(out.join("outputs.xlsx")).unwrap();
+    let v = double_random::Verifier::new(out.join("record.json")).run().unwrap();
+    assert_eq!(v.differences.len(), 2, "{:?}", v.differences);
+    assert!(
+        v.differences[0].starts_with("outputs.xlsx, sheet visits, row 2, column "),
+        "{:?}",
+        v.differences
+    );
+    assert!(v.differences[0].ends_with(" (visits.csv)"), "{:?}", v.differences);
+    assert_eq!(v.differences[1], "outputs.xlsx: the sheet public is missing");
+}

@@ -104,6 +104,7 @@ def draw(
     force: bool = False,
     frame: str = "auto",
     tables: bool = True,
+    xlsx: bool = False,
 ) -> dict:
     """Draws the plan(s) with the public ``seed`` text and writes the outputs into ``out``.
 
@@ -113,6 +114,8 @@ def draw(
     command line's table) and, with ``tables`` (the default), every output
     file as ``{"file", "columns", "rows"}`` (see :func:`rows` and
     :func:`frame`). The log defaults to ``draw-log.jsonl`` beside ``out``.
+    With ``xlsx``, ``out`` also gets ``outputs.xlsx``, the outputs as one
+    Excel workbook for the bureau's staff.
     """
     request = {
         "plans": _paths(plans),
@@ -124,6 +127,7 @@ def draw(
         "force": force,
         "frame": frame,
         "tables": tables,
+        "xlsx": xlsx,
     }
     return _call("draw", request)
 

@@ -27,6 +27,8 @@ mod record;
 mod run;
 mod summary;
 mod verify;
+#[cfg(feature = "xlsx")]
+mod workbook;
 
 pub use commitment::{Commitment, FileDigest};
 pub use history::{history_after, history_rows};
@@ -38,6 +40,8 @@ pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordS
 pub use run::{Drawer, Drawn};
 use serde::Serialize;
 pub use verify::{Verification, Verifier};
+#[cfg(feature = "xlsx")]
+pub use workbook::WORKBOOK;
 
 /// The crate version written into records.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");

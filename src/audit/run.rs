@@ -65,6 +65,7 @@ pub struct Drawer<'a> {
     progress: OnProgress<'a>,
     frame_mode: crate::FrameMode,
     chunk: usize,
+    xlsx: bool,
 }
 
 impl std::fmt::Debug for Drawer<'_> {
@@ -78,6 +79,7 @@ impl std::fmt::Debug for Drawer<'_> {
             .field("log", &self.log)
             .field("redraw_reason", &self.redraw_reason)
             .field("frame_mode", &self.frame_mode)
+            .field("xlsx", &self.xlsx)
             .finish_non_exhaustive()
     }
 }
@@ -98,7 +100,19 @@ impl<'a> Drawer<'a> {
             progress: &crate::progress::silent,
             frame_mode: crate::FrameMode::Auto,
             chunk: crate::stream::CHUNK,
+            xlsx: false,
         }
+    }
+
+    /// Whether to write `outputs.xlsx` too: the CSV outputs as one Excel
+    /// workbook for the bureau's staff, a sheet per file, every cell text
+    /// (never a formula). It is derived from the CSV files, which remain
+    /// the draw; `verify` checks it against them. Off by default; a file
+    /// with more rows than a sheet holds (1,048,576) makes the draw fail
+    /// with nothing written. Needs the `xlsx` feature.
+    pub fn xlsx(&mut self, yes: bool) -> &mut Drawer<'a> {
+        self.xlsx = yes;
+        self
     }
 
     /// How the frame is built: in memory, or streamed from an entity file
@@ -380,6 +394,10 @@ impl Drawer<'_> {
             ..DrawView::joint(&joint, frame_digests)
         };
         let rendered = render_into(&tasks, &view, Sink::Dir(staging.path()))?;
+        if self.xlsx {
+            progress("writing outputs.xlsx");
+            write_workbook(staging.path())?;
+        }
         let record = rendered.last().map_or_else(Digest::default, |r| r.digest);
         drop(tasks);
         // The log's entries are on disk before the outputs are in place.
@@ -415,6 +433,21 @@ impl Drawer<'_> {
             log_entries: entries,
         })
     }
+}
+
+/// Writes `outputs.xlsx` from the CSV outputs in `dir`.
+#[cfg(feature = "xlsx")]
+fn write_workbook(dir: &Path) -> Result<()> {
+    super::workbook::write(dir)
+}
+
+/// Without the `xlsx` feature, a workbook is refused.
+#[cfg(not(feature = "xlsx"))]
+fn write_workbook(_: &Path) -> Result<()> {
+    Err(Error::policy(
+        Location::file("outputs.xlsx"),
+        "this build writes no workbooks (the crate's `xlsx` feature)",
+    ))
 }
 
 /// Checks that every commitment given names a task of the draw, and no

@@ -156,6 +156,9 @@ impl<'a> Verifier<'a> {
                 "nothing to verify: the replay is off and no draw log is given",
             ));
         };
+        if self.replay {
+            check_workbook(&self.record, &mut v);
+        }
         if let Some(log) = &self.log {
             let l = against_log(&self.record, log)?;
             v.differences.extend(l.differences);
@@ -163,6 +166,19 @@ impl<'a> Verifier<'a> {
         }
         Ok(v)
     }
+}
+
+/// Checks the draw's `outputs.xlsx`, if there is one, against its CSV files.
+fn check_workbook(record: &Path, v: &mut Verification) {
+    let dir = record.parent().unwrap_or(Path::new(""));
+    if std::fs::symlink_metadata(dir.join("outputs.xlsx")).is_err() {
+        return;
+    }
+    #[cfg(feature = "xlsx")]
+    v.differences.extend(super::workbook::differences(dir));
+    #[cfg(not(feature = "xlsx"))]
+    v.notes
+        .push("outputs.xlsx was not checked: this build reads no workbooks (the crate's `xlsx` feature)".into());
 }
 
 /// Checks a record against a [draw log](crate::audit::DrawLog): the log's chain

@@ -23,7 +23,7 @@ pub(crate) mod json;
 pub(crate) mod plan;
 pub(crate) mod population;
 #[cfg(feature = "xlsx")]
-mod sheet;
+pub(crate) mod sheet;
 mod tables;
 
 pub use calendar::{Calendar, DayKind};
