@@ -142,6 +142,7 @@ pub mod fairness;
 pub mod frame;
 pub mod inputs;
 pub mod key;
+pub mod messages;
 pub mod model;
 mod par;
 pub mod place;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use double_random::audit::Commitment;
 use double_random::contract;
+use double_random::messages::{self, Lang, Msg, fill, text};
 use double_random::place::{check_output_file, write_output_file};
 use double_random::results::publish::is_publication;
 use double_random::{Drawer, FrameMode, Inputs, Progress, Seed, Verifier};
@@ -39,8 +40,31 @@ macro_rules! outln {
     after_help = "Example, on the bundled fixtures:\n  double-random commit --plan fixtures/plan.json --out commitment.json\n  double-random draw --plan fixtures/plan.json --seed \"2027-03-01 lottery 0417 2953\" --commitment commitment.json --out out\n  double-random verify out/record.json"
 )]
 struct Cli {
+    /// The language of summaries, steps and errors: en or zh [default: from LC_ALL, LC_MESSAGES or LANG; zh for a zh_* locale].
+    #[arg(long, global = true, value_enum)]
+    lang: Option<LangArg>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// A language of the command line (`--lang`).
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    /// English.
+    En,
+    /// 简体中文.
+    Zh,
+}
+
+impl Cli {
+    /// The language asked for, else the locale's.
+    fn lang(&self) -> Lang {
+        match self.lang {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Zh) => Lang::Zh,
+            None => Lang::from_env(),
+        }
+    }
 }
 
 /// How the frame is built (`--frame`).
@@ -295,7 +319,7 @@ impl Command {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
+fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
     match cli.command {
         Command::Commit {
             plan,
@@ -332,7 +356,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             spinner.finish_and_clear();
             let (inputs, json) = committed?;
             for w in inputs.plan().warnings() {
-                eprintln!("warning: {w}");
+                eprintln!("{}", fill(Msg::Warning, lang, &[("message", &w)]));
             }
             match out {
                 Some(path) => write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?,
@@ -353,7 +377,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
         } => {
             let log = log.unwrap_or_else(|| contract::default_log(&out));
             let spinner = spinner();
-            let step = |p: Progress<'_>| show(&spinner, p);
+            let step = |p: Progress<'_>| show(&spinner, p, lang);
             let mut drawer = Drawer::new(Seed::new(seed)?, &out);
             for path in &plan {
                 drawer.plan(path);
@@ -380,19 +404,23 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 return Ok(ExitCode::SUCCESS);
             }
             for w in drawn.inputs.iter().flat_map(|i| i.plan().warnings()) {
-                eprintln!("warning: {w}");
+                eprintln!("{}", fill(Msg::Warning, lang, &[("message", &w)]));
             }
-            out!("{}", drawn.summary());
-            outln!("wrote {}", out.display());
+            out!("{}", drawn.summary_in(lang));
+            outln!("{}", fill(Msg::Wrote, lang, &[("path", &out.display().to_string())]));
             for e in &drawn.log_entries {
-                outln!(
-                    "logged entry {} of {} ({} {}): {}",
-                    e.seq,
-                    log.display(),
-                    e.task_id,
-                    e.round_id,
-                    e.entry_sha256
+                let logged = fill(
+                    Msg::Logged,
+                    lang,
+                    &[
+                        ("seq", &e.seq.to_string()),
+                        ("log", &log.display().to_string()),
+                        ("task", &e.task_id),
+                        ("round", &e.round_id),
+                        ("digest", &e.entry_sha256),
+                    ],
                 );
+                outln!("{logged}");
             }
             // The process ends here and the system takes its memory back at
             // once; freeing a large draw piece by piece took half a second
@@ -422,7 +450,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
                 eprintln!("note: --plan and --log apply to a draw's record, not a publication");
             }
             let v = double_random::results::publish::verify_publication(&record)?;
-            return Ok(report_verification(&v));
+            return Ok(report_verification(&v, lang));
         }
         Command::Verify {
             record,
@@ -432,7 +460,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             json: false,
         } => {
             let spinner = spinner();
-            let step = |p: Progress<'_>| show(&spinner, p);
+            let step = |p: Progress<'_>| show(&spinner, p, lang);
             let mut verifier = Verifier::new(&record);
             verifier.frame_mode(FrameMode::from(frame));
             if let Some(plan) = plan {
@@ -445,9 +473,9 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             spinner.finish_and_clear();
             let v = v?;
             for n in &v.notes {
-                outln!("note: {n}");
+                outln!("{}", fill(Msg::Note, lang, &[("message", n)]));
             }
-            return Ok(report_verification(&v));
+            return Ok(report_verification(&v, lang));
         }
         Command::Fairness {
             plan,
@@ -625,7 +653,7 @@ fn run(cli: Cli) -> Result<ExitCode, double_random::Error> {
             let schedule = p.schedule(&out)?;
             schedule.write_dir(&out)?;
             for w in &schedule.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("{}", fill(Msg::Warning, lang, &[("message", w)]));
             }
             outln!("program {}, year {}: {} round(s)", p.id(), p.year(), p.rounds().len());
             outln!(
@@ -738,9 +766,9 @@ fn count_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
 }
 
 /// Shows a step of a long command on the spinner.
-fn show(spinner: &indicatif::ProgressBar, progress: Progress<'_>) {
-    if let Progress::Step(step) = progress {
-        spinner.set_message(step.to_string());
+fn show(spinner: &indicatif::ProgressBar, progress: Progress<'_>, lang: Lang) {
+    if let Progress::Step(text) = progress {
+        spinner.set_message(messages::step(text, lang));
     }
 }
 
@@ -766,13 +794,14 @@ fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
     let json = cli.command.json();
-    match run(cli) {
+    let lang = cli.lang();
+    match run(cli, lang) {
         Ok(code) => code,
         Err(e) => {
             if json {
                 out!("{}", contract::envelope::<()>(Err(contract::ErrorReport::from(&e))));
             }
-            eprintln!("error: {e}");
+            eprintln!("{}", fill(Msg::Error, lang, &[("message", &e.localized(lang))]));
             ExitCode::from(2)
         }
     }
@@ -780,14 +809,15 @@ fn main() -> ExitCode {
 
 /// Prints `verified`, or each difference and their count; the exit code
 /// is 0 or 1.
-fn report_verification(v: &double_random::Verification) -> ExitCode {
+fn report_verification(v: &double_random::Verification, lang: Lang) -> ExitCode {
     if v.is_verified() {
-        outln!("verified");
+        outln!("{}", text(Msg::Verified, lang));
         return ExitCode::SUCCESS;
     }
     for d in &v.differences {
         outln!("{d}");
     }
-    outln!("not verified: {} difference(s)", v.differences.len());
+    let count = v.differences.len().to_string();
+    outln!("{}", fill(Msg::NotVerified, lang, &[("count", &count)]));
     ExitCode::from(1)
 }

@@ -11,9 +11,11 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+/// Runs the binary in English whatever the locale (tests/lang.rs covers Chinese).
 fn bin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_double-random"))
         .args(args)
+        .env("LC_ALL", "C")
         .output()
         .expect("the binary runs")
 }

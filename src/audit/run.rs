@@ -230,6 +230,11 @@ impl Drawn {
     pub fn summary(&self) -> String {
         self.draw.summary(&self.inputs)
     }
+
+    /// [`summary`](Drawn::summary) in `lang`.
+    pub fn summary_in(&self, lang: crate::messages::Lang) -> String {
+        self.draw.summary_in(&self.inputs, lang)
+    }
 }
 
 /// Where a draw is logged, and why it is drawn again when it is.

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::inputs::Inputs;
 use crate::key::SPEC_ID;
+use crate::messages::{Lang, Msg, fill, text};
 use crate::model::Mode;
 use crate::visit::JointDraw;
 
@@ -17,45 +18,78 @@ impl JointDraw {
     /// visits, the department visits merged into them, and each
     /// department's inspector load. `inputs` are in task order.
     pub fn summary(&self, inputs: &[Inputs]) -> String {
+        self.summary_in(inputs, Lang::En)
+    }
+
+    /// [`summary`](JointDraw::summary) in `lang`: the same table and
+    /// numbers, its words from the [catalogue](crate::messages).
+    pub fn summary_in(&self, inputs: &[Inputs], lang: Lang) -> String {
         let mut out = String::new();
+        let header: Vec<&str> = text(Msg::SummaryHeader, lang).split('|').collect();
+        let widths: [usize; 9] = [12, 5, 8, 12, 9, 9, 9, 9, 9];
+        let row = |out: &mut String, cells: [&str; 9]| {
+            for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+                let pad = " ".repeat(width.saturating_sub(display_width(cell)));
+                if i > 0 {
+                    out.push(' ');
+                }
+                // The first two columns are text, left-aligned; the others right-aligned.
+                if i < 2 {
+                    out.push_str(cell);
+                    out.push_str(&pad);
+                } else {
+                    out.push_str(&pad);
+                    out.push_str(cell);
+                }
+            }
+            out.push('\n');
+        };
         for (task, draw) in inputs.iter().zip(&self.draws) {
-            let _ = writeln!(
-                out,
-                "{SPEC_ID} draw: plan {}, task {}, round {}, seed {:?}",
-                task.plan.plan_id,
-                task.plan.task_id,
-                task.plan.round_id,
-                draw.seed.as_str()
+            let title = fill(
+                Msg::SummaryTitle,
+                lang,
+                &[
+                    ("spec", SPEC_ID),
+                    ("plan", &task.plan.plan_id),
+                    ("task", &task.plan.task_id),
+                    ("round", &task.plan.round_id),
+                    ("seed", &format!("{:?}", draw.seed.as_str())),
+                ],
             );
-            let _ = writeln!(
-                out,
-                "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                "department", "class", "ratio", "mode", "base", "eligible", "quota", "selected", "shortfall"
-            );
+            out.push_str(&title);
+            out.push('\n');
+            let h: [&str; 9] = std::array::from_fn(|i| header.get(i).copied().unwrap_or(""));
+            row(&mut out, h);
             for d in &draw.departments {
                 for c in &d.classes {
                     // A trigger-only class is never drawn: no quota, nothing short.
                     let (mode, quota, selected, shortfall) = match c.mode {
-                        Mode::TriggerOnly => ("trigger only", "-".into(), "-".into(), "-".into()),
+                        Mode::TriggerOnly => (text(Msg::TriggerOnly, lang), "-".into(), "-".into(), "-".into()),
                         mode => (
-                            mode.as_str(),
+                            match (mode, lang) {
+                                (Mode::OnSite, Lang::Zh) => text(Msg::OnSite, lang),
+                                (Mode::OffSite, Lang::Zh) => text(Msg::OffSite, lang),
+                                (mode, _) => mode.as_str(),
+                            },
                             c.quota.to_string(),
                             c.selected().to_string(),
                             c.shortfall().to_string(),
                         ),
                     };
-                    let _ = writeln!(
-                        out,
-                        "{:<12} {:<5} {:>8} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                        d.department,
-                        c.class.as_str(),
-                        c.ratio.as_str(),
-                        mode,
-                        c.base,
-                        c.eligible,
-                        quota,
-                        selected,
-                        shortfall
+                    let (base, eligible) = (c.base.to_string(), c.eligible.to_string());
+                    row(
+                        &mut out,
+                        [
+                            &d.department,
+                            c.class.as_str(),
+                            c.ratio.as_str(),
+                            mode,
+                            &base,
+                            &eligible,
+                            &quota,
+                            &selected,
+                            &shortfall,
+                        ],
                     );
                 }
             }
@@ -66,11 +100,17 @@ impl JointDraw {
             .filter(|v| v.parts.iter().any(|p| p.basis.contains(&crate::visit::Basis::Directed)))
             .count();
         let (separate, merged) = self.visits_saved();
-        let _ = writeln!(
-            out,
-            "visits: {merged} ({directed} with a directed check); {separate} department visits merged into them, {} visits saved",
-            separate - merged
+        let visits = fill(
+            Msg::Visits,
+            lang,
+            &[
+                ("visits", &merged.to_string()),
+                ("directed", &directed.to_string()),
+                ("separate", &separate.to_string()),
+                ("saved", &(separate - merged).to_string()),
+            ],
         );
+        let _ = writeln!(out, "{visits}");
         if !self.offsite.is_empty() {
             let reviewed = self.offsite.iter().filter(|c| c.reviewer.is_some()).count();
             let _ = writeln!(
@@ -153,4 +193,17 @@ impl JointDraw {
         }
         out
     }
+}
+
+/// The columns a text takes in a terminal: two for a wide (CJK) character.
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            if ('\u{1100}'..='\u{115F}').contains(&c) || ('\u{2E80}'..='\u{FFDC}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
 }

@@ -1,0 +1,140 @@
+//! The command line in English and Chinese: the same positions and
+//! numbers, the words from the catalogue, the language from `--lang` or
+//! the locale.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SEED: &str = "2027-03-01 lottery 0417 2953";
+
+fn run(args: &[&str], lang_env: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_double-random"));
+    c.args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
+    if let Some(l) = lang_env {
+        c.env("LANG", l);
+    }
+    c.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A copy of the fixtures with `edit` applied to `file`.
+fn broken(file: &str, edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let path = dir.path().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    dir
+}
+
+fn draw_args(dir: &Path) -> Vec<String> {
+    vec![
+        "draw".into(),
+        "--plan".into(),
+        dir.join("plan.json").display().to_string(),
+        "--seed".into(),
+        SEED.into(),
+        "--out".into(),
+        dir.join("out").display().to_string(),
+    ]
+}
+
+#[test]
+fn bad_inputs_name_the_same_place_in_both_languages() {
+    let cases: Vec<(tempfile::TempDir, &str, &str)> = vec![
+        (
+            broken("entities.csv", |t| t.replacen(",B,", ",E,", 1)),
+            "error: entities.csv, line 2, field risk_class: \"E\" is not a risk class (A, B, C, D, also A类 or A级 …, or empty for unclassified)",
+            "错误：entities.csv，第 2 行，字段 risk_class：\"E\" 不是信用风险分类（A、B、C、D，也可写作 A类、A级 …，未分类留空）",
+        ),
+        (
+            broken("entities.csv", |t| t.replacen("id,name", "code,name", 1)),
+            "error: entities.csv, line 1: missing column id",
+            "错误：entities.csv，第 1 行：缺少列 id",
+        ),
+        (
+            broken("history.csv", |t| {
+                t + "91140930XXXXXXXXXX,SCJG,2026-01-05,random,SCJG-001\n"
+            }),
+            "",
+            "",
+        ),
+    ];
+    for (dir, en, zh) in &cases {
+        let args = draw_args(dir.path());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let e = run(&[&args[..], &["--lang", "en"]].concat(), None);
+        let z = run(&[&args[..], &["--lang", "zh"]].concat(), None);
+        assert_eq!((e.status.code(), z.status.code()), (Some(2), Some(2)));
+        let (e, z) = (stderr(&e), stderr(&z));
+        if !en.is_empty() {
+            assert_eq!(e.trim_end(), *en);
+            assert_eq!(z.trim_end(), *zh);
+        }
+        // The same numbers (file, line, ids) in both.
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        assert_eq!(digits(&e), digits(&z), "{e}\n{z}");
+        assert!(z.starts_with("错误："), "{z}");
+        assert!(!dir.path().join("out").exists());
+    }
+}
+
+#[test]
+fn the_locale_chooses_the_language_and_lang_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let args = draw_args(dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let zh = run(&args, Some("zh_CN.UTF-8"));
+    assert!(zh.status.success(), "{}", stderr(&zh));
+    let zh = stdout(&zh);
+    assert!(zh.starts_with("DR3 抽取：计划 "), "{zh}");
+    assert!(zh.contains("部门"), "{zh}");
+    assert!(zh.contains("已写入 "), "{zh}");
+
+    // The same table in English, from the record already written: the numbers match.
+    let record = dir.path().join("out/record.json");
+    let record = record.to_str().unwrap();
+    assert_eq!(stdout(&run(&["verify", record], Some("zh_CN.UTF-8"))), "验证通过\n");
+    assert_eq!(
+        stdout(&run(&["verify", record, "--lang", "en"], Some("zh_CN.UTF-8"))),
+        "verified\n"
+    );
+    assert_eq!(stdout(&run(&["verify", record], Some("en_US.UTF-8"))), "verified\n");
+    assert_eq!(stdout(&run(&["verify", record], None)), "verified\n");
+
+    let again = dir.path().join("again");
+    let mut en_args = args.clone();
+    let again = again.display().to_string();
+    en_args[6] = &again;
+    let en = stdout(&run(
+        &[&en_args[..], &["--log", &format!("{again}.jsonl")]].concat(),
+        Some("C"),
+    ));
+    let numbers = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip(2)
+            .take_while(|l| !l.starts_with("visits") && !l.starts_with("检查户次"))
+            .flat_map(|l| {
+                l.split_whitespace()
+                    .filter(|w| w.parse::<f64>().is_ok())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert!(en.starts_with("DR3 draw: plan "), "{en}");
+    assert_eq!(numbers(&en), numbers(&zh));
+}
