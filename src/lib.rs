@@ -123,6 +123,7 @@
 //!   need it.
 //! - `svg` (default): SVG pictures of fairness reports (plotters).
 //! - `xlsx` (default): read input tables from Excel workbooks (calamine).
+//! - `serve` (default): `double-random serve`, the browser screens ([`serve`]).
 //! - `schema` (default): the JSON Schemas of the [`contract`]
 //!   (`contract::schemas`, schemars).
 //!
@@ -149,6 +150,8 @@ pub mod place;
 pub mod program;
 mod progress;
 pub mod results;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod stream;
 pub mod synth;
 pub mod visit;

@@ -286,6 +286,22 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Serve the draw ceremony, public verification and the fairness report to a browser (in Chinese; ?lang=en for English), on this computer only unless --addr says otherwise.
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Example:\n  double-random serve --dir fixtures\n\nThen open http://127.0.0.1:8080 in a browser. Plans are the .json plans of --dir; draws are written to DIR/draws, uploads for verification to DIR/uploads. Nothing outside DIR is read or written."
+    )]
+    Serve {
+        /// The working folder: its plans are offered; draws and uploads are written under it.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The address to listen on; the default serves this computer only.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The largest file an upload may hold, in MB.
+        #[arg(long, default_value = "512")]
+        max_upload_mb: u64,
+    },
     /// Write a realistic synthetic dataset (entities, items, history, directed checks, plan), deterministically.
     #[command(
         after_help = "Example:\n  double-random synth --entities 100000 --seed demo --out synth-100k\n  double-random draw --plan synth-100k/plan.json --seed 42 --out synth-100k-draw"
@@ -713,6 +729,20 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
                     r.round_id
                 );
             }
+        }
+        #[cfg(feature = "serve")]
+        Command::Serve {
+            dir,
+            addr,
+            max_upload_mb,
+        } => {
+            let running = double_random::serve::start(double_random::serve::Options {
+                dir,
+                addr,
+                max_upload: max_upload_mb.saturating_mul(1 << 20),
+            })?;
+            outln!("serving http://{}", running.addr);
+            running.wait();
         }
         Command::Synth {
             entities,

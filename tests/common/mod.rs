@@ -367,3 +367,10 @@ pub fn broken_team_rules_within(inputs: &Inputs, visits: &[double_random::visit:
     }
     broken
 }
+
+/// A file of the fixtures.
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Drives `double-random serve` in headless Chromium (Debian's chromium,
+# through playwright-core from npm). Installs what a fresh machine lacks.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq chromium
+fi
+if ! command -v node >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm
+fi
+cargo build --release --bin double-random
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+npm install --silent --no-audit --no-fund --prefix "$work" playwright-core@1 >/dev/null
+NODE_PATH="$work/node_modules" node tests/browser/ceremony.cjs "$PWD/target/release/double-random" "$PWD/fixtures"
