@@ -398,8 +398,8 @@ impl VisitKind {
     /// Parses a kind as history files name it: `random` or `directed`.
     pub(crate) fn parse(text: &str) -> Option<VisitKind> {
         match text {
-            "random" => Some(VisitKind::Random),
-            "directed" => Some(VisitKind::Directed),
+            "random" | "随机" | "双随机" | "随机抽查" => Some(VisitKind::Random),
+            "directed" | "定向" | "定向抽查" => Some(VisitKind::Directed),
             _ => None,
         }
     }

@@ -71,7 +71,9 @@ COLUMN_ALIASES = {
     "kind": ["检查类型", "类型", "事项类型"],
     "inspector_ids": ["检查人员编号", "执法人员编号", "检查人员"],
     "max_ratio": ["最高抽查比例", "抽查比例上限"],
+    "scale": ["规模", "企业规模"],
 }
+KINDS = {"随机": "random", "双随机": "random", "随机抽查": "random", "定向": "directed", "定向抽查": "directed"}
 CLASS_NAMES = {"信用风险低": "A", "低风险": "A", "信用风险一般": "B", "一般风险": "B",
                "信用风险较高": "C", "较高风险": "C", "信用风险高": "D", "高风险": "D"}
 STATES = {"存续": "active", "在业": "active", "开业": "active", "在营": "active", "正常": "active", "在册": "active",
@@ -226,6 +228,8 @@ def canonical_rows(records, wanted):
             row["risk_class"] = risk_class(row["risk_class"])
         if "status" in row:
             row["status"] = status(row["status"])
+        if "kind" in row:
+            row["kind"] = KINDS.get(row["kind"], row["kind"])
         yield row
 
 

@@ -117,6 +117,20 @@ pub const COLUMN_ALIASES: &[(&str, &[&str])] = &[
     ("kind", &["检查类型", "类型", "事项类型"]),
     ("inspector_ids", &["检查人员编号", "执法人员编号", "检查人员"]),
     ("max_ratio", &["最高抽查比例", "抽查比例上限"]),
+    ("min_ratio", &["最低抽查比例", "抽查比例下限"]),
+    ("legal_basis", &["法律依据", "检查依据"]),
+    ("method", &["检查方式"]),
+    ("qualification", &["资质要求", "所需资质"]),
+    ("qualifications", &["资质", "专业资质", "执法资质"]),
+    ("reason", &["原因", "检查原因", "线索来源", "回避原因"]),
+    ("item_ids", &["检查事项", "检查事项编号"]),
+    ("inspector_id", &["执法人员编号", "检查人员编号"]),
+    ("station", &["所属站所", "站所", "所属单位"]),
+    ("certificate_valid_until", &["执法证有效期", "执法证件有效期"]),
+    ("max_visits", &["最多检查户数"]),
+    ("max_per_day", &["每日最多户数"]),
+    ("unavailable", &["不可用日期", "请假日期"]),
+    ("scale", &["规模", "企业规模"]),
 ];
 
 /// The canonical name of a header that is an alias of exactly one column.

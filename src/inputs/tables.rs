@@ -30,9 +30,9 @@ pub(crate) fn load_items(file: &str, bytes: &[u8]) -> Result<Vec<CheckItem>> {
             c_kind,
             "an item kind (\"key\", \"general\" or \"public_information\")",
             |v| match v {
-                "key" => Some(ItemKind::Key),
-                "general" => Some(ItemKind::General),
-                "public_information" => Some(ItemKind::PublicInformation),
+                "key" | "重点检查事项" | "重点" => Some(ItemKind::Key),
+                "general" | "一般检查事项" | "一般" => Some(ItemKind::General),
+                "public_information" | "企业公示信息" | "公示信息" => Some(ItemKind::PublicInformation),
                 _ => None,
             },
         )?;
