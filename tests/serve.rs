@@ -81,6 +81,24 @@ fn the_server_draws_verifies_and_stays_in_its_folder() {
     }
     let (status, body) = http(&addr, "GET", "/api/commitment?plan=..%2Fplan.json", b"");
     assert_eq!(status, 422, "{body}");
+    // A plan whose input lies outside the folder is refused, not read.
+    let mut outside: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
+    outside["inputs"]["entities"] = "../entities.csv".into();
+    std::fs::write(dir.path().join("outside.json"), outside.to_string()).unwrap();
+    let (status, body) = http(&addr, "GET", "/api/commitment?plan=outside.json&lang=en", b"");
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("outside.json, field inputs.entities: ../entities.csv is outside the working folder"),
+        "{body}"
+    );
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/draw",
+        br#"{"plan": "outside.json", "seed": "2027-03-01 lottery 0417 2953"}"#,
+    );
+    assert_eq!(status, 422);
 
     // Uploads: plain names only, bounded in size, never over another.
     let (_, session) = http(&addr, "POST", "/api/session", b"");

@@ -260,7 +260,7 @@ impl State {
         Reply::json(&json!({"ok": true, "result": plans}))
     }
 
-    /// The plan `name` of the working folder.
+    /// The plan `name` of the working folder, whose inputs are all in it.
     fn plan(&self, name: Option<&str>) -> Result<PathBuf> {
         let name = name.and_then(plain_name).ok_or_else(|| {
             Error::policy(
@@ -268,7 +268,9 @@ impl State {
                 "name a plan of the working folder by its file name",
             )
         })?;
-        Ok(self.dir.join(name))
+        let plan = self.dir.join(name);
+        inputs_within(&plan, &self.dir)?;
+        Ok(plan)
     }
 
     fn commitment(&self, plan: Option<&str>, lang: Lang) -> Reply {
@@ -403,9 +405,19 @@ impl State {
             plans.sort();
             plans.into_iter().next()
         });
+        let Some(plan) = plan else {
+            let e = Error::policy(
+                Location::file("record.json"),
+                "the files hold no plan: add the plan and its input files to the record and its outputs",
+            );
+            return Reply::error(422, report(&e, lang));
+        };
+        if let Err(e) = inputs_within(&plan, &dir) {
+            return Reply::error(422, report(&e, lang));
+        }
         let request = contract::VerifyRequest {
             record,
-            plan,
+            plan: Some(plan),
             log: None,
             frame: contract::Frame::Auto,
         };
@@ -441,6 +453,26 @@ impl State {
             Err(_) => Reply::not_found(),
         }
     }
+}
+
+/// Refuses a plan that names an input outside `dir` (`../…`), which the
+/// server must not read.
+fn inputs_within(plan: &Path, dir: &Path) -> Result<()> {
+    let (name, plan_dir, parsed) = crate::inputs::read_plan(plan)?;
+    let dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    for (role, path) in parsed.inputs.iter() {
+        let inside = plan_dir
+            .join(path)
+            .canonicalize()
+            .map_or_else(|_| !path.contains(".."), |p| p.starts_with(&dir));
+        if !inside {
+            return Err(Error::policy(
+                Location::file(name).with_field(format!("inputs.{role}")),
+                format!("{path} is outside the working folder, which is all this server reads"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn content_type(name: &str) -> &'static str {
