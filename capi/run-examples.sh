@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 cargo build --release --locked
-lib=$PWD/target/release
+# The library is where cargo puts it (CARGO_TARGET_DIR, when CI shares one).
+lib=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
