@@ -138,7 +138,7 @@ impl Commitment {
         self.differences_from(&Commitment::with_frame_digest(inputs, frame_digest))
     }
 
-    fn differences_from(&self, now: &Commitment) -> Vec<String> {
+    pub(crate) fn differences_from(&self, now: &Commitment) -> Vec<String> {
         let mut out = Vec::new();
         for (field, a, b) in [
             ("spec", &self.spec, &now.spec),

@@ -278,9 +278,35 @@ impl State {
             .plan(plan)
             .and_then(|p| crate::audit::Commitment::load_and_compute(&p, crate::FrameMode::Auto));
         match computed {
-            Ok((_, c)) => Reply::json(&json!({"ok": true, "result": c})),
+            Ok((_, c)) => {
+                // The commitment published for this task, if the folder holds one.
+                let published = self
+                    .published_commitment(&c.task_id, &c.round_id)
+                    .map(|(name, p)| json!({"file": name, "differences": p.differences_from(&c)}));
+                Reply::json(&json!({"ok": true, "result": c, "published": published}))
+            }
             Err(e) => Reply::error(422, report(&e, lang)),
         }
+    }
+
+    /// A commitment in the working folder (a `.json` file that reads as
+    /// one) for this task and round: the draw is checked against it.
+    fn published_commitment(&self, task: &str, round: &str) -> Option<(String, crate::audit::Commitment)> {
+        let mut found: Vec<(String, crate::audit::Commitment)> = std::fs::read_dir(&self.dir)
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let bytes = name
+                    .ends_with(".json")
+                    .then(|| std::fs::read(e.path()).ok())
+                    .flatten()?;
+                let c = crate::audit::Commitment::from_json(&name, &bytes).ok()?;
+                (c.task_id == task && c.round_id == round).then_some((name, c))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.into_iter().next()
     }
 
     fn draw(&self, body: &Value, lang: Lang) -> Reply {
@@ -294,11 +320,16 @@ impl State {
                 .map(|n| draws.join(format!("{stem}-{n}")))
                 .find(|p| std::fs::symlink_metadata(p).is_err())
                 .unwrap_or_else(|| draws.join(stem));
+            let commitments = crate::inputs::read_plan(&plan)
+                .ok()
+                .and_then(|(_, _, p)| self.published_commitment(p.task_id(), p.round_id()))
+                .map(|(name, _)| vec![self.dir.join(name)])
+                .unwrap_or_default();
             let request = contract::DrawRequest {
                 plans: vec![plan],
                 seed,
                 out,
-                commitments: Vec::new(),
+                commitments,
                 log: Some(draws.join("draw-log.jsonl")),
                 redraw_reason: body["redraw_reason"].as_str().map(str::to_string),
                 force: false,

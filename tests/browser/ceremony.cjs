@@ -15,7 +15,7 @@ const assert = require("assert");
 const [bin, fixtures] = process.argv.slice(2);
 const SEED = "2027-03-01 lottery 0417 2953";
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "dr-browser-"));
-const inputs = ["plan.json", "entities.csv", "items.csv", "history.csv", "directed.csv", "calendar.csv", "inspectors.csv", "conflicts.csv"];
+const inputs = ["commitment.json", "plan.json", "entities.csv", "items.csv", "history.csv", "directed.csv", "calendar.csv", "inspectors.csv", "conflicts.csv"];
 for (const f of inputs) fs.copyFileSync(path.join(fixtures, f), path.join(work, f));
 // A second plan whose entity file has a bad risk class on line 3.
 const bad = fs.readFileSync(path.join(fixtures, "entities.csv"), "utf8").split("\n");
@@ -56,6 +56,8 @@ function ok(what) { checks++; console.log("ok: " + what); }
     const committed = JSON.parse(execFileSync(bin, ["commit", "--plan", path.join(work, "plan.json")]));
     assert.strictEqual(await page.textContent("#frame-digest"), committed.frame_sha256);
     ok("the page shows the commitment's frame digest");
+    assert.strictEqual(await page.textContent("#published"), "输入文件与已公布的承诺一致：commitment.json");
+    ok("the inputs are shown to match the published commitment");
     assert.strictEqual(await page.textContent("header h1"), "双随机、一公开 抽查");
     ok("the page is in Chinese");
 
@@ -63,6 +65,7 @@ function ok(what) { checks++; console.log("ok: " + what); }
     await page.click("#run-draw");
     await page.waitForSelector("#summary");
     const record = JSON.parse(fs.readFileSync(path.join(work, "draws/plan-1/record.json"), "utf8"));
+    assert.ok(record.tasks[0].commitment, "the draw was checked against the published commitment");
     assert.strictEqual(await page.textContent("#visits"), String(record.visits));
     const rows = await page.$$eval("#summary tr", trs => trs.length);
     assert.strictEqual(rows, 1 + record.tasks[0].departments.length * 4);
