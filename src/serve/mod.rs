@@ -208,6 +208,7 @@ impl State {
             },
             (Method::Get, "/favicon.ico") => Reply {
                 status: 204,
+                body: Vec::new(),
                 ..Reply::not_found()
             },
             (Method::Get, "/api/plans") => self.plans(),
