@@ -14,8 +14,9 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+        body.len(),
+        if method == "GET" { "" } else { "X-Double-Random: 1\r\n" }
     )
     .unwrap();
     s.write_all(body).unwrap();
@@ -48,6 +49,19 @@ fn the_server_draws_verifies_and_stays_in_its_folder() {
     assert!(page.contains("双随机"));
 
     let seed = br#"{"plan": "plan.json", "seed": "2027-03-01 lottery 0417 2953"}"#;
+    // A request that writes, without the page's header (another site's form or fetch), is refused.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/draw HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        seed.len()
+    )
+    .unwrap();
+    s.write_all(seed).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(!dir.path().join("draws").exists());
     let (status, body) = http(&addr, "POST", "/api/draw", seed);
     assert_eq!(status, 200, "{body}");
     let golden = std::fs::read(common::fixture_path("golden/selection.csv")).unwrap();

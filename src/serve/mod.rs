@@ -199,6 +199,20 @@ impl State {
             _ => Lang::Zh,
         };
         let method = request.method().clone();
+        // Another web site open in the same browser may send requests here;
+        // it cannot add this header without the server's consent (which it
+        // never gives), so a request that changes anything must carry it.
+        let ours = request
+            .headers()
+            .iter()
+            .any(|h| h.field.equiv("X-Double-Random") && h.value.as_str() == "1");
+        if method != Method::Get && !ours {
+            let e = Error::policy(
+                Location::file("request"),
+                "a request that writes must come from this server's page",
+            );
+            return respond(request, Reply::error(403, report(&e, lang)));
+        }
         let reply = match (&method, path.as_str()) {
             (Method::Get, "/" | "/verify" | "/fairness") => Reply {
                 status: 200,
@@ -227,23 +241,7 @@ impl State {
             (Method::Get, p) if p.starts_with("/download/") => self.download(p),
             _ => Reply::not_found(),
         };
-        let mut response = Response::from_data(reply.body).with_status_code(reply.status);
-        for (k, v) in [
-            ("Content-Type", reply.kind.to_string()),
-            ("X-Content-Type-Options", "nosniff".to_string()),
-            ("Cache-Control", "no-store".to_string()),
-        ]
-        .into_iter()
-        .chain(
-            reply
-                .download
-                .map(|name| ("Content-Disposition", format!("attachment; filename=\"{name}\""))),
-        ) {
-            if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-                response.add_header(h);
-            }
-        }
-        let _ = request.respond(response);
+        respond(request, reply);
     }
 
     /// The plans in the working folder: its `.json` files that read as plans.
@@ -505,6 +503,27 @@ fn inputs_within(plan: &Path, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Sends a reply, with the headers every answer carries.
+fn respond(request: Request, reply: Reply) {
+    let mut response = Response::from_data(reply.body).with_status_code(reply.status);
+    for (k, v) in [
+        ("Content-Type", reply.kind.to_string()),
+        ("X-Content-Type-Options", "nosniff".to_string()),
+        ("Cache-Control", "no-store".to_string()),
+    ]
+    .into_iter()
+    .chain(
+        reply
+            .download
+            .map(|name| ("Content-Disposition", format!("attachment; filename=\"{name}\""))),
+    ) {
+        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    let _ = request.respond(response);
 }
 
 fn content_type(name: &str) -> &'static str {
