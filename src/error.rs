@@ -215,19 +215,12 @@ impl Error {
 
     /// The same error with its line moved down by `lines` (for errors found
     /// in a part of a file read on its own).
-    pub(crate) fn shift_line(mut self, lines: u64) -> Error {
-        if let ErrorKind::Syntax { at, .. }
-        | ErrorKind::MissingColumn { at, .. }
-        | ErrorKind::DuplicateColumn { at }
-        | ErrorKind::InvalidField { at, .. }
-        | ErrorKind::DuplicateId { at, .. }
-        | ErrorKind::UnknownReference { at, .. }
-        | ErrorKind::Policy { at, .. } = &mut *self.0
-            && let Some(line) = &mut at.line
-        {
-            *line += lines;
-        }
-        self
+    pub(crate) fn shift_line(self, lines: u64) -> Error {
+        self.map_location(|at| {
+            if let Some(line) = &mut at.line {
+                *line += lines;
+            }
+        })
     }
 
     /// A stable snake_case name of what went wrong, for programs: `io`,
@@ -255,7 +248,6 @@ impl Error {
     }
 
     /// The same error with its location changed by `f`, if it has one.
-    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
     pub(crate) fn map_location(mut self, f: impl FnOnce(&mut Location)) -> Error {
         if let ErrorKind::Syntax { at, .. }
         | ErrorKind::MissingColumn { at, .. }
