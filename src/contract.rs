@@ -463,18 +463,11 @@ impl DrawReport {
 
 /// Reads a CSV output file as a [`Table`].
 fn read_table(path: &Path, name: &str) -> Result<Table> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..]);
-    let syntax = |e: csv::Error| Error::syntax(Location::file(name), e.to_string());
-    let columns = reader.headers().map_err(syntax)?.iter().map(str::to_string).collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        rows.push(record.map_err(syntax)?.iter().map(str::to_string).collect());
-    }
+    let mut rows = crate::audit::read_back(path, name)?.into_iter();
     Ok(Table {
         file: name.to_string(),
-        columns,
-        rows,
+        columns: rows.next().unwrap_or_default(),
+        rows: rows.collect(),
     })
 }
 

@@ -34,6 +34,7 @@ pub use commitment::{Commitment, FileDigest};
 pub use history::{history_after, history_rows};
 pub(crate) use history::{read_output, rows_of_visits};
 pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
+pub(crate) use outputs::read_back;
 pub(crate) use outputs::spreadsheet_safe;
 pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};

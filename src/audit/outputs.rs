@@ -34,6 +34,19 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "record.json",
 ];
 
+/// An output CSV file read back as its records, the header first: what
+/// the contract's tables and `outputs.xlsx` are made from.
+pub(crate) fn read_back(path: &Path, name: &str) -> Result<Vec<Vec<String>>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[..]);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::syntax(crate::error::Location::file(name), e.to_string()))?;
+        rows.push(record.iter().map(str::to_string).collect());
+    }
+    Ok(rows)
+}
+
 /// Where rendered outputs go: memory, files in a directory, or a
 /// comparison with the files already in a directory.
 #[derive(Clone, Copy)]

@@ -30,20 +30,6 @@ fn sheets() -> impl Iterator<Item = (&'static str, &'static str)> {
         .filter_map(|f| f.strip_suffix(".csv").map(|sheet| (*f, sheet)))
 }
 
-fn read_csv(path: &Path) -> Result<Vec<Vec<String>>> {
-    let name = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_path(path)
-        .map_err(|e| Error::syntax(Location::file(&name), e.to_string()))?;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::syntax(Location::file(&name), e.to_string()))?;
-        rows.push(record.iter().map(str::to_string).collect());
-    }
-    Ok(rows)
-}
-
 /// Writes `dir/outputs.xlsx` from the CSV files in `dir`.
 ///
 /// # Errors
@@ -56,7 +42,7 @@ pub(crate) fn write(dir: &Path) -> Result<()> {
     let path = dir.join(WORKBOOK);
     let failed = |e: rust_xlsxwriter::XlsxError| Error::io(&path, std::io::Error::other(e.to_string()));
     for (file, sheet) in sheets() {
-        let rows = read_csv(&dir.join(file))?;
+        let rows = super::read_back(&dir.join(file), file)?;
         if rows.len() > MAX_ROWS {
             return Err(Error::policy(
                 Location::file(file),
@@ -99,7 +85,7 @@ pub(crate) fn differences(dir: &Path) -> Vec<String> {
     };
     let mut out = Vec::new();
     for (file, sheet) in sheets() {
-        let Ok(csv) = read_csv(&dir.join(file)) else {
+        let Ok(csv) = super::read_back(&dir.join(file), file) else {
             continue; // OK because the replay reports a CSV file it cannot read.
         };
         let Ok(range) = book.worksheet_range(sheet) else {
