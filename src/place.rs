@@ -201,7 +201,7 @@ pub(crate) fn check_draw_folder(out: &Path, protected: &[Protected]) -> Result<(
     }
     names.sort();
     for (name, is_file) in &names {
-        if !crate::audit::OUTPUT_FILES.contains(&name.as_str()) && name != "outputs.xlsx" {
+        if !crate::audit::is_draw_file(name) {
             return Err(refused(
                 out,
                 format!("{only}, and this one holds {}", crate::error::quote(name)),

@@ -69,6 +69,7 @@ impl FrameMode {
             FrameMode::Auto => plans.iter().any(|p| {
                 crate::inputs::read_plan(p).is_ok_and(|(_, dir, plan)| {
                     plan.encoding("entities") == crate::inputs::Encoding::Utf8
+                        && !crate::inputs::is_workbook(&plan.inputs.entities)
                         && std::fs::metadata(dir.join(&plan.inputs.entities))
                             .is_ok_and(|m| m.len() > FrameMode::STREAM_ABOVE)
                 })
@@ -496,7 +497,7 @@ pub(crate) fn load(plans: &[PathBuf], seed: Option<&Seed>, chunk: usize) -> Resu
     };
     let file = first.inputs.entities.clone();
     let entity_path = dir.join(&file);
-    if first.encoding("entities") != crate::inputs::Encoding::Utf8 || file.to_ascii_lowercase().ends_with(".xlsx") {
+    if first.encoding("entities") != crate::inputs::Encoding::Utf8 || crate::inputs::is_workbook(&file) {
         return Err(Error::policy(
             Location::file(file).with_field("encoding"),
             "a streamed frame reads a UTF-8 CSV entity file by byte offsets; this one is a workbook or declared in \

@@ -34,15 +34,13 @@ pub use commitment::{Commitment, FileDigest};
 pub use history::{history_after, history_rows};
 pub(crate) use history::{read_output, rows_of_visits};
 pub use log::{DrawLog, LogEntry, MAX_REASON_CHARS};
-pub(crate) use outputs::read_back;
 pub(crate) use outputs::spreadsheet_safe;
-pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs};
+pub use outputs::{OUTPUT_FILES, Outputs, TaskInputs, WORKBOOK};
+pub(crate) use outputs::{is_draw_file, read_back};
 pub use record::{AuditRecord, RecordClass, RecordDepartment, RecordPlan, RecordSeed, RecordStratum, RecordTask};
 pub use run::{Drawer, Drawn};
 use serde::Serialize;
 pub use verify::{Verification, Verifier};
-#[cfg(feature = "xlsx")]
-pub use workbook::WORKBOOK;
 
 /// The crate version written into records.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -47,6 +47,15 @@ pub(crate) fn read_back(path: &Path, name: &str) -> Result<Vec<Vec<String>>> {
     Ok(rows)
 }
 
+/// The workbook `draw --xlsx` adds beside the output files: derived from
+/// them, not in the record, checked by `verify` when it is there.
+pub const WORKBOOK: &str = "outputs.xlsx";
+
+/// Whether a draw's folder may hold a file of this name.
+pub(crate) fn is_draw_file(name: &str) -> bool {
+    OUTPUT_FILES.contains(&name) || name == WORKBOOK
+}
+
 /// Where rendered outputs go: memory, files in a directory, or a
 /// comparison with the files already in a directory.
 #[derive(Clone, Copy)]

@@ -450,7 +450,7 @@ fn write_workbook(dir: &Path) -> Result<()> {
 #[cfg(not(feature = "xlsx"))]
 fn write_workbook(_: &Path) -> Result<()> {
     Err(Error::policy(
-        Location::file("outputs.xlsx"),
+        Location::file(super::WORKBOOK),
         "this build writes no workbooks (the crate's `xlsx` feature)",
     ))
 }

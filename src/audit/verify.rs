@@ -171,7 +171,7 @@ impl<'a> Verifier<'a> {
 /// Checks the draw's `outputs.xlsx`, if there is one, against its CSV files.
 fn check_workbook(record: &Path, v: &mut Verification) {
     let dir = record.parent().unwrap_or(Path::new(""));
-    if std::fs::symlink_metadata(dir.join("outputs.xlsx")).is_err() {
+    if std::fs::symlink_metadata(dir.join(super::WORKBOOK)).is_err() {
         return;
     }
     #[cfg(feature = "xlsx")]

@@ -13,12 +13,9 @@ use std::path::Path;
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::OUTPUT_FILES;
+use super::{OUTPUT_FILES, WORKBOOK};
 use crate::error::{Error, Location, Result};
 use crate::inputs::sheet::column_letter;
-
-/// The workbook's file name in a draw's folder.
-pub const WORKBOOK: &str = "outputs.xlsx";
 
 /// Rows a sheet holds, the header included.
 const MAX_ROWS: usize = 1_048_576;

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) mod calendar;
 mod decode;
+pub(crate) use decode::is_workbook;
 pub(crate) mod inspector;
 pub(crate) mod io;
 pub(crate) mod json;

@@ -468,7 +468,7 @@ impl State {
             return Reply::not_found();
         };
         let (folder, name) = (decode(folder), decode(name));
-        let allowed = crate::audit::OUTPUT_FILES.contains(&name.as_str()) || name == "outputs.xlsx";
+        let allowed = crate::audit::is_draw_file(&name);
         let (Some(folder), true) = (plain_name(&folder), allowed) else {
             return Reply::not_found();
         };
