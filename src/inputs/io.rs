@@ -133,6 +133,14 @@ pub const COLUMN_ALIASES: &[(&str, &[&str])] = &[
     ("scale", &["规模", "企业规模"]),
 ];
 
+/// The Chinese names of the canonical column `column`.
+pub(crate) fn aliases_of(column: &str) -> impl Iterator<Item = &'static str> + '_ {
+    COLUMN_ALIASES
+        .iter()
+        .filter(move |(canonical, _)| *canonical == column)
+        .flat_map(|(_, aliases)| aliases.iter().copied())
+}
+
 /// The canonical name of a header that is an alias of exactly one column.
 fn unambiguous_alias(header: &str) -> Option<&'static str> {
     let mut of = COLUMN_ALIASES
@@ -259,13 +267,10 @@ impl<'a> CsvFile<'a> {
     /// The index of an optional column (under its name, or one of its
     /// [Chinese names](COLUMN_ALIASES)).
     pub(crate) fn optional(&self, column: &str) -> Option<usize> {
-        self.columns.get(column).copied().or_else(|| {
-            COLUMN_ALIASES
-                .iter()
-                .filter(|(canonical, _)| *canonical == column)
-                .flat_map(|(_, aliases)| aliases.iter())
-                .find_map(|alias| self.columns.get(*alias).copied())
-        })
+        self.columns
+            .get(column)
+            .copied()
+            .or_else(|| aliases_of(column).find_map(|alias| self.columns.get(alias).copied()))
     }
 
     /// The header, trimmed.

@@ -124,11 +124,7 @@ impl Sheet {
                     .find(|(h, _)| h == field)
                     .or_else(|| {
                         // The field is named canonically; the header may hold an alias.
-                        crate::inputs::COLUMN_ALIASES
-                            .iter()
-                            .filter(|(c, _)| c == field)
-                            .flat_map(|(_, aliases)| aliases.iter())
-                            .find_map(|a| self.columns.iter().find(|(h, _)| h == a))
+                        crate::inputs::io::aliases_of(field).find_map(|a| self.columns.iter().find(|(h, _)| h == a))
                     })
                     .map(|(_, letter)| letter.clone());
             }
