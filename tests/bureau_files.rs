@@ -10,16 +10,13 @@ use double_random::{Drawer, Seed};
 
 const SEED: &str = "2027-03-01 lottery 0417 2953";
 
-/// The outputs that depend on the draw alone (the record and the public
-/// list also name the input files' digests).
-const DRAWN: [&str; 6] = [
-    "selection.csv",
-    "strata.csv",
-    "exclusions.csv",
-    "visits.csv",
-    "offsite.csv",
-    "unscheduled.csv",
-];
+/// The outputs that depend on the draw alone: all but the record and the
+/// public list, which also name the input files' digests.
+fn drawn() -> impl Iterator<Item = &'static str> {
+    double_random::audit::OUTPUT_FILES
+        .into_iter()
+        .filter(|f| !matches!(*f, "record.json" | "public.csv"))
+}
 
 fn draw(plan: &Path, out: &Path) {
     Drawer::new(Seed::new(SEED).unwrap(), out)
@@ -36,7 +33,7 @@ fn assert_draws_like_the_fixtures(dir: &Path) {
     common::copy_fixture_inputs(canonical.path(), &[]);
     draw(&canonical.path().join("plan.json"), &work.path().join("canonical"));
     draw(&dir.join("plan.json"), &work.path().join("bureau"));
-    for name in DRAWN {
+    for name in drawn() {
         let a = std::fs::read(work.path().join("canonical").join(name)).unwrap();
         let b = std::fs::read(work.path().join("bureau").join(name)).unwrap();
         assert!(a == b, "{name} differs");
@@ -63,14 +60,18 @@ fn assert_draws_like_the_fixtures(dir: &Path) {
     );
 }
 
-/// The fixture's CSV table `name` as rows of fields.
-fn table(name: &str) -> Vec<Vec<String>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+/// The CSV file at `path` as rows of fields, the header first.
+fn rows_of(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
     reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect()
+}
+
+/// The fixture's CSV table `name` as rows of fields.
+fn table(name: &str) -> Vec<Vec<String>> {
+    rows_of(&common::fixture_path(name))
 }
 
 fn write_table(path: &Path, rows: &[Vec<String>]) {
@@ -182,16 +183,6 @@ fn to_gb18030(dir: &Path, names: &[&str], bom: bool) {
     }
 }
 
-const CSV_INPUTS: [&str; 7] = [
-    "entities.csv",
-    "items.csv",
-    "history.csv",
-    "directed.csv",
-    "calendar.csv",
-    "inspectors.csv",
-    "conflicts.csv",
-];
-
 /// Adds `"encodings"` to the plan in `dir`.
 fn declare(dir: &Path, encodings: serde_json::Value) {
     let path = dir.join("plan.json");
@@ -204,19 +195,12 @@ fn declare(dir: &Path, encodings: serde_json::Value) {
 fn gb18030_files_declared_in_the_plan_draw_like_utf8() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &[]);
-    to_gb18030(dir.path(), &CSV_INPUTS, false);
-    let roles = [
-        "entities",
-        "items",
-        "history",
-        "directed",
-        "calendar",
-        "inspectors",
-        "conflicts",
-    ];
+    to_gb18030(dir.path(), &common::FIXTURE_INPUTS[1..], false);
+    // Each file's role is its name without `.csv` in the fixture's plan.
+    let roles = common::FIXTURE_INPUTS[1..].iter().map(|f| f.trim_end_matches(".csv"));
     declare(
         dir.path(),
-        serde_json::Value::Object(roles.iter().map(|r| (r.to_string(), "gbk".into())).collect()),
+        serde_json::Value::Object(roles.map(|r| (r.to_string(), "gbk".into())).collect()),
     );
     assert_draws_like_the_fixtures(dir.path());
     // The commitment hashes the files as given, not their UTF-8 reading.
@@ -373,13 +357,7 @@ fn outputs_xlsx_holds_the_csv_files_as_text_and_verify_checks_it() {
     );
     for sheet in book.sheet_names() {
         let cells = book.worksheet_range(&sheet).unwrap();
-        let csv: Vec<Vec<String>> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(out.join(format!("{sheet}.csv")))
-            .unwrap()
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
+        let csv: Vec<Vec<String>> = rows_of(&out.join(format!("{sheet}.csv")));
         let read: Vec<Vec<String>> = cells
             .rows()
             .map(|row| {
@@ -415,13 +393,7 @@ fn a_changed_or_missing_sheet_of_outputs_xlsx_is_a_difference() {
     // A workbook like the draw's, with one visit's date changed and no public sheet.
     let mut book = rust_xlsxwriter::Workbook::new();
     for sheet in ["selection", "strata", "exclusions", "visits", "offsite", "unscheduled"] {
-        let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(out.join(format!("{sheet}.csv")))
-            .unwrap()
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
+        let rows: Vec<Vec<String>> = rows_of(&out.join(format!("{sheet}.csv")));
         let ws = book.add_worksheet();
         ws.set_name(sheet).unwrap();
         for (r, row) in rows.iter().enumerate() {

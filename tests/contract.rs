@@ -245,7 +245,7 @@ fn the_command_line_prints_the_same_envelope() {
             .unwrap()
     };
     let plan = fixture("plan.json");
-    let o = run(&[
+    let draw = [
         "draw",
         "--plan",
         &plan,
@@ -254,7 +254,8 @@ fn the_command_line_prints_the_same_envelope() {
         "--out",
         out.to_str().unwrap(),
         "--json",
-    ]);
+    ];
+    let o = run(&draw);
     assert!(o.status.success());
     let answer: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_valid("draw-response.schema.json", &answer);
@@ -269,16 +270,7 @@ fn the_command_line_prints_the_same_envelope() {
     let answer: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(answer["result"]["verified"], true);
 
-    let o = run(&[
-        "draw",
-        "--plan",
-        &plan,
-        "--seed",
-        SEED,
-        "--out",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let o = run(&draw);
     assert_eq!(o.status.code(), Some(2));
     let answer: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_valid("draw-response.schema.json", &answer);
