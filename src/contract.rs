@@ -471,15 +471,20 @@ fn read_table(path: &Path, name: &str) -> Result<Table> {
     })
 }
 
-/// Computes a commitment, and writes it when the request names a file.
+/// Computes a commitment, and writes it when the request names a file;
+/// `progress` hears its step.
 ///
 /// # Errors
 ///
 /// Those of [`Commitment::load_and_compute`], and a refused or failed write.
-pub fn commit(request: &CommitRequest) -> Result<CommitReport> {
+pub fn commit(request: &CommitRequest, progress: OnProgress<'_>) -> Result<CommitReport> {
     if let Some(path) = &request.out {
         crate::place::check_output_file(path, request.force, &[])?;
     }
+    progress(crate::Progress::Step(&format!(
+        "reading {} and its inputs",
+        request.plan.display()
+    )));
     let (inputs, commitment) = Commitment::load_and_compute(&request.plan, request.frame.into())?;
     if let Some(path) = &request.out {
         let read = inputs.file_paths(&request.plan);
@@ -626,7 +631,7 @@ fn answer(command: &str, request: &[u8], progress: OnProgress<'_>) -> String {
     }
     match command {
         "draw" => run(request, |q: DrawRequest| draw(&q, progress)),
-        "commit" => run(request, |q: CommitRequest| commit(&q)),
+        "commit" => run(request, |q: CommitRequest| commit(&q, progress)),
         "verify" => run(request, |q: VerifyRequest| verify(&q, progress)),
         #[cfg(feature = "fairness")]
         "fairness" => run(request, |q: FairnessRequest| fairness(&q, progress)),

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use double_random::audit::Commitment;
 use double_random::contract;
 use double_random::messages::{self, Lang, Msg, fill, text};
 use double_random::place::{check_output_file, write_output_file};
@@ -342,7 +341,7 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             out,
             force,
             frame,
-            json: true,
+            json,
         } => {
             let request = contract::CommitRequest {
                 plan,
@@ -350,33 +349,19 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
                 force,
                 frame: frame.into(),
             };
-            out!("{}", contract::envelope(Ok(contract::commit(&request)?)));
-        }
-        Command::Commit {
-            plan,
-            out,
-            force,
-            frame,
-            json: false,
-        } => {
-            if let Some(path) = &out {
-                check_output_file(path, force, &[])?;
+            if json {
+                out!("{}", contract::envelope(Ok(contract::commit(&request, &|_| {})?)));
+                return Ok(ExitCode::SUCCESS);
             }
             let spinner = spinner();
-            let committed = || -> Result<(Inputs, String), double_random::Error> {
-                spinner.set_message(format!("reading {} and its inputs", plan.display()));
-                let (inputs, c) = Commitment::load_and_compute(&plan, FrameMode::from(frame))?;
-                Ok((inputs, c.to_json()))
-            };
-            let committed = committed();
+            let committed = contract::commit(&request, &|p| show(&spinner, p, lang));
             spinner.finish_and_clear();
-            let (inputs, json) = committed?;
-            for w in inputs.plan().warnings() {
-                eprintln!("{}", fill(Msg::Warning, lang, &[("message", &w)]));
+            let committed = committed?;
+            for w in &committed.warnings {
+                eprintln!("{}", fill(Msg::Warning, lang, &[("message", w)]));
             }
-            match out {
-                Some(path) => write_output_file(&path, json.as_bytes(), force, &inputs.file_paths(&plan))?,
-                None => out!("{json}"),
+            if request.out.is_none() {
+                out!("{}", committed.commitment.to_json());
             }
         }
         Command::Draw {
