@@ -8,7 +8,9 @@
 //! English is the default; `--lang zh`, or a Chinese locale
 //! (`LANG=zh_CN.UTF-8`), gives Chinese. The wording inside an error (what
 //! a field expects, why a policy is refused) is translated where the
-//! catalogue has the phrase ([`PHRASES`]) and otherwise stays English.
+//! catalogue has the phrase ([`PHRASES`], whose `{}` stand for numbers and
+//! names) and otherwise stays English; a file that cannot be opened is
+//! explained in words for the usual causes.
 
 use std::fmt::Write as _;
 
@@ -216,6 +218,118 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("the value is not valid UTF-8", "该值不是有效的 UTF-8 编码"),
     ("the file is empty (expected a header row)", "文件为空（应有表头行）"),
     ("the seed is empty", "种子为空"),
+    (
+        "an id (not empty, no surrounding spaces or control characters)",
+        "编号（不能为空，首尾不能有空格，不能含控制字符）",
+    ),
+    (
+        "a day kind (\"holiday\" or \"workday\")",
+        "日期类型（holiday 或 workday）",
+    ),
+    (
+        "a visit kind (\"random\" or \"directed\")",
+        "检查类型（random 或 directed）",
+    ),
+    ("a `;`-separated list of item ids", "以 `;` 分隔的检查事项编号"),
+    (
+        "a `;`-separated list of dates (YYYY-MM-DD)",
+        "以 `;` 分隔的日期（YYYY-MM-DD）",
+    ),
+    ("a date with working days after it", "其后还有工作日的日期"),
+    ("a number of days from {} to {}", "{} 到 {} 之间的天数"),
+    ("a number of working days from {} to {}", "{} 到 {} 之间的工作日数"),
+    ("a number of visits from {} to {}", "{} 到 {} 之间的检查次数"),
+    (
+        "a number of rounds per year from {} to {}",
+        "{} 到 {} 之间的每年抽查批次数",
+    ),
+    ("a count from {} to {}", "{} 到 {} 之间的人数"),
+    (
+        "a value of {} bytes (at most {} are accepted)",
+        "长度为 {} 字节的值（最多 {} 字节）",
+    ),
+    (
+        "the row has {} fields, the header has {}",
+        "该行有 {} 个字段，而表头有 {} 个",
+    ),
+    (
+        "column {} of the header is not valid UTF-8",
+        "表头第 {} 列不是有效的 UTF-8 编码",
+    ),
+    (
+        "it reads as GB18030 (GBK), the encoding Excel and WPS use for CSV on Chinese Windows: {}. Declare it in the plan (\"encodings\": {\"entities\": \"gb18030\"}, naming this file's role) or save the file as \"CSV UTF-8\"",
+        "按 GB18030（GBK，中文 Windows 上 Excel 和 WPS 保存 CSV 的编码）读作 {}。请在计划中声明该文件的编码（\"encodings\": {\"entities\": \"gb18030\"}，键为该文件的角色），或将文件另存为“CSV UTF-8”",
+    ),
+    (
+        "the line is not valid GB18030 (the encoding the plan declares for this file)",
+        "该行不是有效的 GB18030 编码（计划为此文件声明的编码）",
+    ),
+    ("the file is not valid {}", "文件不是有效的 {} 编码"),
+    (
+        "the file is not a readable .xlsx workbook ({})",
+        "文件不是可读取的 .xlsx 工作簿（{}）",
+    ),
+    ("the workbook has no sheet", "工作簿中没有工作表"),
+    ("the cell holds a spreadsheet error ({})", "单元格中是错误值（{}）"),
+    (
+        "this build reads no .xlsx workbooks (the crate's `xlsx` feature): save the sheet as CSV",
+        "此版本不能读取 .xlsx 工作簿（未启用 `xlsx` 功能）：请将工作表另存为 CSV",
+    ),
+    (
+        "the file has no entities (only a header)",
+        "文件中没有检查对象（只有表头）",
+    ),
+    (
+        "the file has no inspectors (only a header)",
+        "文件中没有执法检查人员（只有表头）",
+    ),
+    (
+        "to draw without teams, leave the inspectors out of the plan",
+        "如不组建检查组，请从计划中去掉 inspectors",
+    ),
+    ("item {} is listed twice", "检查事项 {} 重复列出"),
+    (
+        "item {} belongs to department {}, not {}",
+        "检查事项 {} 属于部门 {}，而不是 {}",
+    ),
+    (
+        "entity {} is unclassified and the plan names no unclassified_class",
+        "检查对象 {} 未分类，而计划没有指定 unclassified_class",
+    ),
+    ("the plan names no history file", "计划没有指定历史检查记录文件"),
+    (
+        "the file exists already (use --force to replace it)",
+        "文件已存在（如需替换请加 --force）",
+    ),
+    ("--force never replaces an input", "--force 不会替换输入文件"),
+    (
+        "--force replaces only a file, and this is a folder or a link",
+        "--force 只替换文件，而这是文件夹或链接",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and this is a symbolic link",
+        "--force 只替换抽取写出的文件夹，而这是符号链接",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and this is a file",
+        "--force 只替换抽取写出的文件夹，而这是文件",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and this one has no record.json",
+        "--force 只替换抽取写出的文件夹，而其中没有 record.json",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and its record.json is not a draw's record",
+        "--force 只替换抽取写出的文件夹，而其中的 record.json 不是抽取记录",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and its {} is not a file",
+        "--force 只替换抽取写出的文件夹，而其中的 {} 不是文件",
+    ),
+    (
+        "--force replaces only a folder written by a draw, and this one holds {}",
+        "--force 只替换抽取写出的文件夹，而其中有 {}",
+    ),
     ("entity", "检查对象"),
     ("department", "部门"),
     ("item", "检查事项"),
@@ -241,22 +355,58 @@ pub fn fill(msg: Msg, lang: Lang, args: &[(&str, &str)]) -> String {
     out
 }
 
-/// A phrase in `lang`, when the catalogue has it; else as it is.
+/// A phrase in `lang`, when the catalogue has it; else as it is. A
+/// catalogue phrase's `{}` stands for any text (a number, a name), carried
+/// into the translation in the same order; a phrase followed by `; ` and
+/// more is translated in both parts where each is in the catalogue.
 pub fn phrase(text: &str, lang: Lang) -> String {
-    if lang == Lang::Zh
-        && let Some((_, zh)) = PHRASES.iter().find(|(en, _)| *en == text)
-    {
-        return (*zh).to_string();
+    if lang == Lang::En {
+        return text.to_string();
     }
-    // A phrase followed by a hint keeps the hint as it is.
-    if lang == Lang::Zh
-        && let Some((en, zh)) = PHRASES
-            .iter()
-            .find(|(en, _)| text.starts_with(en) && text[en.len()..].starts_with(';'))
+    if let Some(zh) = PHRASES.iter().find_map(|(en, zh)| translate(en, zh, text)) {
+        return zh;
+    }
+    if let Some((head, tail)) = text.split_once("; ")
+        && let Some(zh) = PHRASES.iter().find_map(|(en, zh)| translate(en, zh, head))
     {
-        return format!("{zh}{}", &text[en.len()..]);
+        let tail = PHRASES
+            .iter()
+            .find_map(|(en, zh)| translate(en, zh, tail))
+            .unwrap_or_else(|| tail.to_string());
+        return format!("{zh}；{tail}");
     }
     text.to_string()
+}
+
+/// `text` in the words of `zh` when it is `en` with its `{}` filled.
+fn translate(en: &str, zh: &str, text: &str) -> Option<String> {
+    let pieces = captures(en, text)?;
+    let mut parts = zh.split("{}");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for (piece, part) in pieces.iter().zip(parts) {
+        out.push_str(piece);
+        out.push_str(part);
+    }
+    Some(out)
+}
+
+/// The texts that `pattern`'s `{}` stand for in `text`, each as short as
+/// it can be (the last takes the rest); `None` when `text` does not fit.
+fn captures<'t>(pattern: &str, text: &'t str) -> Option<Vec<&'t str>> {
+    let mut parts = pattern.split("{}");
+    let mut rest = text.strip_prefix(parts.next().unwrap_or_default())?;
+    let parts: Vec<&str> = parts.collect();
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            out.push(rest.strip_suffix(part)?);
+            return Some(out);
+        }
+        let at = rest.find(part)?;
+        out.push(&rest[..at]);
+        rest = &rest[at + part.len()..];
+    }
+    rest.is_empty().then_some(out)
 }
 
 /// A progress step (as the library reports it, in English) in `lang`.
@@ -309,6 +459,24 @@ pub fn location(at: &Location, lang: Lang) -> String {
     }
 }
 
+/// Why a file could not be read or written, in Chinese: the usual kinds
+/// in words, anything else as the system tells it.
+fn io_reason(source: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let words = match source.kind() {
+        K::NotFound => "找不到该文件或文件夹",
+        K::PermissionDenied => "没有读写权限",
+        K::AlreadyExists => "已存在",
+        K::IsADirectory => "这是文件夹，不是文件",
+        K::NotADirectory => "路径中有一段不是文件夹",
+        K::StorageFull => "磁盘已满",
+        K::ReadOnlyFilesystem => "文件系统为只读",
+        K::InvalidFilename => "文件名无效",
+        _ => return source.to_string(),
+    };
+    format!("{words}（{source}）")
+}
+
 impl Error {
     /// The error's message in `lang`: the same as its `Display` in
     /// English; in Chinese the same positions with Chinese words around
@@ -319,7 +487,7 @@ impl Error {
         }
         let at = |a: &Location| location(a, lang);
         match self.kind() {
-            ErrorKind::Io { path, source } => format!("{}：{source}", path.display()),
+            ErrorKind::Io { path, source } => format!("{}：{}", path.display(), io_reason(source)),
             ErrorKind::Syntax { at: a, message } | ErrorKind::Policy { at: a, message } => {
                 format!("{}：{}", at(a), phrase(message, lang))
             }
@@ -370,7 +538,7 @@ impl Error {
                 out
             }
             ErrorKind::OutputExists { path } => fill(Msg::OutputExists, lang, &[("path", &path.display().to_string())]),
-            ErrorKind::OutputRefused { path, reason } => format!("{}：{reason}", path.display()),
+            ErrorKind::OutputRefused { path, reason } => format!("{}：{}", path.display(), phrase(reason, lang)),
         }
     }
 }
@@ -448,7 +616,59 @@ mod tests {
         }
         for (en, zh) in PHRASES {
             assert!(!en.is_empty() && !zh.is_empty() && en != zh, "{en}");
+            assert_eq!(en.matches("{}").count(), zh.matches("{}").count(), "{en}");
+            assert!(!en.contains("{}{}"), "{en}: two placeholders need text between them");
         }
+    }
+
+    #[test]
+    fn phrases_carry_their_numbers_and_names_across() {
+        assert_eq!(
+            phrase("the row has 7 fields, the header has 8", Lang::Zh),
+            "该行有 7 个字段，而表头有 8 个"
+        );
+        assert_eq!(
+            phrase("item I-3 belongs to department WLJ, not SCJG", Lang::Zh),
+            "检查事项 I-3 属于部门 WLJ，而不是 SCJG"
+        );
+        assert_eq!(
+            phrase("a number of days from 0 to 3650", Lang::Zh),
+            "0 到 3650 之间的天数"
+        );
+        // Both halves of a sentence with a hint.
+        assert_eq!(
+            phrase(
+                "the file has no inspectors (only a header); to draw without teams, leave the inspectors out of the plan",
+                Lang::Zh
+            ),
+            "文件中没有执法检查人员（只有表头）；如不组建检查组，请从计划中去掉 inspectors"
+        );
+        // A known head keeps an unknown hint as it is; an unknown phrase stays English.
+        assert_eq!(phrase("the seed is empty; say why", Lang::Zh), "种子为空；say why");
+        assert_eq!(phrase("the row has 7 fields", Lang::Zh), "the row has 7 fields");
+        assert_eq!(
+            phrase("the row has 7 fields, the header has 8", Lang::En),
+            "the row has 7 fields, the header has 8"
+        );
+        assert_eq!(captures("a{}b{}", "axxbyy"), Some(vec!["xx", "yy"]));
+        assert_eq!(captures("a{}b", "axxbyyb"), Some(vec!["xxbyy"]));
+        assert_eq!(captures("a{}b", "axxc"), None);
+        assert_eq!(captures("ab", "abc"), None);
+    }
+
+    #[test]
+    fn usual_file_failures_are_in_words() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = Error::io("entities.csv", missing);
+        assert!(
+            e.localized(Lang::Zh)
+                .starts_with("entities.csv：找不到该文件或文件夹（"),
+            "{}",
+            e.localized(Lang::Zh)
+        );
+        assert_eq!(e.localized(Lang::En), e.to_string());
+        let odd = Error::io("e.csv", std::io::Error::other("odd"));
+        assert_eq!(odd.localized(Lang::Zh), "e.csv：odd");
     }
 
     #[test]

@@ -65,6 +65,16 @@ fn bad_inputs_name_the_same_place_in_both_languages() {
             "错误：entities.csv，第 1 行：缺少列 id",
         ),
         (
+            broken("entities.csv", |t| t.replacen(",微型\n", "\n", 1)),
+            "error: entities.csv, line 2: the row has 7 fields, the header has 8",
+            "错误：entities.csv，第 2 行：该行有 7 个字段，而表头有 8 个",
+        ),
+        (
+            broken("entities.csv", |t| t.replacen(",active,", ",closed,", 1)),
+            "error: entities.csv, line 2, field status: \"closed\" is not a status (one of \"active\", \"suspended\", \"deregistered\" or \"revoked\", or a register's 存续, 在业, 歇业, 注销, 吊销 or 撤销)",
+            "错误：entities.csv，第 2 行，字段 status：\"closed\" 不是登记状态（active、suspended、deregistered、revoked，或 存续、在业、歇业、注销、吊销、撤销）",
+        ),
+        (
             broken("history.csv", |t| {
                 t + "91140930XXXXXXXXXX,SCJG,2026-01-05,random,SCJG-001\n"
             }),
@@ -89,6 +99,32 @@ fn bad_inputs_name_the_same_place_in_both_languages() {
         assert!(z.starts_with("错误："), "{z}");
         assert!(!dir.path().join("out").exists());
     }
+}
+
+#[test]
+fn an_excel_gbk_file_and_a_missing_file_are_explained_in_chinese() {
+    let dir = broken("entities.csv", |t| t);
+    let path = dir.path().join("entities.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, encoding_rs::GB18030.encode(&text).0).unwrap();
+    let args = draw_args(dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let z = run(&[&args[..], &["--lang", "zh"]].concat(), None);
+    assert_eq!(z.status.code(), Some(2));
+    assert_eq!(
+        stderr(&z).trim_end(),
+        "错误：entities.csv，第 2 行，字段 name：该值不是有效的 UTF-8 编码；\
+         按 GB18030（GBK，中文 Windows 上 Excel 和 WPS 保存 CSV 的编码）读作 \"河曲县顺达润田农资有限公司\"。\
+         请在计划中声明该文件的编码（\"encodings\": {\"entities\": \"gb18030\"}，键为该文件的角色），\
+         或将文件另存为“CSV UTF-8”"
+    );
+
+    std::fs::write(&path, text).unwrap();
+    std::fs::remove_file(dir.path().join("items.csv")).unwrap();
+    let z = run(&[&args[..], &["--lang", "zh"]].concat(), Some("en_US.UTF-8"));
+    assert_eq!(z.status.code(), Some(2));
+    let z = stderr(&z);
+    assert!(z.starts_with("错误：items.csv：找不到该文件或文件夹（"), "{z}");
 }
 
 #[test]
