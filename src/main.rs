@@ -448,7 +448,8 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
         }
         Command::Verify { record, plan, log, .. } if is_publication(&record) => {
             if plan.is_some() || log.is_some() {
-                eprintln!("note: --plan and --log apply to a draw's record, not a publication");
+                let note = messages::phrase("--plan and --log apply to a draw's record, not a publication", lang);
+                eprintln!("{}", fill(Msg::Note, lang, &[("message", &note)]));
             }
             let v = double_random::results::publish::verify_publication(&record)?;
             return Ok(report_verification(&v, lang));
@@ -512,7 +513,11 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             if let Some(program) = program {
                 #[cfg(feature = "svg")]
                 if svg.is_some() {
-                    eprintln!("note: --svg draws a plan's report; a program's year has no pictures yet");
+                    let note = messages::phrase(
+                        "--svg draws a plan's report; a program's year has no pictures yet",
+                        lang,
+                    );
+                    eprintln!("{}", fill(Msg::Note, lang, &[("message", &note)]));
                 }
                 let p = double_random::program::Program::load(&program)?;
                 let bar = count_bar(runs, "years");
@@ -576,15 +581,21 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             match out {
                 Some(path) => {
                     write_output_file(&path, text.as_bytes(), force, &read)?;
-                    match base {
-                        Some(base) => outln!(
-                            "wrote {} ({} rows of {} and {added} of the round)",
-                            path.display(),
-                            text.lines().count() - 1 - added,
-                            base.display()
+                    let (path, rows) = (path.display().to_string(), added.to_string());
+                    let line = match base {
+                        Some(base) => fill(
+                            Msg::HistoryWroteOnBase,
+                            lang,
+                            &[
+                                ("path", &path),
+                                ("base_rows", &(text.lines().count() - 1 - added).to_string()),
+                                ("base", &base.display().to_string()),
+                                ("rows", &rows),
+                            ],
                         ),
-                        None => outln!("wrote {} ({added} rows)", path.display()),
-                    }
+                        None => fill(Msg::HistoryWrote, lang, &[("path", &path), ("rows", &rows)]),
+                    };
+                    outln!("{line}");
                 }
                 None => out!("{text}"),
             }
@@ -602,14 +613,23 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
                 .lines()
                 .filter(|l| l.ends_with(",yes"))
                 .count();
-            outln!(
-                "{} results, {} with a problem; {} rows published, {overdue} overdue on {on}",
-                p.record.results_count,
-                p.record.problems,
-                String::from_utf8_lossy(&p.files[0].1).lines().count() - 1
+            let published = fill(
+                Msg::Published,
+                lang,
+                &[
+                    ("results", &p.record.results_count.to_string()),
+                    ("problems", &p.record.problems.to_string()),
+                    (
+                        "rows",
+                        &(String::from_utf8_lossy(&p.files[0].1).lines().count() - 1).to_string(),
+                    ),
+                    ("overdue", &overdue.to_string()),
+                    ("on", &on.to_string()),
+                ],
             );
-            let files = double_random::results::publish::PUBLICATION_FILES;
-            outln!("wrote {}: {}", out.display(), files.join(", "));
+            outln!("{published}");
+            let files = double_random::results::publish::PUBLICATION_FILES.join(", ");
+            outln!("{}", wrote_files(&out, &files, lang));
         }
         Command::Notices {
             record,
@@ -618,12 +638,13 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
         } => {
             let n = double_random::results::notices::Notices::make(&record, reclassify.as_deref())?;
             n.write_dir(&out)?;
-            outln!(
-                "{} notices (一次告知), {} entities on the pre-warning list (事前失信警示提醒)",
-                n.notices,
-                n.warned
+            let made = fill(
+                Msg::NoticesMade,
+                lang,
+                &[("notices", &n.notices.to_string()), ("warned", &n.warned.to_string())],
             );
-            outln!("wrote {}: notices.csv, prewarning.csv", out.display());
+            outln!("{made}");
+            outln!("{}", wrote_files(&out, "notices.csv, prewarning.csv", lang));
         }
         Command::Calibrate {
             publications,
@@ -656,38 +677,25 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             for w in &schedule.warnings {
                 eprintln!("{}", fill(Msg::Warning, lang, &[("message", w)]));
             }
-            outln!("program {}, year {}: {} round(s)", p.id(), p.year(), p.rounds().len());
-            outln!(
-                "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
-                "department",
-                "class",
-                "mode",
-                "base",
-                "ratio",
-                "per year"
+            let title = fill(
+                Msg::ProgramTitle,
+                lang,
+                &[
+                    ("program", p.id()),
+                    ("year", &p.year().to_string()),
+                    ("rounds", &p.rounds().len().to_string()),
+                ],
             );
-            for e in schedule.expected.iter().filter(|e| e.round_id == "year") {
-                outln!(
-                    "{:<12} {:<5} {:>12} {:>9} {:>9} {:>9}",
-                    e.department,
-                    e.class.as_str(),
-                    e.mode.as_str(),
-                    e.base,
-                    e.ratio,
-                    e.expected
-                );
-            }
-            outln!(
-                "wrote {}: {} and expected.csv",
-                out.display(),
-                schedule
-                    .plans
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            outln!("{title}");
+            out!("{}", schedule.table_in(lang));
+            let plans: Vec<&str> = schedule.plans.iter().map(|(n, _)| n.as_str()).collect();
+            let wrote = fill(
+                Msg::ProgramWrote,
+                lang,
+                &[("path", &out.display().to_string()), ("plans", &plans.join(", "))],
             );
-            outln!("then, round by round:");
+            outln!("{wrote}");
+            outln!("{}", messages::text(Msg::ProgramThen, lang));
             for (k, r) in p.rounds().iter().enumerate() {
                 let plan = out.join(p.plan_file(k));
                 if k > 0 {
@@ -726,7 +734,7 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
                 addr,
                 max_upload: max_upload_mb.saturating_mul(1 << 20),
             })?;
-            outln!("serving http://{}", running.addr);
+            outln!("{}", fill(Msg::Serving, lang, &[("addr", &running.addr.to_string())]));
             running.wait();
         }
         Command::Synth {
@@ -745,13 +753,17 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             json: false,
         } => {
             let s = double_random::synth::synth(&out, entities, &seed)?;
-            outln!(
-                "wrote {}: {} entities, {} past visits, {} directed checks, plan.json",
-                out.display(),
-                s.entities,
-                s.history,
-                s.directed
+            let wrote = fill(
+                Msg::SynthWrote,
+                lang,
+                &[
+                    ("path", &out.display().to_string()),
+                    ("entities", &s.entities.to_string()),
+                    ("history", &s.history.to_string()),
+                    ("directed", &s.directed.to_string()),
+                ],
             );
+            outln!("{wrote}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -835,4 +847,13 @@ fn report_verification(v: &double_random::Verification, lang: Lang) -> ExitCode 
     let count = v.differences.len().to_string();
     outln!("{}", fill(Msg::NotVerified, lang, &[("count", &count)]));
     ExitCode::from(1)
+}
+
+/// "wrote FOLDER: FILES" in `lang`.
+fn wrote_files(dir: &std::path::Path, files: &str, lang: Lang) -> String {
+    fill(
+        Msg::WroteFiles,
+        lang,
+        &[("path", &dir.display().to_string()), ("files", files)],
+    )
 }

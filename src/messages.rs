@@ -96,6 +96,24 @@ pub enum Msg {
     StepWorkbook,
     StepReplaying,
     StepComparing,
+    OffSiteChecks,
+    OffSiteReviewed,
+    Unscheduled,
+    NotVisited,
+    AndMore,
+    LoadTitle,
+    LoadRow,
+    HistoryWrote,
+    HistoryWroteOnBase,
+    Published,
+    WroteFiles,
+    NoticesMade,
+    ProgramTitle,
+    ProgramHeader,
+    ProgramWrote,
+    ProgramThen,
+    SynthWrote,
+    Serving,
 }
 
 /// Every message, with its English and Chinese text.
@@ -200,6 +218,84 @@ pub const CATALOGUE: &[(Msg, &str, &str)] = &[
     (Msg::StepWorkbook, "writing outputs.xlsx", "正在写入 outputs.xlsx"),
     (Msg::StepReplaying, "replaying the draw", "正在重演抽取"),
     (Msg::StepComparing, "comparing the outputs", "正在比对结果文件"),
+    (
+        Msg::OffSiteChecks,
+        "off-site checks: {count} (offsite.csv), not visits",
+        "非现场检查：{count} 项（offsite.csv），不上门",
+    ),
+    (
+        Msg::OffSiteReviewed,
+        "off-site checks: {count} (offsite.csv), not visits, each with a reviewer",
+        "非现场检查：{count} 项（offsite.csv），不上门，每项指派审核人员",
+    ),
+    (
+        Msg::Unscheduled,
+        "directed checks not visited, the entity not being active: {count} (unscheduled.csv)",
+        "检查对象不在营业状态、未安排上门的定向检查：{count} 项（unscheduled.csv）",
+    ),
+    (
+        Msg::NotVisited,
+        "  not visited: {department} directed check of {reason} (line {line} of {file}) on {entity}, which is {status}",
+        "  未安排：{department} 对 {entity} 的定向检查（{reason}，{file} 第 {line} 行），该对象状态为 {status}",
+    ),
+    (Msg::AndMore, "  … and {count} more", "  … 另有 {count} 项"),
+    (
+        Msg::LoadTitle,
+        "inspector load per department (visits per inspector): min / median / max",
+        "各部门执法检查人员工作量（每人检查户次）：最少 / 中位数 / 最多",
+    ),
+    (
+        Msg::LoadRow,
+        "  {department} {min} / {median} / {max} over {count} inspectors",
+        "  {department} {min} / {median} / {max}（共 {count} 人）",
+    ),
+    (
+        Msg::HistoryWrote,
+        "wrote {path} ({rows} rows)",
+        "已写入 {path}（{rows} 行）",
+    ),
+    (
+        Msg::HistoryWroteOnBase,
+        "wrote {path} ({base_rows} rows of {base} and {rows} of the round)",
+        "已写入 {path}（{base} 的 {base_rows} 行，加本批次 {rows} 行）",
+    ),
+    (
+        Msg::Published,
+        "{results} results, {problems} with a problem; {rows} rows published, {overdue} overdue on {on}",
+        "检查结果 {results} 条，发现问题 {problems} 条；公示 {rows} 行，截至 {on} 逾期 {overdue} 条",
+    ),
+    (Msg::WroteFiles, "wrote {path}: {files}", "已写入 {path}：{files}"),
+    (
+        Msg::NoticesMade,
+        "{notices} notices (一次告知), {warned} entities on the pre-warning list (事前失信警示提醒)",
+        "一次告知 {notices} 份，列入事前失信警示提醒名单 {warned} 户",
+    ),
+    (
+        Msg::ProgramTitle,
+        "program {program}, year {year}: {rounds} round(s)",
+        "年度抽查工作计划 {program}，{year} 年：{rounds} 个批次",
+    ),
+    (
+        Msg::ProgramHeader,
+        "department|class|mode|base|ratio|per year",
+        "部门|类别|方式|名录数|比例|全年应抽",
+    ),
+    (
+        Msg::ProgramWrote,
+        "wrote {path}: {plans} and expected.csv",
+        "已写入 {path}：{plans} 及 expected.csv",
+    ),
+    (Msg::ProgramThen, "then, round by round:", "此后逐批次执行："),
+    (
+        Msg::SynthWrote,
+        "wrote {path}: {entities} entities, {history} past visits, {directed} directed checks, plan.json",
+        "已写入 {path}：检查对象 {entities} 户，历史检查 {history} 条，定向检查 {directed} 项，plan.json",
+    ),
+    (
+        Msg::Serving,
+        "serving http://{addr}",
+        "已启动，请用浏览器打开 http://{addr}",
+    ),
 ];
 
 /// Phrases inside errors and notes, with their Chinese: what a field
@@ -330,6 +426,22 @@ pub const PHRASES: &[(&str, &str)] = &[
         "--force replaces only a folder written by a draw, and this one holds {}",
         "--force 只替换抽取写出的文件夹，而其中有 {}",
     ),
+    (
+        "--plan and --log apply to a draw's record, not a publication",
+        "--plan 和 --log 只用于抽取记录，不用于公示",
+    ),
+    (
+        "--svg draws a plan's report; a program's year has no pictures yet",
+        "--svg 只为单个计划的报告作图；年度计划暂无图",
+    ),
+    (
+        "task {} round {} was drawn already (entry {}, record {})",
+        "任务 {} 批次 {} 已经抽取过（日志第 {} 条，记录 {}）",
+    ),
+    (
+        "give --redraw-reason to draw it again",
+        "如需重新抽取，请用 --redraw-reason 说明理由",
+    ),
     ("entity", "检查对象"),
     ("department", "部门"),
     ("item", "检查事项"),
@@ -346,12 +458,31 @@ pub fn text(msg: Msg, lang: Lang) -> &'static str {
         .map_or("", |(_, en, zh)| if lang == Lang::Zh { zh } else { en })
 }
 
-/// The text of `msg` in `lang` with its placeholders filled.
+/// The text of `msg` in `lang` with its placeholders filled, in one pass:
+/// a value is never read for placeholders (an id may hold `{line}`).
 pub fn fill(msg: Msg, lang: Lang, args: &[(&str, &str)]) -> String {
-    let mut out = text(msg, lang).to_string();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::new();
+    let mut rest = text(msg, lang);
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            args.iter()
+                .find(|(name, _)| *name == &after[..close])
+                .map(|a| (a.1, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -433,6 +564,48 @@ pub fn step(text_en: &str, lang: Lang) -> String {
         return fill(Msg::StepReading, lang, &[("plan", plan)]);
     }
     text_en.to_string()
+}
+
+/// The columns a text takes in a terminal: two for a wide (CJK) character.
+pub(crate) fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// Appends one line of a table: each cell padded to its width in
+/// terminal columns (see [`display_width`]), the first `left` cells
+/// left-aligned and the others right-aligned, one space between.
+pub(crate) fn table_row(out: &mut String, cells: &[&str], widths: &[usize], left: usize) {
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        let pad = " ".repeat(width.saturating_sub(display_width(cell)));
+        if i > 0 {
+            out.push(' ');
+        }
+        if i < left {
+            out.push_str(cell);
+            out.push_str(&pad);
+        } else {
+            out.push_str(&pad);
+            out.push_str(cell);
+        }
+    }
+    out.push('\n');
+}
+
+/// How a class is checked, in `lang`: the plan's word in English.
+pub fn mode_word(mode: crate::model::Mode, lang: Lang) -> &'static str {
+    use crate::model::Mode;
+    match (mode, lang) {
+        (Mode::TriggerOnly, _) => text(Msg::TriggerOnly, lang),
+        (Mode::OnSite, Lang::Zh) => text(Msg::OnSite, lang),
+        (Mode::OffSite, Lang::Zh) => text(Msg::OffSite, lang),
+        (mode, _) => mode.as_str(),
+    }
+}
+
+/// A table's header row in `lang`, from a message whose text is its
+/// cells separated by `|`.
+pub(crate) fn header_cells(msg: Msg, lang: Lang) -> Vec<&'static str> {
+    text(msg, lang).split('|').collect()
 }
 
 /// Where an error is, in `lang`.
@@ -548,7 +721,7 @@ mod tests {
     use super::*;
 
     /// Every message once in the catalogue.
-    const ALL: [Msg; 36] = [
+    const ALL: [Msg; 54] = [
         Msg::Error,
         Msg::Warning,
         Msg::Note,
@@ -585,6 +758,24 @@ mod tests {
         Msg::StepWorkbook,
         Msg::StepReplaying,
         Msg::StepComparing,
+        Msg::OffSiteChecks,
+        Msg::OffSiteReviewed,
+        Msg::Unscheduled,
+        Msg::NotVisited,
+        Msg::AndMore,
+        Msg::LoadTitle,
+        Msg::LoadRow,
+        Msg::HistoryWrote,
+        Msg::HistoryWroteOnBase,
+        Msg::Published,
+        Msg::WroteFiles,
+        Msg::NoticesMade,
+        Msg::ProgramTitle,
+        Msg::ProgramHeader,
+        Msg::ProgramWrote,
+        Msg::ProgramThen,
+        Msg::SynthWrote,
+        Msg::Serving,
     ];
 
     fn placeholders(text: &str) -> Vec<&str> {
@@ -654,6 +845,15 @@ mod tests {
         assert_eq!(captures("a{}b", "axxbyyb"), Some(vec!["xxbyy"]));
         assert_eq!(captures("a{}b", "axxc"), None);
         assert_eq!(captures("ab", "abc"), None);
+    }
+
+    #[test]
+    fn values_are_filled_in_once() {
+        assert_eq!(
+            fill(Msg::Line, Lang::En, &[("file", "{line}.csv"), ("line", "7")]),
+            "{line}.csv, line 7"
+        );
+        assert_eq!(fill(Msg::Line, Lang::Zh, &[("file", "e.csv")]), "e.csv，第 {line} 行");
     }
 
     #[test]

@@ -751,6 +751,28 @@ impl Program {
 }
 
 impl Schedule {
+    /// The year's expected counts per department and class as a table for
+    /// a terminal, in `lang`.
+    pub fn table_in(&self, lang: crate::messages::Lang) -> String {
+        use crate::messages::{Msg, header_cells, mode_word, table_row};
+        let widths = [12, 5, 12, 9, 9, 9];
+        let mut out = String::new();
+        table_row(&mut out, &header_cells(Msg::ProgramHeader, lang), &widths, 2);
+        for e in self.expected.iter().filter(|e| e.round_id == "year") {
+            let (base, expected) = (e.base.to_string(), e.expected.to_string());
+            let cells = [
+                e.department.as_str(),
+                e.class.as_str(),
+                mode_word(e.mode, lang),
+                &base,
+                &e.ratio,
+                &expected,
+            ];
+            table_row(&mut out, &cells, &widths, 2);
+        }
+        out
+    }
+
     /// The expected counts as CSV: `round_id, department, class, mode,
     /// base, ratio, expected`, the rounds first, then the year's totals.
     pub fn expected_csv(&self) -> String {

@@ -174,3 +174,103 @@ fn the_locale_chooses_the_language_and_lang_overrides_it() {
     assert!(en.starts_with("DR3 draw: plan "), "{en}");
     assert_eq!(numbers(&en), numbers(&zh));
 }
+
+#[test]
+fn the_cycle_after_the_draw_speaks_chinese_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let record = common::fixture_path("golden/record.json");
+    let record = record.to_str().unwrap();
+    let zh_lines = |args: &[&str]| -> Vec<String> {
+        let o = run(&[args, &["--lang", "zh"]].concat(), None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().map(str::to_string).collect()
+    };
+
+    let notices = zh_lines(&["notices", record, "--out", &out("n")]);
+    assert_eq!(notices[0], "一次告知 213 份，列入事前失信警示提醒名单 462 户");
+    assert_eq!(notices[1], format!("已写入 {}：notices.csv, prewarning.csv", out("n")));
+
+    let results = common::fixture_path("results.csv");
+    let args = [
+        "publish",
+        record,
+        "--results",
+        results.to_str().unwrap(),
+        "--on",
+        "2027-06-15",
+    ];
+    let published = zh_lines(&[&args[..], &["--out", &out("p")]].concat());
+    assert_eq!(
+        published[0],
+        "检查结果 608 条，发现问题 68 条；公示 608 行，截至 2027-06-15 逾期 546 条"
+    );
+    let en = run(&[&args[..], &["--out", &out("p-en")]].concat(), Some("C"));
+    assert_eq!(
+        stdout(&en).lines().next(),
+        Some("608 results, 68 with a problem; 608 rows published, 546 overdue on 2027-06-15")
+    );
+
+    let program = common::fixture_path("program.json");
+    let program = zh_lines(&["program", program.to_str().unwrap(), "--out", &out("y")]);
+    assert_eq!(program[0], "年度抽查工作计划 14093020271000，2027 年：2 个批次");
+    // The columns line up in a terminal: a Chinese character takes two.
+    assert_eq!(
+        program[1],
+        "部门         类别          方式    名录数      比例  全年应抽"
+    );
+    assert_eq!(
+        program[2],
+        "SCJG         A       非现场检查      3403      0.06       206"
+    );
+    assert_eq!(
+        program[6],
+        "WLJ          A       触发式监管       110         -         0"
+    );
+
+    let history = common::fixture_path("history.csv");
+    let args = [
+        "history",
+        record,
+        "--base",
+        history.to_str().unwrap(),
+        "--out",
+        &out("h.csv"),
+    ];
+    let history = zh_lines(&args);
+    assert_eq!(
+        history,
+        [format!(
+            "已写入 {}（{} 的 715 行，加本批次 149 行）",
+            out("h.csv"),
+            common::fixture_path("history.csv").display()
+        )]
+    );
+
+    // The draw's summary below its table.
+    let draw = tempfile::tempdir().unwrap();
+    let plan = common::fixture_path("plan.json");
+    let args = ["draw", "--plan", plan.to_str().unwrap(), "--seed", SEED];
+    let o = draw.path().join("out").display().to_string();
+    let summary = zh_lines(&[&args[..], &["--out", &o]].concat());
+    let below: Vec<&str> = summary
+        .iter()
+        .map(String::as_str)
+        .skip_while(|l| !l.starts_with("检查户次"))
+        .skip(1)
+        .take(3)
+        .collect();
+    assert_eq!(
+        below,
+        [
+            "非现场检查：69 项（offsite.csv），不上门，每项指派审核人员",
+            "各部门执法检查人员工作量（每人检查户次）：最少 / 中位数 / 最多",
+            below[2],
+        ]
+    );
+    assert!(
+        below[2].starts_with("  SCJG         ") && below[2].ends_with("（共 30 人）"),
+        "{}",
+        below[2]
+    );
+}

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::inputs::Inputs;
 use crate::key::SPEC_ID;
-use crate::messages::{Lang, Msg, fill, text};
+use crate::messages::{Lang, Msg, display_width, fill, header_cells, mode_word, table_row, text};
 use crate::model::Mode;
 use crate::visit::JointDraw;
 
@@ -25,25 +25,9 @@ impl JointDraw {
     /// numbers, its words from the [catalogue](crate::messages).
     pub fn summary_in(&self, inputs: &[Inputs], lang: Lang) -> String {
         let mut out = String::new();
-        let header: Vec<&str> = text(Msg::SummaryHeader, lang).split('|').collect();
-        let widths: [usize; 9] = [12, 5, 8, 12, 9, 9, 9, 9, 9];
-        let row = |out: &mut String, cells: [&str; 9]| {
-            for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-                let pad = " ".repeat(width.saturating_sub(display_width(cell)));
-                if i > 0 {
-                    out.push(' ');
-                }
-                // The first two columns are text, left-aligned; the others right-aligned.
-                if i < 2 {
-                    out.push_str(cell);
-                    out.push_str(&pad);
-                } else {
-                    out.push_str(&pad);
-                    out.push_str(cell);
-                }
-            }
-            out.push('\n');
-        };
+        let header = header_cells(Msg::SummaryHeader, lang);
+        let widths = [12, 5, 8, 12, 9, 9, 9, 9, 9];
+        let row = |out: &mut String, cells: &[&str]| table_row(out, cells, &widths, 2);
         for (task, draw) in inputs.iter().zip(&self.draws) {
             let title = fill(
                 Msg::SummaryTitle,
@@ -58,28 +42,19 @@ impl JointDraw {
             );
             out.push_str(&title);
             out.push('\n');
-            let h: [&str; 9] = std::array::from_fn(|i| header.get(i).copied().unwrap_or(""));
-            row(&mut out, h);
+            row(&mut out, &header);
             for d in &draw.departments {
                 for c in &d.classes {
                     // A trigger-only class is never drawn: no quota, nothing short.
-                    let (mode, quota, selected, shortfall) = match c.mode {
-                        Mode::TriggerOnly => (text(Msg::TriggerOnly, lang), "-".into(), "-".into(), "-".into()),
-                        mode => (
-                            match (mode, lang) {
-                                (Mode::OnSite, Lang::Zh) => text(Msg::OnSite, lang),
-                                (Mode::OffSite, Lang::Zh) => text(Msg::OffSite, lang),
-                                (mode, _) => mode.as_str(),
-                            },
-                            c.quota.to_string(),
-                            c.selected().to_string(),
-                            c.shortfall().to_string(),
-                        ),
+                    let mode = mode_word(c.mode, lang);
+                    let (quota, selected, shortfall) = match c.mode {
+                        Mode::TriggerOnly => ("-".into(), "-".into(), "-".into()),
+                        _ => (c.quota.to_string(), c.selected().to_string(), c.shortfall().to_string()),
                     };
                     let (base, eligible) = (c.base.to_string(), c.eligible.to_string());
                     row(
                         &mut out,
-                        [
+                        &[
                             &d.department,
                             c.class.as_str(),
                             c.ratio.as_str(),
@@ -112,12 +87,16 @@ impl JointDraw {
         );
         let _ = writeln!(out, "{visits}");
         if !self.offsite.is_empty() {
-            let reviewed = self.offsite.iter().filter(|c| c.reviewer.is_some()).count();
+            let reviewed = self.offsite.iter().any(|c| c.reviewer.is_some());
+            let msg = if reviewed {
+                Msg::OffSiteReviewed
+            } else {
+                Msg::OffSiteChecks
+            };
             let _ = writeln!(
                 out,
-                "off-site checks: {} (offsite.csv), not visits{}",
-                self.offsite.len(),
-                if reviewed > 0 { ", each with a reviewer" } else { "" }
+                "{}",
+                fill(msg, lang, &[("count", &self.offsite.len().to_string())])
             );
         }
         // Directed checks never silently dropped: how many were not visited,
@@ -128,26 +107,30 @@ impl JointDraw {
             .flat_map(|(task, draw)| draw.unscheduled.iter().map(move |u| (task, u)))
             .collect();
         if !unscheduled.is_empty() {
-            let _ = writeln!(
-                out,
-                "directed checks not visited, the entity not being active: {} (unscheduled.csv)",
-                unscheduled.len()
-            );
+            let count = unscheduled.len().to_string();
+            let _ = writeln!(out, "{}", fill(Msg::Unscheduled, lang, &[("count", &count)]));
         }
         for (task, u) in unscheduled.iter().take(SHOWN_UNSCHEDULED) {
-            let _ = writeln!(
-                out,
-                "  not visited: {} directed check of {} (line {} of {}) on {}, which is {}",
-                u.department,
-                u.reason.as_str(),
-                u.line,
-                task.plan.inputs.directed.as_deref().unwrap_or("the directed checks"),
-                task.population.id(u.entity),
-                u.status.as_str()
+            let line = fill(
+                Msg::NotVisited,
+                lang,
+                &[
+                    ("department", &u.department),
+                    ("reason", u.reason.as_str()),
+                    ("line", &u.line.to_string()),
+                    (
+                        "file",
+                        task.plan.inputs.directed.as_deref().unwrap_or("the directed checks"),
+                    ),
+                    ("entity", task.population.id(u.entity)),
+                    ("status", u.status.as_str()),
+                ],
             );
+            let _ = writeln!(out, "{line}");
         }
         if unscheduled.len() > SHOWN_UNSCHEDULED {
-            let _ = writeln!(out, "  … and {} more", unscheduled.len() - SHOWN_UNSCHEDULED);
+            let more = (unscheduled.len() - SHOWN_UNSCHEDULED).to_string();
+            let _ = writeln!(out, "{}", fill(Msg::AndMore, lang, &[("count", &more)]));
         }
         let Some(base) = inputs.first() else {
             return out;
@@ -161,10 +144,7 @@ impl JointDraw {
                     }
                 }
             }
-            let _ = writeln!(
-                out,
-                "inspector load per department (visits per inspector): min / median / max"
-            );
+            let _ = writeln!(out, "{}", text(Msg::LoadTitle, lang));
             // Departments in plan order, each once.
             let mut departments: Vec<&str> = Vec::new();
             for d in inputs.iter().flat_map(|i| &i.plan.departments) {
@@ -182,28 +162,22 @@ impl JointDraw {
                 loads.sort_unstable();
                 if let (Some(min), Some(max)) = (loads.first(), loads.last()) {
                     let median = loads[loads.len() / 2];
-                    let _ = writeln!(
-                        out,
-                        "  {:<12} {min} / {median} / {max} over {} inspectors",
-                        d,
-                        loads.len()
+                    let pad = " ".repeat(12usize.saturating_sub(display_width(d)));
+                    let row = fill(
+                        Msg::LoadRow,
+                        lang,
+                        &[
+                            ("department", &format!("{d}{pad}")),
+                            ("min", &min.to_string()),
+                            ("median", &median.to_string()),
+                            ("max", &max.to_string()),
+                            ("count", &loads.len().to_string()),
+                        ],
                     );
+                    let _ = writeln!(out, "{row}");
                 }
             }
         }
         out
     }
-}
-
-/// The columns a text takes in a terminal: two for a wide (CJK) character.
-fn display_width(text: &str) -> usize {
-    text.chars()
-        .map(|c| {
-            if ('\u{1100}'..='\u{115F}').contains(&c) || ('\u{2E80}'..='\u{FFDC}').contains(&c) {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
 }
