@@ -362,6 +362,10 @@ pub const PHRASES: &[(&str, &str)] = &[
     ),
     ("the file is not valid {}", "文件不是有效的 {} 编码"),
     (
+        "it reads as GB18030 (GBK): save it as \"CSV UTF-8\"",
+        "可按 GB18030（GBK）读取：请另存为“CSV UTF-8”",
+    ),
+    (
         "the file is not a readable .xlsx workbook ({})",
         "文件不是可读取的 .xlsx 工作簿（{}）",
     ),
@@ -494,19 +498,20 @@ pub fn phrase(text: &str, lang: Lang) -> String {
     if lang == Lang::En {
         return text.to_string();
     }
-    if let Some(zh) = PHRASES.iter().find_map(|(en, zh)| translate(en, zh, text)) {
-        return zh;
+    let known = |text: &str| PHRASES.iter().find_map(|(en, zh)| translate(en, zh, text));
+    // A sentence and its hint, both known, before the whole (whose last
+    // `{}` could take the hint in).
+    let split = text
+        .split_once("; ")
+        .map(|(head, tail)| (known(head), known(tail), tail));
+    match split {
+        Some((Some(head), Some(tail), _)) => format!("{head}；{tail}"),
+        _ => match (known(text), split) {
+            (Some(whole), _) => whole,
+            (None, Some((Some(head), None, tail))) => format!("{head}；{tail}"),
+            _ => text.to_string(),
+        },
     }
-    if let Some((head, tail)) = text.split_once("; ")
-        && let Some(zh) = PHRASES.iter().find_map(|(en, zh)| translate(en, zh, head))
-    {
-        let tail = PHRASES
-            .iter()
-            .find_map(|(en, zh)| translate(en, zh, tail))
-            .unwrap_or_else(|| tail.to_string());
-        return format!("{zh}；{tail}");
-    }
-    text.to_string()
 }
 
 /// `text` in the words of `zh` when it is `en` with its `{}` filled.

@@ -233,6 +233,40 @@ fn an_undeclared_gbk_file_is_refused_with_what_to_do() {
 }
 
 #[test]
+fn a_history_saved_by_excel_is_carried_on_in_utf8_or_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let base = dir.path().join("history.csv");
+    let rows = "entity_id,department,date,kind,inspector_ids\nE1,SCJG,2027-05-20,random,张三;李四\n";
+    let plain = double_random::audit::history_after(&base, rows).unwrap();
+    assert!(plain.ends_with("\nE1,SCJG,2027-05-20,random,张三;李四\n"), "{plain}");
+    // Marked by GB18030's byte-order mark: read for certain, written in UTF-8.
+    to_gb18030(dir.path(), &["history.csv"], true);
+    assert_eq!(double_random::audit::history_after(&base, rows).unwrap(), plain);
+    // Unmarked and not UTF-8: refused, with what to do.
+    let text = std::fs::read_to_string(common::fixture_path("history.csv")).unwrap();
+    std::fs::write(&base, text).unwrap();
+    let mut bytes = std::fs::read(&base).unwrap();
+    bytes.extend_from_slice(&encoding_rs::GB18030.encode("E2,SCJG,2026-01-05,random,王五\n").0);
+    std::fs::write(&base, bytes).unwrap();
+    let e = double_random::audit::history_after(&base, rows).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: the file is not valid UTF-8; it reads as GB18030 (GBK): save it as \"CSV UTF-8\"",
+            base.display()
+        )
+    );
+    assert_eq!(
+        e.localized(double_random::messages::Lang::Zh),
+        format!(
+            "{}：文件不是有效的 UTF-8 编码；可按 GB18030（GBK）读取：请另存为“CSV UTF-8”",
+            base.display()
+        )
+    );
+}
+
+#[test]
 fn a_bad_encoding_declaration_is_refused_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &[]);

@@ -130,15 +130,31 @@ const HEADER: &str = "entity_id,department,date,kind,inspector_ids";
 /// # Errors
 ///
 /// An [`Io`](crate::ErrorKind::Io) error when `base` cannot be read, and a
-/// [`Syntax`](crate::ErrorKind::Syntax) error when it is not UTF-8 or its
-/// header is not `entity_id,department,date,kind,inspector_ids` (the
+/// [`Syntax`](crate::ErrorKind::Syntax) error when it is not UTF-8 (or
+/// GB18030 or UTF-16 marked by a byte-order mark, the result being UTF-8)
+/// or its header is not `entity_id,department,date,kind,inspector_ids` (the
 /// columns `history_rows` writes, in that order).
 pub fn history_after(base: &Path, rows: &str) -> Result<String> {
     let name = base.display().to_string();
     let bytes = crate::inputs::io::read_file(base, &name)?;
+    // A byte-order mark says the encoding for certain (GB18030 or UTF-16
+    // from Excel or WPS): the history is then carried on in UTF-8.
+    let bytes = match crate::inputs::decode::marked(&bytes) {
+        Some(encoding) => crate::inputs::decode::to_utf8(&name, &bytes, encoding)?,
+        None => bytes,
+    };
     let bytes = crate::inputs::json::strip_bom(&bytes);
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| Error::syntax(Location::file(&name), "the file is not valid UTF-8"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        let hint = if encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .is_some()
+        {
+            "; it reads as GB18030 (GBK): save it as \"CSV UTF-8\""
+        } else {
+            ""
+        };
+        Error::syntax(Location::file(&name), format!("the file is not valid UTF-8{hint}"))
+    })?;
     let header = text.lines().next().unwrap_or_default().trim_end_matches('\r');
     if header != HEADER {
         return Err(Error::syntax(

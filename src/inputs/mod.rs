@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) mod calendar;
-mod decode;
+pub(crate) mod decode;
 pub(crate) use decode::is_workbook;
 pub(crate) mod inspector;
 pub(crate) mod io;
