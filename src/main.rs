@@ -475,7 +475,7 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             spinner.finish_and_clear();
             let v = v?;
             for n in &v.notes {
-                outln!("{}", fill(Msg::Note, lang, &[("message", n)]));
+                outln!("{}", fill(Msg::Note, lang, &[("message", &messages::phrase(n, lang))]));
             }
             return Ok(report_verification(&v, lang));
         }
@@ -842,7 +842,7 @@ fn report_verification(v: &double_random::Verification, lang: Lang) -> ExitCode 
         return ExitCode::SUCCESS;
     }
     for d in &v.differences {
-        outln!("{d}");
+        outln!("{}", messages::phrase(d, lang));
     }
     let count = v.differences.len().to_string();
     outln!("{}", fill(Msg::NotVerified, lang, &[("count", &count)]));

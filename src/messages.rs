@@ -446,6 +446,41 @@ pub const PHRASES: &[(&str, &str)] = &[
         "give --redraw-reason to draw it again",
         "如需重新抽取，请用 --redraw-reason 说明理由",
     ),
+    (
+        "{}, line {}, from character {}: expected {}, found {}",
+        "{}，第 {} 行，第 {} 个字符起：应为 {}，实为 {}",
+    ),
+    (
+        "{}: sha256 {} differs from the record's {}",
+        "{}：sha256 {} 与记录中的 {} 不一致",
+    ),
+    (
+        "{}: sha256 {} differs from the committed {}",
+        "{}：sha256 {} 与承诺中的 {} 不一致",
+    ),
+    (
+        "{}: sha256 {} differs from the publication's {}",
+        "{}：sha256 {} 与公示记录中的 {} 不一致",
+    ),
+    (
+        "the frame digest {} differs from the committed {}",
+        "抽样框摘要 {} 与承诺中的 {} 不一致",
+    ),
+    ("{}: commitment: {}", "{}：承诺：{}"),
+    ("{}: the sheet {} is missing", "{}：缺少工作表 {}"),
+    (
+        "{}: task {} round {} of this record is not in the draw log {}",
+        "{}：该记录的任务 {} 批次 {} 不在抽取日志 {} 中",
+    ),
+    (
+        "{}: task {} round {} was drawn again after this record (log entry {}: {})",
+        "{}：任务 {} 批次 {} 在该记录之后又抽取过（日志第 {} 条：{}）",
+    ),
+    (
+        "task {} round {} was redrawn (log entry {}, {}): {}",
+        "任务 {} 批次 {} 曾重新抽取（日志第 {} 条，{}）：{}",
+    ),
+    ("{}: the replay fails: {}", "{}：重演失败：{}"),
     ("entity", "检查对象"),
     ("department", "部门"),
     ("item", "检查事项"),
@@ -514,6 +549,24 @@ pub fn phrase(text: &str, lang: Lang) -> String {
     }
 }
 
+/// The first `part` in `text` outside a quoted value (`"…"`, with `\"`
+/// inside it), so a quoted value holding the template's words is kept
+/// whole.
+fn find_unquoted(text: &str, part: &str) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, c) in text.char_indices() {
+        if !quoted && text[i..].starts_with(part) {
+            return Some(i);
+        }
+        match c {
+            '\\' if quoted => escaped = !escaped,
+            '"' if !escaped => quoted = !quoted,
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
 /// `text` in the words of `zh` when it is `en` with its `{}` filled.
 fn translate(en: &str, zh: &str, text: &str) -> Option<String> {
     let pieces = captures(en, text)?;
@@ -538,7 +591,7 @@ fn captures<'t>(pattern: &str, text: &'t str) -> Option<Vec<&'t str>> {
             out.push(rest.strip_suffix(part)?);
             return Some(out);
         }
-        let at = rest.find(part)?;
+        let at = find_unquoted(rest, part)?;
         out.push(&rest[..at]);
         rest = &rest[at + part.len()..];
     }
@@ -842,6 +895,14 @@ mod tests {
         // A known head keeps an unknown hint as it is; an unknown phrase stays English.
         assert_eq!(phrase("the seed is empty; say why", Lang::Zh), "种子为空；say why");
         assert_eq!(phrase("the row has 7 fields", Lang::Zh), "the row has 7 fields");
+        // A verification's difference, quoted texts kept whole.
+        assert_eq!(
+            phrase(
+                "visits.csv, line 2, from character 9: expected …\"a, found b\", found …\"c\"",
+                Lang::Zh
+            ),
+            "visits.csv，第 2 行，第 9 个字符起：应为 …\"a, found b\"，实为 …\"c\""
+        );
         assert_eq!(
             phrase("the row has 7 fields, the header has 8", Lang::En),
             "the row has 7 fields, the header has 8"
@@ -850,6 +911,7 @@ mod tests {
         assert_eq!(captures("a{}b", "axxbyyb"), Some(vec!["xxbyy"]));
         assert_eq!(captures("a{}b", "axxc"), None);
         assert_eq!(captures("ab", "abc"), None);
+        assert_eq!(captures("{}, x {}", r#""a\", x", x b"#), Some(vec![r#""a\", x""#, "b"]));
     }
 
     #[test]

@@ -274,3 +274,27 @@ fn the_cycle_after_the_draw_speaks_chinese_too() {
         below[2]
     );
 }
+
+#[test]
+fn a_tampered_file_is_reported_in_chinese_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    let args = draw_args(dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(run(&args, None).status.success());
+    let visits = dir.path().join("out/visits.csv");
+    let text = std::fs::read_to_string(&visits).unwrap();
+    std::fs::write(&visits, text.replacen(",2027-", ",2028-", 1)).unwrap();
+    let record = dir.path().join("out/record.json");
+    let o = run(&["verify", record.to_str().unwrap()], Some("zh_CN.UTF-8"));
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("visits.csv，第 2 行，第 "), "{out}");
+    assert!(
+        lines[0].contains("个字符起：应为 …\"") && lines[0].contains("\"，实为 …\""),
+        "{out}"
+    );
+    assert_eq!(lines[1], "验证未通过：1 处不一致");
+}

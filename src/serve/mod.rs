@@ -279,9 +279,14 @@ impl State {
         match computed {
             Ok((_, c)) => {
                 // The commitment published for this task, if the folder holds one.
-                let published = self
-                    .published_commitment(&c.task_id, &c.round_id)
-                    .map(|(name, p)| json!({"file": name, "differences": p.differences_from(&c)}));
+                let published = self.published_commitment(&c.task_id, &c.round_id).map(|(name, p)| {
+                    let differences: Vec<String> = p
+                        .differences_from(&c)
+                        .iter()
+                        .map(|d| crate::messages::phrase(d, lang))
+                        .collect();
+                    json!({"file": name, "differences": differences})
+                });
                 Reply::json(&json!({"ok": true, "result": c, "published": published}))
             }
             Err(e) => Reply::error(422, report(&e, lang)),
@@ -454,6 +459,10 @@ impl State {
         match contract::verify(&request, &crate::progress::silent) {
             Ok(mut r) => {
                 r.record = "record.json".into();
+                // The page shows the differences in its language.
+                for d in r.differences.iter_mut().chain(r.notes.iter_mut()) {
+                    *d = crate::messages::phrase(d, lang);
+                }
                 Reply::json(&json!({"ok": true, "result": r}))
             }
             Err(e) => Reply::error(422, report(&e, lang)),

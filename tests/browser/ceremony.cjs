@@ -112,7 +112,8 @@ function ok(what) { checks++; console.log("ok: " + what); }
     await page.waitForSelector("#verdict");
     assert.ok((await page.textContent("#verdict")).startsWith("验证未通过"));
     const diffs = await page.$$eval(".diff", ds => ds.map(d => d.textContent));
-    assert.ok(diffs.some(d => d.includes("visits.csv")), diffs.join("\n"));
+    // In the page's language, with the file, line and character.
+    assert.ok(diffs.some(d => /^visits\.csv，第 \d+ 行，第 \d+ 个字符起：应为 .*2027-.*，实为 .*2028-/.test(d)), diffs.join("\n"));
     ok("a tampered visits.csv is reported on the page");
 
     // Fairness: the report's picture.
