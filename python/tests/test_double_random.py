@@ -150,3 +150,27 @@ def test_the_gil_is_released_while_the_library_works(tmp_path):
     elapsed = time.perf_counter() - started
     # With the GIL held, this thread could not tick at all until synth returned.
     assert elapsed > 0.05 and ticks > 10, (elapsed, ticks)
+
+
+def test_the_readmes_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's Python example, run in a folder holding the fixtures and
+    a copy of them with line 3's class broken (its `bad/`)."""
+    pytest.importorskip("pandas")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    shutil.copytree(FIXTURES, tmp_path / "bad")
+    entities = tmp_path / "bad" / "entities.csv"
+    lines = entities.read_text(encoding="utf-8").split("\n")
+    cells = lines[2].split(",")
+    cells[2] = "E"
+    lines[2] = ",".join(cells)
+    entities.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.strip().split("\n")
+    assert printed[-1] == "invalid_field entities.csv 3 risk_class", printed
+    assert printed[0].startswith("DR3 draw: plan "), printed
+    assert (tmp_path / "out" / "py-draw" / "record.json").is_file()
+    assert (tmp_path / "out" / "fairness.svg").read_text(encoding="utf-8").startswith("<svg")
+    assert not (tmp_path / "out" / "bad").exists()
