@@ -752,7 +752,17 @@ impl Error {
             } => fill(
                 Msg::CommitmentDiffers,
                 lang,
-                &[("commitment", commitment), ("differences", &differences.join("; "))],
+                &[
+                    ("commitment", commitment),
+                    (
+                        "differences",
+                        &differences
+                            .iter()
+                            .map(|d| phrase(d, lang))
+                            .collect::<Vec<_>>()
+                            .join("；"),
+                    ),
+                ],
             ),
             ErrorKind::Unstaffable { visits } => {
                 let mut out = fill(Msg::Unstaffable, lang, &[("count", &visits.len().to_string())]);

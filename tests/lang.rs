@@ -298,3 +298,22 @@ fn a_tampered_file_is_reported_in_chinese_with_its_line() {
     );
     assert_eq!(lines[1], "验证未通过：1 处不一致");
 }
+
+#[test]
+fn inputs_that_differ_from_the_commitment_are_named_in_chinese() {
+    let dir = broken("entities.csv", |t| t.replacen(",B,", ",C,", 1));
+    let commitment = common::fixture_path("commitment.json");
+    let args = draw_args(dir.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let extra = ["--commitment", commitment.to_str().unwrap(), "--lang", "zh"];
+    let o = run(&[&args[..], &extra].concat(), None);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    let prefix = format!(
+        "错误：{}：输入文件与事先公布的承诺不一致：entities.csv：sha256 ",
+        commitment.display()
+    );
+    assert!(e.starts_with(&prefix), "{e}");
+    assert!(e.contains(" 与承诺中的 ") && e.contains("；抽样框摘要 "), "{e}");
+    assert!(!dir.path().join("out").exists());
+}
