@@ -696,10 +696,11 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             );
             outln!("{wrote}");
             outln!("{}", messages::text(Msg::ProgramThen, lang));
+            let output = |round: &str| fill(Msg::RoundOutput, lang, &[("round", round)]);
             for (k, r) in p.rounds().iter().enumerate() {
                 let plan = out.join(p.plan_file(k));
                 if k > 0 {
-                    let previous = &p.rounds()[k - 1].round_id;
+                    let previous = output(&p.rounds()[k - 1].round_id);
                     let base = if k == 1 {
                         p.template_history()
                     } else {
@@ -707,19 +708,17 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
                     };
                     let base = base.map_or(String::new(), |b| format!(" --base {}", b.display()));
                     outln!(
-                        "  double-random history <round {previous} output>/record.json{base} --out {}",
+                        "  double-random history {previous}/record.json{base} --out {}",
                         out.join(p.history_file(k)).display()
                     );
                 }
+                let commitment = fill(Msg::RoundCommitment, lang, &[("round", &r.round_id)]);
+                outln!("  double-random commit --plan {} --out {commitment}", plan.display());
                 outln!(
-                    "  double-random commit --plan {} --out <commitment of round {}>",
+                    "  double-random draw --plan {} --seed {} --commitment {commitment} --out {}",
                     plan.display(),
-                    r.round_id
-                );
-                outln!(
-                    "  double-random draw --plan {} --seed <seed> --commitment <…> --out <round {} output>",
-                    plan.display(),
-                    r.round_id
+                    text(Msg::SeedPlaceholder, lang),
+                    output(&r.round_id)
                 );
             }
         }

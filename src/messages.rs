@@ -112,6 +112,9 @@ pub enum Msg {
     ProgramHeader,
     ProgramWrote,
     ProgramThen,
+    RoundOutput,
+    RoundCommitment,
+    SeedPlaceholder,
     SynthWrote,
     Serving,
 }
@@ -286,6 +289,17 @@ pub const CATALOGUE: &[(Msg, &str, &str)] = &[
         "已写入 {path}：{plans} 及 expected.csv",
     ),
     (Msg::ProgramThen, "then, round by round:", "此后逐批次执行："),
+    (
+        Msg::RoundOutput,
+        "<round {round} output>",
+        "<第 {round} 批次的结果文件夹>",
+    ),
+    (
+        Msg::RoundCommitment,
+        "<commitment of round {round}>",
+        "<第 {round} 批次的承诺文件>",
+    ),
+    (Msg::SeedPlaceholder, "<seed>", "<种子>"),
     (
         Msg::SynthWrote,
         "wrote {path}: {entities} entities, {history} past visits, {directed} directed checks, plan.json",
@@ -789,7 +803,7 @@ mod tests {
     use super::*;
 
     /// Every message once in the catalogue.
-    const ALL: [Msg; 54] = [
+    const ALL: [Msg; 57] = [
         Msg::Error,
         Msg::Warning,
         Msg::Note,
@@ -842,6 +856,9 @@ mod tests {
         Msg::ProgramHeader,
         Msg::ProgramWrote,
         Msg::ProgramThen,
+        Msg::RoundOutput,
+        Msg::RoundCommitment,
+        Msg::SeedPlaceholder,
         Msg::SynthWrote,
         Msg::Serving,
     ];
