@@ -54,12 +54,26 @@ impl Lang {
     }
 }
 
-/// A message of the catalogue. Its text has `{name}` placeholders, the
-/// same in both languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum Msg {
+/// Declares [`Msg`] and the list of all its variants, so that the list
+/// cannot miss one.
+macro_rules! messages {
+    ($($name:ident),+ $(,)?) => {
+        /// A message of the catalogue. Its text has `{name}` placeholders, the
+        /// same in both languages.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        #[non_exhaustive]
+        #[allow(missing_docs)]
+        pub enum Msg {
+            $($name),+
+        }
+
+        /// Every message, in declaration order (the catalogue has each once).
+        #[cfg(test)]
+        const ALL_MESSAGES: &[Msg] = &[$(Msg::$name),+];
+    };
+}
+
+messages! {
     Error,
     Warning,
     Note,
@@ -802,67 +816,6 @@ impl Error {
 mod tests {
     use super::*;
 
-    /// Every message once in the catalogue.
-    const ALL: [Msg; 57] = [
-        Msg::Error,
-        Msg::Warning,
-        Msg::Note,
-        Msg::Verified,
-        Msg::NotVerified,
-        Msg::Wrote,
-        Msg::Logged,
-        Msg::Line,
-        Msg::Field,
-        Msg::Sheet,
-        Msg::Row,
-        Msg::Column,
-        Msg::MissingColumn,
-        Msg::DuplicateColumn,
-        Msg::NotA,
-        Msg::DuplicateId,
-        Msg::UnknownReference,
-        Msg::Seed,
-        Msg::CommitmentDiffers,
-        Msg::Unstaffable,
-        Msg::Unreviewable,
-        Msg::OutputExists,
-        Msg::SummaryTitle,
-        Msg::SummaryHeader,
-        Msg::TriggerOnly,
-        Msg::OnSite,
-        Msg::OffSite,
-        Msg::Visits,
-        Msg::StepReading,
-        Msg::StepReadingStreamed,
-        Msg::StepFrames,
-        Msg::StepDrawing,
-        Msg::StepWriting,
-        Msg::StepWorkbook,
-        Msg::StepReplaying,
-        Msg::StepComparing,
-        Msg::OffSiteChecks,
-        Msg::OffSiteReviewed,
-        Msg::Unscheduled,
-        Msg::NotVisited,
-        Msg::AndMore,
-        Msg::LoadTitle,
-        Msg::LoadRow,
-        Msg::HistoryWrote,
-        Msg::HistoryWroteOnBase,
-        Msg::Published,
-        Msg::WroteFiles,
-        Msg::NoticesMade,
-        Msg::ProgramTitle,
-        Msg::ProgramHeader,
-        Msg::ProgramWrote,
-        Msg::ProgramThen,
-        Msg::RoundOutput,
-        Msg::RoundCommitment,
-        Msg::SeedPlaceholder,
-        Msg::SynthWrote,
-        Msg::Serving,
-    ];
-
     fn placeholders(text: &str) -> Vec<&str> {
         let mut out: Vec<&str> = text
             .split('{')
@@ -877,7 +830,7 @@ mod tests {
     fn the_catalogue_is_complete_in_both_languages() {
         let mut listed: Vec<Msg> = CATALOGUE.iter().map(|(m, _, _)| *m).collect();
         listed.sort();
-        let mut all = ALL.to_vec();
+        let mut all = ALL_MESSAGES.to_vec();
         all.sort();
         assert_eq!(listed, all, "every message exactly once");
         for (m, en, zh) in CATALOGUE {
