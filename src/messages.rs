@@ -339,6 +339,24 @@ pub const PHRASES: &[(&str, &str)] = &[
         "登记状态（active、suspended、deregistered、revoked，或 存续、在业、歇业、注销、吊销、撤销）",
     ),
     ("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）"),
+    ("a ratio between 0 and 1", "介于 0 和 1 之间的比例"),
+    (
+        "a decimal ratio between 0 and 1 written as a string, like \"0.05\"",
+        "写成字符串的 0 到 1 之间的小数比例，如 \"0.05\"",
+    ),
+    ("a ratio with at most 12 decimal places", "最多 12 位小数的比例"),
+    (
+        "the JSON number {} is not a ratio: write ratios as decimal strings, like \"0.05\"",
+        "JSON 数字 {} 不是比例：比例应写成小数字符串，如 \"0.05\"",
+    ),
+    ("unknown field {}, expected one of {}", "未知字段 {}，可用的字段为 {}"),
+    ("unknown field {}, expected {}", "未知字段 {}，应为 {}"),
+    ("unknown field {}, there are no fields", "未知字段 {}，此处没有字段"),
+    ("unknown variant {}, expected one of {}", "未知取值 {}，可选值为 {}"),
+    ("unknown variant {}, expected {}", "未知取值 {}，应为 {}"),
+    ("missing field {}", "缺少字段 {}"),
+    ("duplicate field {}", "字段 {} 重复"),
+    ("invalid type: {}, expected {}", "类型不对：{}，应为 {}"),
     ("the value is not valid UTF-8", "该值不是有效的 UTF-8 编码"),
     ("the file is empty (expected a header row)", "文件为空（应有表头行）"),
     ("the seed is empty", "种子为空"),
@@ -360,14 +378,14 @@ pub const PHRASES: &[(&str, &str)] = &[
         "以 `;` 分隔的日期（YYYY-MM-DD）",
     ),
     ("a date with working days after it", "其后还有工作日的日期"),
-    ("a number of days from {} to {}", "{} 到 {} 之间的天数"),
-    ("a number of working days from {} to {}", "{} 到 {} 之间的工作日数"),
-    ("a number of visits from {} to {}", "{} 到 {} 之间的检查次数"),
+    ("a number of days from {} to {}", "介于 {} 和 {} 之间的天数"),
+    ("a number of working days from {} to {}", "介于 {} 和 {} 之间的工作日数"),
+    ("a number of visits from {} to {}", "介于 {} 和 {} 之间的检查次数"),
     (
         "a number of rounds per year from {} to {}",
-        "{} 到 {} 之间的每年抽查批次数",
+        "介于 {} 和 {} 之间的每年抽查批次数",
     ),
-    ("a count from {} to {}", "{} 到 {} 之间的人数"),
+    ("a count from {} to {}", "介于 {} 和 {} 之间的人数"),
     (
         "a value of {} bytes (at most {} are accepted)",
         "长度为 {} 字节的值（最多 {} 字节）",
@@ -572,7 +590,14 @@ pub fn phrase(text: &str, lang: Lang) -> String {
         _ => match (known(text), split) {
             (Some(whole), _) => whole,
             (None, Some((Some(head), None, tail))) => format!("{head}；{tail}"),
-            _ => text.to_string(),
+            // A value that is not what a field expects, said the way the
+            // errors say it, with the expectation in the catalogue.
+            _ => find_unquoted(text, " is not ")
+                .and_then(|at| Some((&text[..at], known(&text[at + " is not ".len()..])?)))
+                .map_or_else(
+                    || text.to_string(),
+                    |(found, expected)| format!("{found} 不是{expected}"),
+                ),
         },
     }
 }
@@ -862,7 +887,7 @@ mod tests {
         );
         assert_eq!(
             phrase("a number of days from 0 to 3650", Lang::Zh),
-            "0 到 3650 之间的天数"
+            "介于 0 和 3650 之间的天数"
         );
         // Both halves of a sentence with a hint.
         assert_eq!(
@@ -875,6 +900,20 @@ mod tests {
         // A known head keeps an unknown hint as it is; an unknown phrase stays English.
         assert_eq!(phrase("the seed is empty; say why", Lang::Zh), "种子为空；say why");
         assert_eq!(phrase("the row has 7 fields", Lang::Zh), "the row has 7 fields");
+        // A value that is not what a field expects, as a plan's errors say it.
+        assert_eq!(
+            phrase("\"1.5\" is not a ratio between 0 and 1", Lang::Zh),
+            "\"1.5\" 不是介于 0 和 1 之间的比例"
+        );
+        assert_eq!(
+            phrase("\"x is not y\" is not a ratio between 0 and 1", Lang::Zh),
+            "\"x is not y\" 不是介于 0 和 1 之间的比例"
+        );
+        assert_eq!(phrase("\"1.5\" is not a fish", Lang::Zh), "\"1.5\" is not a fish");
+        assert_eq!(
+            phrase("unknown field `bogus`, expected one of `spec`, `plan_id`", Lang::Zh),
+            "未知字段 `bogus`，可用的字段为 `spec`, `plan_id`"
+        );
         // A verification's difference, quoted texts kept whole.
         assert_eq!(
             phrase(

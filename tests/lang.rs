@@ -75,6 +75,13 @@ fn bad_inputs_name_the_same_place_in_both_languages() {
             "错误：entities.csv，第 2 行，字段 status：\"closed\" 不是登记状态（active、suspended、deregistered、revoked，或 存续、在业、歇业、注销、吊销、撤销）",
         ),
         (
+            broken("plan.json", |t| {
+                t.replacen(r#""ratio": "0.02""#, r#""ratio": "1.5""#, 1)
+            }),
+            "error: plan.json, line 37, field departments[0].classes.A.ratio: \"1.5\" is not a ratio between 0 and 1",
+            "错误：plan.json，第 37 行，字段 departments[0].classes.A.ratio：\"1.5\" 不是介于 0 和 1 之间的比例",
+        ),
+        (
             broken("history.csv", |t| {
                 t + "91140930XXXXXXXXXX,SCJG,2026-01-05,random,SCJG-001\n"
             }),
