@@ -248,6 +248,15 @@ impl Error {
     }
 
     /// The same error with its location changed by `f`, if it has one.
+    /// This error with the message of a [`Syntax`](ErrorKind::Syntax)
+    /// error rewritten by `f` (other kinds as they are).
+    pub(crate) fn map_syntax_message(mut self, f: impl FnOnce(&Location, &mut String)) -> Error {
+        if let ErrorKind::Syntax { at, message } = &mut *self.0 {
+            f(at, message);
+        }
+        self
+    }
+
     pub(crate) fn map_location(mut self, f: impl FnOnce(&mut Location)) -> Error {
         if let ErrorKind::Syntax { at, .. }
         | ErrorKind::MissingColumn { at, .. }

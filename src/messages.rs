@@ -399,8 +399,8 @@ pub const PHRASES: &[(&str, &str)] = &[
         "表头第 {} 列不是有效的 UTF-8 编码",
     ),
     (
-        "it reads as GB18030 (GBK), the encoding Excel and WPS use for CSV on Chinese Windows: {}. Declare it in the plan (\"encodings\": {\"entities\": \"gb18030\"}, naming this file's role) or save the file as \"CSV UTF-8\"",
-        "按 GB18030（GBK，中文 Windows 上 Excel 和 WPS 保存 CSV 的编码）读作 {}。请在计划中声明该文件的编码（\"encodings\": {\"entities\": \"gb18030\"}，键为该文件的角色），或将文件另存为“CSV UTF-8”",
+        "it reads as GB18030 (GBK), the encoding Excel and WPS use for CSV on Chinese Windows: {}. Declare it in the plan (\"encodings\": {\"{}\": \"gb18030\"}, naming this file's role) or save the file as \"CSV UTF-8\"",
+        "按 GB18030（GBK，中文 Windows 上 Excel 和 WPS 保存 CSV 的编码）读作 {}。请在计划中声明该文件的编码（\"encodings\": {\"{}\": \"gb18030\"}，键为该文件的角色），或将文件另存为“CSV UTF-8”",
     ),
     (
         "the line is not valid GB18030 (the encoding the plan declares for this file)",

@@ -233,6 +233,28 @@ fn an_undeclared_gbk_file_is_refused_with_what_to_do() {
 }
 
 #[test]
+fn the_gbk_hint_names_the_role_of_the_file_it_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    to_gb18030(dir.path(), &["inspectors.csv"], false);
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.starts_with("inspectors.csv, line 2, field name: the value is not valid UTF-8; it reads as GB18030"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(\"encodings\": {\"inspectors\": \"gb18030\"}, naming this file's role)"),
+        "{message}"
+    );
+    let zh = e.localized(double_random::messages::Lang::Zh);
+    assert!(
+        zh.contains("（\"encodings\": {\"inspectors\": \"gb18030\"}，键为该文件的角色）"),
+        "{zh}"
+    );
+}
+
+#[test]
 fn a_history_saved_by_excel_is_carried_on_in_utf8_or_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &[]);

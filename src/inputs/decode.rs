@@ -66,15 +66,36 @@ pub(crate) fn to_utf8(name: &str, bytes: &[u8], encoding: &'static Encoding) -> 
     ))
 }
 
+/// The declaration the hint shows, for the entity file; [`for_role`]
+/// names another file's role.
+const DECLARATION: &str = "\"encodings\": {\"entities\": \"gb18030\"}";
+
 /// The hint added to "not valid UTF-8" when the bytes read as GB18030:
 /// the value as GB18030 reads it, and what to do.
 pub(crate) fn gb18030_hint(value: &[u8]) -> Option<String> {
     let text = GB18030.decode_without_bom_handling_and_without_replacement(value)?;
     Some(format!(
         "; it reads as GB18030 (GBK), the encoding Excel and WPS use for CSV on Chinese Windows: {text:?}. \
-         Declare it in the plan (\"encodings\": {{\"entities\": \"gb18030\"}}, naming this file's role) \
+         Declare it in the plan ({DECLARATION}, naming this file's role) \
          or save the file as \"CSV UTF-8\""
     ))
+}
+
+/// `e` with its GB18030 hint naming the role of the file it is about,
+/// when the plan (`plan_text`) gives that file another role than
+/// `entities`.
+pub(crate) fn for_role(e: Error, plan_name: &str, plan_text: &str) -> Error {
+    e.map_syntax_message(|at, message| {
+        if !message.contains(DECLARATION) {
+            return;
+        }
+        let Ok(plan) = crate::inputs::Plan::from_json(plan_name, plan_text) else {
+            return;
+        };
+        if let Some((role, _)) = plan.inputs.iter().find(|(_, path)| *path == at.file) {
+            *message = message.replace(DECLARATION, &format!("\"encodings\": {{\"{role}\": \"gb18030\"}}"));
+        }
+    })
 }
 
 #[cfg(test)]

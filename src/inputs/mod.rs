@@ -372,7 +372,13 @@ impl Inputs {
         open: impl FnMut(&'static str, &str) -> Result<Opened>,
     ) -> Result<Inputs> {
         let books = Workbooks::default();
-        Inputs::assemble_in(plan_name, plan_bytes, held, open, &books).map_err(|e| books.locate(e))
+        Inputs::assemble_in(plan_name, plan_bytes, held, open, &books).map_err(|e| {
+            let e = books.locate(e);
+            match std::str::from_utf8(plan_bytes) {
+                Ok(plan_text) => decode::for_role(e, plan_name, plan_text),
+                Err(_) => e,
+            }
+        })
     }
 
     fn assemble_in(
