@@ -555,7 +555,7 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             if let Some(path) = svg {
                 write_output_file(
                     &path,
-                    double_random::fairness::fairness_svg(&report).as_bytes(),
+                    double_random::fairness::fairness_svg_in(&report, lang).as_bytes(),
                     force,
                     &read,
                 )?;

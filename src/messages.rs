@@ -131,6 +131,18 @@ messages! {
     SeedPlaceholder,
     SynthWrote,
     Serving,
+    PlotZTitle,
+    PlotZAxis,
+    PlotEntities,
+    PlotObserved,
+    PlotNormal,
+    PlotRatesTitle,
+    PlotStratumAxis,
+    PlotShareAxis,
+    PlotClass,
+    PlotWorkloadTitle,
+    PlotDepartment,
+    PlotVisitsPerRun,
 }
 
 /// Every message, with its English and Chinese text.
@@ -319,6 +331,38 @@ pub const CATALOGUE: &[(Msg, &str, &str)] = &[
         "wrote {path}: {entities} entities, {history} past visits, {directed} directed checks, plan.json",
         "已写入 {path}：检查对象 {entities} 户，历史检查 {history} 条，定向检查 {directed} 项，plan.json",
     ),
+    (
+        Msg::PlotZTitle,
+        "Inclusion z-scores of {entities} entities over {runs} runs (max |z| {max}, Bonferroni bound {bound})",
+        "{entities} 个检查对象在 {runs} 次抽取中被抽中次数的 z 值（最大 |z| {max}，Bonferroni 界 {bound}）",
+    ),
+    (
+        Msg::PlotZAxis,
+        "z = (selections − runs × n/|E|) / sd",
+        "z =（抽中次数 − 抽取次数 × n/|E|）/ 标准差",
+    ),
+    (Msg::PlotEntities, "entities", "检查对象数"),
+    (Msg::PlotObserved, "observed", "实际"),
+    (Msg::PlotNormal, "standard normal", "标准正态分布"),
+    (
+        Msg::PlotRatesTitle,
+        "Inclusion rate by department, class and stratum (dots) against the target n/|E| (lines)",
+        "各部门、类别和分层的抽中率（点）与目标 n/|E|（线）",
+    ),
+    (
+        Msg::PlotStratumAxis,
+        "stratum (grouped by department, then class A–D)",
+        "分层（按部门、再按 A–D 类分组）",
+    ),
+    (Msg::PlotShareAxis, "share of runs selected", "被抽中的比例"),
+    (Msg::PlotClass, "class {class}", "{class} 类"),
+    (
+        Msg::PlotWorkloadTitle,
+        "Inspector workload: visits per run of each inspector, by department",
+        "执法检查人员工作量：各部门每人每次抽取的检查户次",
+    ),
+    (Msg::PlotDepartment, "department", "部门"),
+    (Msg::PlotVisitsPerRun, "visits per run", "每次抽取的检查户次"),
     (
         Msg::Serving,
         "serving http://{addr}",

@@ -324,3 +324,24 @@ fn inputs_that_differ_from_the_commitment_are_named_in_chinese() {
     assert!(e.contains(" 与承诺中的 ") && e.contains("；抽样框摘要 "), "{e}");
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn the_fairness_pictures_speak_the_readers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = common::fixture_path("plan.json");
+    let plan = plan.to_str().unwrap();
+    let svg = |lang: &str| {
+        let path = dir.path().join(format!("{lang}.svg"));
+        let args = ["fairness", "--plan", plan, "--runs", "20", "--seed", "f", "--svg"];
+        let o = run(&[&args[..], &[path.to_str().unwrap(), "--lang", lang]].concat(), None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(path).unwrap()
+    };
+    let (en, zh) = (svg("en"), svg("zh"));
+    for words in ["standard normal", "share of runs selected", "class A", "visits per run"] {
+        assert!(en.contains(words) && !zh.contains(words), "{words}");
+    }
+    for words in ["标准正态分布", "被抽中的比例", "A 类", "每次抽取的检查户次"] {
+        assert!(zh.contains(words) && !en.contains(words), "{words}");
+    }
+}

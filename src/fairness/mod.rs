@@ -23,7 +23,7 @@ mod year;
 
 pub use observed::{ObservedAudit, ObservedTest, audit_observed};
 #[cfg(feature = "svg")]
-pub use plot::{calibration_svg, fairness_svg};
+pub use plot::{calibration_svg, fairness_svg, fairness_svg_in};
 pub use year::{YearBurden, YearClass, YearReport, simulate_year};
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,21 +3,28 @@
 use plotters::prelude::*;
 
 use crate::fairness::FairnessReport;
+use crate::messages::{Lang, Msg, fill, text};
 
 /// Renders a fairness report as one SVG with three panels: the histogram of
 /// inclusion z-scores against the standard normal; the inclusion rate of
 /// every department, class and stratum against its target; and each
-/// department's inspector workload.
+/// department's inspector workload. Its words are English; see
+/// [`fairness_svg_in`].
 pub fn fairness_svg(report: &FairnessReport) -> String {
+    fairness_svg_in(report, Lang::En)
+}
+
+/// [`fairness_svg`] with its captions, axes and legends in `lang`.
+pub fn fairness_svg_in(report: &FairnessReport, lang: Lang) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (1000, 1200)).into_drawing_area();
         // Drawing into a String cannot fail; errors are ignored rather than unwrapped.
         let _ = root.fill(&WHITE);
         let panels = root.split_evenly((3, 1));
-        let _ = z_histogram(&panels[0], report);
-        let _ = inclusion_rates(&panels[1], report);
-        let _ = workload(&panels[2], report);
+        let _ = z_histogram(&panels[0], report, lang);
+        let _ = inclusion_rates(&panels[1], report, lang);
+        let _ = workload(&panels[2], report, lang);
         let _ = root.present();
     }
     svg
@@ -58,7 +65,7 @@ fn class_colour(class: &str) -> RGBColor {
     }
 }
 
-fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
+fn z_histogram(area: &Area<'_>, report: &FairnessReport, lang: Lang) -> Draw {
     let width = 0.25;
     let (lo, hi) = (-5.0f64, 5.0f64);
     let bins = ((hi - lo) / width) as usize;
@@ -70,22 +77,28 @@ fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
     let n = report.z_scores.len() as f64;
     let density = |x: f64| n * width * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
     let top = counts.iter().map(|&c| f64::from(c)).fold(density(0.0), f64::max) * 1.1 + 1.0;
-    let caption = format!(
-        "Inclusion z-scores of {} entities over {} runs (max |z| {:.2}, Bonferroni bound {:.2})",
-        report.entities_tested, report.runs, report.max_abs_z, report.bonferroni_bound
+    let caption = fill(
+        Msg::PlotZTitle,
+        lang,
+        &[
+            ("entities", &report.entities_tested.to_string()),
+            ("runs", &report.runs.to_string()),
+            ("max", &format!("{:.2}", report.max_abs_z)),
+            ("bound", &format!("{:.2}", report.bonferroni_bound)),
+        ],
     );
     let mut chart = panel(area, caption).build_cartesian_2d(lo..hi, 0.0..top)?;
     chart
         .configure_mesh()
-        .x_desc("z = (selections − runs × n/|E|) / sd")
-        .y_desc("entities")
+        .x_desc(text(Msg::PlotZAxis, lang))
+        .y_desc(text(Msg::PlotEntities, lang))
         .draw()?;
     chart
         .draw_series(counts.iter().enumerate().map(|(k, &c)| {
             let x0 = lo + k as f64 * width;
             Rectangle::new([(x0, 0.0), (x0 + width, f64::from(c))], BLUE.mix(0.5).filled())
         }))?
-        .label("observed")
+        .label(text(Msg::PlotObserved, lang))
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.mix(0.5).filled()));
     chart
         .draw_series(LineSeries::new(
@@ -95,7 +108,7 @@ fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
             }),
             RED.stroke_width(2),
         ))?
-        .label("standard normal")
+        .label(text(Msg::PlotNormal, lang))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], RED.stroke_width(2)));
     for b in [-report.bonferroni_bound, report.bonferroni_bound] {
         chart.draw_series(LineSeries::new([(b, 0.0), (b, top)], BLACK.mix(0.4)))?;
@@ -108,7 +121,7 @@ fn z_histogram(area: &Area<'_>, report: &FairnessReport) -> Draw {
     Ok(())
 }
 
-fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
+fn inclusion_rates(area: &Area<'_>, report: &FairnessReport, lang: Lang) -> Draw {
     let strata: Vec<_> = report.strata.iter().filter(|s| s.eligible > 0).collect();
     let top = strata
         .iter()
@@ -116,15 +129,12 @@ fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .fold(0.0f64, f64::max)
         .max(0.01)
         * 1.15;
-    let mut chart = panel(
-        area,
-        "Inclusion rate by department, class and stratum (dots) against the target n/|E| (lines)",
-    )
-    .build_cartesian_2d(0.0..strata.len().max(1) as f64, 0.0..top)?;
+    let mut chart =
+        panel(area, text(Msg::PlotRatesTitle, lang)).build_cartesian_2d(0.0..strata.len().max(1) as f64, 0.0..top)?;
     chart
         .configure_mesh()
-        .x_desc("stratum (grouped by department, then class A–D)")
-        .y_desc("share of runs selected")
+        .x_desc(text(Msg::PlotStratumAxis, lang))
+        .y_desc(text(Msg::PlotShareAxis, lang))
         .x_labels(0)
         .draw()?;
     let colour = class_colour;
@@ -143,7 +153,7 @@ fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
                     .filter(|(_, s)| s.class == class)
                     .map(|(i, s)| Circle::new((i as f64 + 0.5, s.rate), 3, colour(class).filled())),
             )?
-            .label(format!("class {class}"))
+            .label(fill(Msg::PlotClass, lang, &[("class", class)]))
             .legend(move |(x, y)| Circle::new((x + 6, y), 4, colour(class).filled()));
     }
     chart
@@ -154,7 +164,7 @@ fn inclusion_rates(area: &Area<'_>, report: &FairnessReport) -> Draw {
     Ok(())
 }
 
-fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
+fn workload(area: &Area<'_>, report: &FairnessReport, lang: Lang) -> Draw {
     let runs = report.runs.max(1) as f64;
     let top = report
         .workload
@@ -163,16 +173,13 @@ fn workload(area: &Area<'_>, report: &FairnessReport) -> Draw {
         .fold(0.0f64, f64::max)
         .max(0.1)
         * 1.15;
-    let mut chart = panel(
-        area,
-        "Inspector workload: visits per run of each inspector, by department",
-    )
-    .build_cartesian_2d(0.0..report.workload.len().max(1) as f64, 0.0..top)?;
+    let mut chart = panel(area, text(Msg::PlotWorkloadTitle, lang))
+        .build_cartesian_2d(0.0..report.workload.len().max(1) as f64, 0.0..top)?;
     let names: Vec<String> = report.workload.iter().map(|w| w.department.clone()).collect();
     chart
         .configure_mesh()
-        .x_desc("department")
-        .y_desc("visits per run")
+        .x_desc(text(Msg::PlotDepartment, lang))
+        .y_desc(text(Msg::PlotVisitsPerRun, lang))
         .x_labels(names.len().max(1) * 2 + 1)
         .x_label_formatter(&|x| centre_label(&names, *x))
         .draw()?;

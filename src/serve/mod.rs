@@ -363,7 +363,7 @@ impl State {
             let seed = body["seed"].as_str().unwrap_or("fairness").to_string();
             let inputs = crate::Inputs::load(&plan)?;
             let r = crate::fairness::simulate(&inputs, &seed, runs, &crate::progress::silent)?;
-            let svg = crate::fairness::fairness_svg(&r);
+            let svg = crate::fairness::fairness_svg_in(&r, lang);
             Ok(json!({"report": r, "svg": svg}))
         });
         match result {
