@@ -556,6 +556,14 @@ pub const PHRASES: &[(&str, &str)] = &[
         "the frame digest {} differs from the committed {}",
         "抽样框摘要 {} 与承诺中的 {} 不一致",
     ),
+    (
+        "{}: commitment: {}: sha256 {} differs from the committed {}",
+        "{}：承诺：{}：sha256 {} 与承诺中的 {} 不一致",
+    ),
+    (
+        "{}: commitment: the frame digest {} differs from the committed {}",
+        "{}：承诺：抽样框摘要 {} 与承诺中的 {} 不一致",
+    ),
     ("{}: commitment: {}", "{}：承诺：{}"),
     ("{}: the sheet {} is missing", "{}：缺少工作表 {}"),
     (
@@ -954,6 +962,13 @@ mod tests {
             "\"x is not y\" 不是介于 0 和 1 之间的比例"
         );
         assert_eq!(phrase("\"1.5\" is not a fish", Lang::Zh), "\"1.5\" is not a fish");
+        assert_eq!(
+            phrase(
+                "record.json: commitment: the frame digest ab differs from the committed cd",
+                Lang::Zh
+            ),
+            "record.json：承诺：抽样框摘要 ab 与承诺中的 cd 不一致"
+        );
         assert_eq!(
             phrase("unknown field `bogus`, expected one of `spec`, `plan_id`", Lang::Zh),
             "未知字段 `bogus`，可用的字段为 `spec`, `plan_id`"
