@@ -233,6 +233,28 @@ fn an_undeclared_gbk_file_is_refused_with_what_to_do() {
 }
 
 #[test]
+fn an_undeclared_gbk_file_with_chinese_headers_gets_the_hint_at_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_fixture_inputs(dir.path(), &[]);
+    write_table(&dir.path().join("entities.csv"), &chinese_entities());
+    to_gb18030(dir.path(), &["entities.csv"], false);
+    let e = double_random::Inputs::load(dir.path().join("plan.json")).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.starts_with(
+            "entities.csv, line 1: column 1 of the header is not valid UTF-8; it reads as GB18030 (GBK), \
+             the encoding Excel and WPS use for CSV on Chinese Windows: \"统一社会信用代码\". Declare it"
+        ),
+        "{message}"
+    );
+    let zh = e.localized(double_random::messages::Lang::Zh);
+    assert!(
+        zh.starts_with("entities.csv，第 1 行：表头第 1 列不是有效的 UTF-8 编码；按 GB18030"),
+        "{zh}"
+    );
+}
+
+#[test]
 fn the_gbk_hint_names_the_role_of_the_file_it_is_about() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_fixture_inputs(dir.path(), &[]);

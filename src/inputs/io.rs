@@ -197,7 +197,11 @@ impl<'a> CsvFile<'a> {
             let text = std::str::from_utf8(field).map_err(|_| {
                 Error::syntax(
                     Location::line(name, 1),
-                    format!("column {} of the header is not valid UTF-8", i + 1),
+                    format!(
+                        "column {} of the header is not valid UTF-8{}",
+                        i + 1,
+                        super::decode::gb18030_hint(field).unwrap_or_default()
+                    ),
                 )
             })?;
             let text = text.trim().to_string();
