@@ -82,17 +82,12 @@ pub(crate) fn gb18030_hint(value: &[u8]) -> Option<String> {
 }
 
 /// `e` with its GB18030 hint naming the role of the file it is about,
-/// when the plan (`plan_text`) gives that file another role than
-/// `entities`.
-pub(crate) fn for_role(e: Error, plan_name: &str, plan_text: &str) -> Error {
+/// when the plan's `paths` give that file another role than `entities`.
+pub(crate) fn for_role(e: Error, paths: &crate::inputs::InputPaths) -> Error {
     e.map_syntax_message(|at, message| {
-        if !message.contains(DECLARATION) {
-            return;
-        }
-        let Ok(plan) = crate::inputs::Plan::from_json(plan_name, plan_text) else {
-            return;
-        };
-        if let Some((role, _)) = plan.inputs.iter().find(|(_, path)| *path == at.file) {
+        if let Some((role, _)) = paths.iter().find(|(_, path)| *path == at.file)
+            && message.contains(DECLARATION)
+        {
             *message = message.replace(DECLARATION, &format!("\"encodings\": {{\"{role}\": \"gb18030\"}}"));
         }
     })

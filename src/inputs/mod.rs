@@ -372,11 +372,14 @@ impl Inputs {
         open: impl FnMut(&'static str, &str) -> Result<Opened>,
     ) -> Result<Inputs> {
         let books = Workbooks::default();
-        Inputs::assemble_in(plan_name, plan_bytes, held, open, &books).map_err(|e| {
+        // The plan's input paths, once read, so that an error's hint can
+        // name the role of the file it is about.
+        let paths = std::cell::OnceCell::new();
+        Inputs::assemble_in(plan_name, plan_bytes, held, open, &books, &paths).map_err(|e| {
             let e = books.locate(e);
-            match std::str::from_utf8(plan_bytes) {
-                Ok(plan_text) => decode::for_role(e, plan_name, plan_text),
-                Err(_) => e,
+            match paths.get() {
+                Some(paths) => decode::for_role(e, paths),
+                None => e,
             }
         })
     }
@@ -387,10 +390,12 @@ impl Inputs {
         held: Option<Held>,
         mut open: impl FnMut(&'static str, &str) -> Result<Opened>,
         books: &Workbooks,
+        paths: &std::cell::OnceCell<InputPaths>,
     ) -> Result<Inputs> {
         let plan_text = std::str::from_utf8(plan_bytes)
             .map_err(|_| Error::syntax(Location::file(plan_name), "the file is not valid UTF-8"))?;
         let plan = Plan::from_json(plan_name, plan_text)?;
+        let _ = paths.set(plan.inputs.clone());
         let mut files = vec![InputFile {
             role: "plan",
             path: plan_name.to_string(),
