@@ -755,7 +755,7 @@ pub(crate) fn table_row(out: &mut String, cells: &[&str], widths: &[usize], left
 }
 
 /// How a class is checked, in `lang`: the plan's word in English.
-pub fn mode_word(mode: crate::model::Mode, lang: Lang) -> &'static str {
+pub(crate) fn mode_word(mode: crate::model::Mode, lang: Lang) -> &'static str {
     use crate::model::Mode;
     match (mode, lang) {
         (Mode::TriggerOnly, _) => text(Msg::TriggerOnly, lang),
