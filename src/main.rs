@@ -11,7 +11,7 @@ use double_random::contract;
 use double_random::messages::{self, Lang, Msg, fill, text};
 use double_random::place::{check_output_file, write_output_file};
 use double_random::results::publish::is_publication;
-use double_random::{Drawer, FrameMode, Inputs, Progress, Seed, Verifier};
+use double_random::{Drawer, FrameMode, Inputs, Progress, Seed};
 
 /// `print!` to standard output, ignoring a reader that went away (`| head`):
 /// the command's work is done or its files are written, and a closed pipe
@@ -433,51 +433,32 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             plan,
             log,
             frame,
-            json: true,
+            json,
         } => {
+            if !json && is_publication(&record) && (plan.is_some() || log.is_some()) {
+                let note = messages::phrase("--plan and --log apply to a draw's record, not a publication", lang);
+                eprintln!("{}", fill(Msg::Note, lang, &[("message", &note)]));
+            }
             let request = contract::VerifyRequest {
                 record,
                 plan,
                 log,
                 frame: frame.into(),
             };
-            let report = contract::verify(&request, &|_| {})?;
-            let verified = report.verified;
-            out!("{}", contract::envelope(Ok(report)));
-            return Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) });
-        }
-        Command::Verify { record, plan, log, .. } if is_publication(&record) => {
-            if plan.is_some() || log.is_some() {
-                let note = messages::phrase("--plan and --log apply to a draw's record, not a publication", lang);
-                eprintln!("{}", fill(Msg::Note, lang, &[("message", &note)]));
+            if json {
+                let report = contract::verify(&request, &|_| {})?;
+                let verified = report.verified;
+                out!("{}", contract::envelope(Ok(report)));
+                return Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) });
             }
-            let v = double_random::results::publish::verify_publication(&record)?;
-            return Ok(report_verification(&v, lang));
-        }
-        Command::Verify {
-            record,
-            plan,
-            log,
-            frame,
-            json: false,
-        } => {
             let spinner = spinner();
-            let step = |p: Progress<'_>| show(&spinner, p, lang);
-            let mut verifier = Verifier::new(&record);
-            verifier.frame_mode(FrameMode::from(frame));
-            if let Some(plan) = plan {
-                verifier.plan(plan);
-            }
-            if let Some(log) = log {
-                verifier.log(log);
-            }
-            let v = verifier.progress(&step).run();
+            let report = contract::verify(&request, &|p| show(&spinner, p, lang));
             spinner.finish_and_clear();
-            let v = v?;
-            for n in &v.notes {
+            let report = report?;
+            for n in &report.notes {
                 outln!("{}", fill(Msg::Note, lang, &[("message", &messages::phrase(n, lang))]));
             }
-            return Ok(report_verification(&v, lang));
+            return Ok(report_verification(&report.differences, lang));
         }
         Command::Fairness {
             plan,
@@ -835,15 +816,15 @@ fn main() -> ExitCode {
 
 /// Prints `verified`, or each difference and their count; the exit code
 /// is 0 or 1.
-fn report_verification(v: &double_random::Verification, lang: Lang) -> ExitCode {
-    if v.is_verified() {
+fn report_verification(differences: &[String], lang: Lang) -> ExitCode {
+    if differences.is_empty() {
         outln!("{}", text(Msg::Verified, lang));
         return ExitCode::SUCCESS;
     }
-    for d in &v.differences {
+    for d in differences {
         outln!("{}", messages::phrase(d, lang));
     }
-    let count = v.differences.len().to_string();
+    let count = differences.len().to_string();
     outln!("{}", fill(Msg::NotVerified, lang, &[("count", &count)]));
     ExitCode::from(1)
 }
