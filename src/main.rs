@@ -721,23 +721,18 @@ fn run(cli: Cli, lang: Lang) -> Result<ExitCode, double_random::Error> {
             entities,
             seed,
             out,
-            json: true,
+            json,
         } => {
-            let report = contract::synth(&contract::SynthRequest { entities, seed, out })?;
-            out!("{}", contract::envelope(Ok(report)));
-        }
-        Command::Synth {
-            entities,
-            seed,
-            out,
-            json: false,
-        } => {
-            let s = double_random::synth::synth(&out, entities, &seed)?;
+            let s = contract::synth(&contract::SynthRequest { entities, seed, out })?;
+            if json {
+                out!("{}", contract::envelope(Ok(s)));
+                return Ok(ExitCode::SUCCESS);
+            }
             let wrote = fill(
                 Msg::SynthWrote,
                 lang,
                 &[
-                    ("path", &out.display().to_string()),
+                    ("path", &s.out),
                     ("entities", &s.entities.to_string()),
                     ("history", &s.history.to_string()),
                     ("directed", &s.directed.to_string()),
