@@ -254,6 +254,26 @@ fn the_cycle_after_the_draw_speaks_chinese_too() {
         )]
     );
 
+    let synth = zh_lines(&["synth", "--entities", "100", "--seed", "s", "--out", &out("s")]);
+    assert_eq!(
+        synth,
+        [format!(
+            "已写入 {}：检查对象 100 户，历史检查 9 条，定向检查 1 项，plan.json",
+            out("s")
+        )]
+    );
+    let en = run(
+        &["synth", "--entities", "100", "--seed", "s", "--out", &out("s-en")],
+        Some("C"),
+    );
+    assert_eq!(
+        stdout(&en),
+        format!(
+            "wrote {}: 100 entities, 9 past visits, 1 directed checks, plan.json\n",
+            out("s-en")
+        )
+    );
+
     // The draw's summary below its table.
     let draw = tempfile::tempdir().unwrap();
     let plan = common::fixture_path("plan.json");
