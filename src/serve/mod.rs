@@ -145,6 +145,14 @@ impl Reply {
         }
     }
 
+    /// A request's answer: its result, or its error (422) in the page's language.
+    fn answer<T: serde::Serialize>(result: Result<T>, lang: Lang) -> Reply {
+        match result {
+            Ok(r) => Reply::json(&json!({"ok": true, "result": r})),
+            Err(e) => Reply::error(422, report(&e, lang)),
+        }
+    }
+
     fn not_found() -> Reply {
         Reply {
             status: 404,
@@ -351,10 +359,7 @@ impl State {
                 r
             })
         });
-        match result {
-            Ok(r) => Reply::json(&json!({"ok": true, "result": r})),
-            Err(e) => Reply::error(422, report(&e, lang)),
-        }
+        Reply::answer(result, lang)
     }
 
     fn fairness(&self, body: &Value, lang: Lang) -> Reply {
@@ -366,10 +371,7 @@ impl State {
             let svg = crate::fairness::fairness_svg_in(&r, lang);
             Ok(json!({"report": r, "svg": svg}))
         });
-        match result {
-            Ok(r) => Reply::json(&json!({"ok": true, "result": r})),
-            Err(e) => Reply::error(422, report(&e, lang)),
-        }
+        Reply::answer(result, lang)
     }
 
     /// A new upload folder under `uploads/`.
@@ -456,17 +458,15 @@ impl State {
             log: None,
             frame: contract::Frame::Auto,
         };
-        match contract::verify(&request, &crate::progress::silent) {
-            Ok(mut r) => {
-                r.record = "record.json".into();
-                // The page shows the differences in its language.
-                for d in r.differences.iter_mut().chain(r.notes.iter_mut()) {
-                    *d = crate::messages::phrase(d, lang);
-                }
-                Reply::json(&json!({"ok": true, "result": r}))
+        let result = contract::verify(&request, &crate::progress::silent).map(|mut r| {
+            r.record = "record.json".into();
+            // The page shows the differences in its language.
+            for d in r.differences.iter_mut().chain(r.notes.iter_mut()) {
+                *d = crate::messages::phrase(d, lang);
             }
-            Err(e) => Reply::error(422, report(&e, lang)),
-        }
+            r
+        });
+        Reply::answer(result, lang)
     }
 
     /// A file of a draw: `/download/<draw folder>/<file>`, only the
